@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point one way: SentraCore (domain, no I/O) at the bottom, the C wrappers
+// beside it, the daemon composition on top, and thin executables above everything.
+let package = Package(
+    name: "sentra",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sentrad", targets: ["sentrad"]),
+        .executable(name: "sentractl", targets: ["sentractl"]),
+        .executable(name: "sentra-sim", targets: ["sentra-sim"]),
+        .executable(name: "sentra-bench", targets: ["sentra-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C libraries: one module each, wrapped by exactly one Swift target.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        .target(name: "SentraCore"),
+        .target(name: "SentraConfig", dependencies: ["SentraCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SentraMQTT", dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SentraSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SentraStore", dependencies: ["SentraCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SentraAlerts", dependencies: ["SentraCore", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "SentraDaemon",
+            dependencies: [
+                "SentraCore", "SentraConfig", "SentraMQTT", "SentraSystemd", "SentraStore", "SentraAlerts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "SentraSim", dependencies: ["SentraCore", "SentraConfig", "SentraMQTT"]),
+
+        .executableTarget(
+            name: "sentrad",
+            dependencies: [
+                "SentraDaemon", "SentraConfig", "SentraSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sentractl",
+            dependencies: [
+                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "sentra-sim",
+            dependencies: [
+                "SentraSim", "SentraConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "sentra-bench",
+            dependencies: [
+                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraDaemon", "SentraSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraSim"]),
+        .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd"]),
+    ]
+)

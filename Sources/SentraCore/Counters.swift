@@ -1,0 +1,93 @@
+/// The committed position of one cumulative counter of one device (CONTRACT §1 "Counters").
+public struct CounterBaseline: Sendable, Equatable, Codable {
+    /// The last accepted value: increases are measured from it.
+    public var value: Double
+    /// Event time of that value, ms.
+    public var ts: Int64
+    /// A lower value waiting for one reading of lookahead: glitch or reset.
+    public var pendingValue: Double?
+    public var pendingTs: Int64?
+
+    public init(value: Double, ts: Int64, pendingValue: Double? = nil, pendingTs: Int64? = nil) {
+        self.value = value
+        self.ts = ts
+        self.pendingValue = pendingValue
+        self.pendingTs = pendingTs
+    }
+}
+
+/// What a counter value did.
+public enum CounterDecision: Equatable, Sendable {
+    /// The first value: the baseline, counting nothing.
+    case baseline
+    /// An increase (possibly 0) to count.
+    case increase(Double)
+    /// A lower value, held until the next reading decides.
+    case pendingDip
+    /// The dip was a glitch; the increase is measured from the value before it.
+    case glitch(increase: Double)
+    /// The board rebooted; the confirming value counts as the increase since the reset.
+    case reset(increase: Double)
+    /// Faster than plausible: counts nothing, the baseline moves.
+    case implausible
+}
+
+/// Plausible maximum increase per minute of each counter (CONTRACT §1); defaults suit
+/// hand looms (ATBM run at 20 to 60 picks a minute) and small workshop connections.
+public struct PlausibleRates: Sendable, Equatable {
+    public var perMinute: [Field: Double] = [
+        .picks: 300, .pieces: 2, .skeins: 30, .kwh: 0.5, .l: 500, .runS: 120,
+    ]
+    public init() {}
+    public func limit(_ f: Field) -> Double { perMinute[f] ?? .infinity }
+}
+
+public enum CounterRules {
+    /// Applies one value `x` at event time `ts` to `baseline`; returns the decision.
+    /// Rates are measured over at least a minute, so a counter that moves in whole steps
+    /// (a piece every few minutes) is not called implausible for one step in a short gap.
+    @inline(__always)
+    public static func apply(_ x: Double, ts: Int64, to baseline: inout CounterBaseline?, maxPerMinute: Double)
+        -> CounterDecision
+    {
+        guard var b = baseline else {
+            baseline = CounterBaseline(value: x, ts: ts)
+            return .baseline
+        }
+        defer { baseline = b }
+        if b.pendingValue != nil {
+            b.pendingValue = nil
+            b.pendingTs = nil
+            if x >= b.value {
+                let inc = x - b.value
+                if !plausible(inc, from: b.ts, to: ts, maxPerMinute) {
+                    b.value = x
+                    b.ts = ts
+                    return .implausible
+                }
+                b.value = x
+                b.ts = ts
+                return .glitch(increase: inc)
+            }
+            b.value = x
+            b.ts = ts
+            return .reset(increase: x)
+        }
+        if x < b.value {
+            b.pendingValue = x
+            b.pendingTs = ts
+            return .pendingDip
+        }
+        let inc = x - b.value
+        let from = b.ts
+        b.value = x
+        b.ts = ts
+        return plausible(inc, from: from, to: ts, maxPerMinute) ? .increase(inc) : .implausible
+    }
+
+    @inline(__always)
+    static func plausible(_ inc: Double, from: Int64, to: Int64, _ maxPerMinute: Double) -> Bool {
+        let minutes = max(Double(to - from) / 60_000, 1)
+        return inc <= maxPerMinute * minutes
+    }
+}

@@ -1,0 +1,312 @@
+/// The runtime state of one device: its counters' baselines and what it last said.
+/// Everything here is committed with the buckets in one transaction.
+public struct DeviceState: Sendable, Equatable {
+    public var lastTs: Int64?
+    public var lastSeq: Int64?
+    public var counters: [CounterBaseline?] = Array(repeating: nil, count: Field.count)
+    /// Loom: the last reported state and when it began to hold.
+    public var state: LoomState?
+    public var stateTs: Int64?
+    /// Power meter: the last voltage and when it was read.
+    public var voltage: Double?
+    public var voltageTs: Int64?
+    /// The board reports `run_s`: running time comes from it, not from `state`.
+    public var hasRunCounter = false
+    /// The device said `offline` (Last Will) at this event time and has not been heard since.
+    public var offlineSince: Int64?
+
+    public init() {}
+}
+
+/// Settings of the ingest pipeline.
+public struct IngestSettings: Sendable, Equatable {
+    public var limits = ProtocolLimits()
+    public var rates = PlausibleRates()
+    /// How long a loom state or voltage holds past its last reading, ms (CONTRACT: 5 min).
+    public var stalenessMillis: Int64 = 5 * 60_000
+    /// Voltage band; outside it, power quality counts time.
+    public var voltageLow = 198.0
+    public var voltageHigh = 242.0
+    /// Below this, there is no power.
+    public var noPowerBelow = 50.0
+    public init() {}
+}
+
+/// Sees what the pipeline accepted and rejected: alert rules and logging hang here.
+public protocol IngestObserver: AnyObject {
+    func accepted(device: Int, reading: Reading, ts: Int64)
+    func counterEvent(device: Int, field: Field, decision: CounterDecision, value: Double, ts: Int64)
+    func status(device: Int, online: Bool, ts: Int64)
+    func rejected(_ reason: RejectReason, topic: String, device: Int?)
+}
+
+/// Counts of what happened to readings, by reason.
+public struct IngestStats: Sendable, Equatable {
+    public var accepted: UInt64 = 0
+    public var rejected: [UInt64] = Array(repeating: 0, count: RejectReason.allCases.count)
+    public var glitches: UInt64 = 0
+    public var resets: UInt64 = 0
+    public var statusMessages: UInt64 = 0
+    public init() {}
+    public subscript(_ r: RejectReason) -> UInt64 { rejected[r.rawValue] }
+    public var totalRejected: UInt64 { rejected.reduce(0, +) }
+}
+
+/// Parse → registry lookup → counter rules → hourly buckets, for one message at a time.
+/// A value type owned by one thread: no locks or actor hops per reading.
+public struct IngestPipeline {
+    public private(set) var registry: Registry
+    public var settings: IngestSettings
+    public private(set) var devices: [DeviceState]
+    public private(set) var stats = IngestStats()
+    public var deltas = BucketDeltas()
+    /// Devices whose state changed since the last commit.
+    public private(set) var dirty: Set<Int> = []
+    public var calendar: LocalCalendar
+    public weak var observer: (any IngestObserver)?
+    private var topicCache: [String: TopicEntry] = [:]
+    private var craftsmanIndex: [String: Int32] = [:]
+    /// Per device: its loom's assignments resolved to craftsman indices.
+    private var loomAssignments: [[(since: Int64, craftsman: Int32)]] = []
+    private var meterCraftsman: [Int32] = []
+
+    enum TopicEntry {
+        case device(Int, isStatus: Bool)
+        case rejected(RejectReason)
+    }
+
+    public init(registry: Registry, settings: IngestSettings = .init(), calendar: LocalCalendar, devices: [String: DeviceState] = [:]) {
+        self.registry = registry
+        self.settings = settings
+        self.calendar = calendar
+        self.devices = []
+        apply(registry: registry, restoring: devices)
+    }
+
+    /// Swaps in a new registry (SIGHUP), keeping the state of devices that remain.
+    public mutating func apply(registry new: Registry, restoring saved: [String: DeviceState] = [:]) {
+        var byKey: [String: DeviceState] = saved
+        for (i, d) in registry.devices.enumerated() where i < devices.count {
+            byKey[Self.stateKey(d)] = devices[i]
+        }
+        registry = new
+        devices = new.devices.map { byKey[Self.stateKey($0)] ?? DeviceState() }
+        topicCache.removeAll()
+        craftsmanIndex = Dictionary(new.craftsmen.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        loomAssignments = new.devices.map { d in
+            guard let loomID = d.loom, let loom = new.loom(loomID) else { return [] }
+            return loom.assignments.map { ($0.since, craftsmanIndex[$0.craftsman] ?? -1) }
+        }
+        meterCraftsman = new.devices.map { d in d.craftsman.flatMap { craftsmanIndex[$0] } ?? -1 }
+        dirty = Set(devices.indices)
+    }
+
+    /// The key under which a device's state is stored: stable across reloads.
+    public static func stateKey(_ d: Device) -> String { "\(d.workshop)/\(d.kind.rawValue)/\(d.id)" }
+
+    public mutating func markClean() { dirty.removeAll(keepingCapacity: true) }
+
+    /// Ingests one MQTT message. `now` is the receive time (ms), used when a reading has no `ts`.
+    public mutating func ingest(topic: String, payload: UnsafeRawBufferPointer, now: Int64) {
+        let entry: TopicEntry
+        if let cached = topicCache[topic] {
+            entry = cached
+        } else {
+            entry = resolve(topic)
+            if topicCache.count < 100_000 { topicCache[topic] = entry }
+        }
+        switch entry {
+        case .rejected(let reason):
+            reject(reason, topic: topic, device: nil)
+        case .device(let index, let isStatus):
+            if isStatus {
+                status(index, payload: payload, now: now, topic: topic)
+                return
+            }
+            let kind = registry.devices[index].kind
+            PayloadParser.parse(payload, kind: kind, limits: settings.limits) { result in
+                switch result {
+                case .success(let reading): accept(reading, device: index, now: now, topic: topic)
+                case .failure(let reason): reject(reason, topic: topic, device: index)
+                }
+            }
+        }
+    }
+
+    public mutating func ingest(topic: String, payload: [UInt8], now: Int64) {
+        payload.withUnsafeBytes { ingest(topic: topic, payload: $0, now: now) }
+    }
+
+    private func resolve(_ topic: String) -> TopicEntry {
+        switch DeviceTopic.parse(topic) {
+        case .failure(let r): return .rejected(r)
+        case .success(let t):
+            guard let i = registry.deviceIndex(workshop: t.workshop, kind: t.kind, device: t.device) else {
+                return .rejected(.unknownDevice)
+            }
+            return .device(i, isStatus: t.isStatus)
+        }
+    }
+
+    private mutating func reject(_ reason: RejectReason, topic: String, device: Int?) {
+        stats.rejected[reason.rawValue] += 1
+        observer?.rejected(reason, topic: topic, device: device)
+    }
+
+    private mutating func status(_ index: Int, payload: UnsafeRawBufferPointer, now: Int64, topic: String) {
+        let text = String(decoding: payload, as: UTF8.self).trimmingWhitespace()
+        let online: Bool
+        switch text {
+        case "online": online = true
+        case "offline": online = false
+        default: return reject(.badType, topic: topic, device: index)
+        }
+        stats.statusMessages += 1
+        if !online {
+            // From this moment the device is silent; a power meter's outage begins now.
+            closeIntervals(index, until: now)
+            devices[index].offlineSince = now
+            devices[index].state = nil
+            devices[index].stateTs = nil
+            devices[index].voltage = nil
+            devices[index].voltageTs = nil
+            dirty.insert(index)
+        }
+        observer?.status(device: index, online: online, ts: now)
+    }
+
+    @inline(__always)
+    private mutating func accept(_ r: Reading, device index: Int, now: Int64, topic: String) {
+        let ts = r.ts ?? now
+        if ts < now - settings.limits.maxAgeMillis { return reject(.tooOld, topic: topic, device: index) }
+        if ts > now + settings.limits.maxFutureMillis { return reject(.inFuture, topic: topic, device: index) }
+        var d = devices[index]
+        if let seq = r.seq, let last = d.lastSeq {
+            if seq == last || (seq < last && ts <= (d.lastTs ?? .min)) {
+                return reject(.duplicate, topic: topic, device: index)
+            }
+        }
+        if let last = d.lastTs, ts <= last { return reject(.outOfOrder, topic: topic, device: index) }
+
+        let hour = calendar.hourStart(atMillis: ts)
+        let key = BucketKey(hour: hour, device: Int32(index), craftsman: craftsman(device: index, at: ts))
+
+        // Time-weighted state first: the interval up to this reading belongs to the old state.
+        closeIntervals(index, state: &d, until: ts)
+        if let off = d.offlineSince {
+            if registry.devices[index].kind == .power {
+                addSpan(device: index, from: off, to: ts, metric: .noPowerMs)
+            }
+            d.offlineSince = nil
+        }
+
+        if r.mask != 0 {
+            for f in Field.allCases where f.isCounter && r.has(f) {
+                let x = r.values[f.rawValue]
+                if f == .runS { d.hasRunCounter = true }
+                let decision = CounterRules.apply(x, ts: ts, to: &d.counters[f.rawValue], maxPerMinute: settings.rates.limit(f))
+                let inc: Double
+                switch decision {
+                case .baseline, .pendingDip: inc = 0
+                case .increase(let v): inc = v
+                case .glitch(let v):
+                    inc = v
+                    stats.glitches += 1
+                    observer?.counterEvent(device: index, field: f, decision: decision, value: x, ts: ts)
+                case .reset(let v):
+                    inc = v
+                    stats.resets += 1
+                    observer?.counterEvent(device: index, field: f, decision: decision, value: x, ts: ts)
+                case .implausible:
+                    inc = 0
+                    stats.rejected[RejectReason.implausible.rawValue] += 1
+                    observer?.rejected(.implausible, topic: topic, device: index)
+                }
+                if inc > 0 {
+                    switch f {
+                    case .picks: deltas.add(key, .picks, inc)
+                    case .pieces: deltas.add(key, .pieces, inc)
+                    case .skeins: deltas.add(key, .skeins, inc)
+                    case .runS: deltas.add(key, .runMs, inc * 1000)
+                    case .kwh: deltas.add(key, .kwh, inc)
+                    case .l: deltas.add(key, .litres, inc)
+                    default: break
+                    }
+                }
+            }
+        }
+        if let s = r.state {
+            if s != .run && d.state == .run { deltas.add(key, .stoppages, 1) }
+            if d.state != s || d.stateTs == nil { d.state = s }
+            d.stateTs = ts
+        }
+        if let v = r[.v] {
+            d.voltage = v
+            d.voltageTs = ts
+        }
+        d.lastTs = ts
+        if let seq = r.seq { d.lastSeq = seq }
+        devices[index] = d
+        dirty.insert(index)
+        stats.accepted += 1
+        observer?.accepted(device: index, reading: r, ts: ts)
+    }
+
+    private mutating func closeIntervals(_ index: Int, until ts: Int64) {
+        var d = devices[index]
+        closeIntervals(index, state: &d, until: ts)
+        devices[index] = d
+    }
+
+    /// Books the time since the last state/voltage reading, held at most `stalenessMillis`
+    /// past the device's last reading.
+    private mutating func closeIntervals(_ index: Int, state d: inout DeviceState, until ts: Int64) {
+        let limit = min(ts, (d.lastTs ?? ts) + settings.stalenessMillis)
+        if let s = d.state, let from = d.stateTs, limit > from {
+            switch s {
+            case .run: if !d.hasRunCounter { addSpan(device: index, from: from, to: limit, metric: .runMs) }
+            case .stop: addSpan(device: index, from: from, to: limit, metric: .stopMs)
+            case .fault: addSpan(device: index, from: from, to: limit, metric: .faultMs)
+            }
+        }
+        // From this reading on the state holds again (the gap past staleness stays unknown).
+        if d.state != nil { d.stateTs = ts }
+        if let v = d.voltage, let from = d.voltageTs, limit > from {
+            if v < settings.noPowerBelow {
+                addSpan(device: index, from: from, to: limit, metric: .noPowerMs)
+            } else if v < settings.voltageLow || v > settings.voltageHigh {
+                addSpan(device: index, from: from, to: limit, metric: .vOutMs)
+            }
+            d.voltageTs = ts
+        }
+    }
+
+    /// Adds `to - from` ms to `metric`, split at local hour boundaries.
+    private mutating func addSpan(device index: Int, from: Int64, to: Int64, metric: Metric) {
+        var t = from
+        while t < to {
+            let hour = calendar.hourStart(atMillis: t)
+            let end = min(to, (hour + 3600) * 1000)
+            let key = BucketKey(hour: hour, device: Int32(index), craftsman: craftsman(device: index, at: t))
+            deltas.add(key, metric, Double(end - t))
+            t = end
+        }
+    }
+
+    @inline(__always) private func craftsman(device index: Int, at ts: Int64) -> Int32 {
+        let a = loomAssignments[index]
+        if a.isEmpty { return meterCraftsman[index] }
+        var c = a[0].craftsman
+        for x in a.dropFirst() where x.since <= ts { c = x.craftsman }
+        return c
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,158 @@
+/// Minutes of the local day, `[start, end)`; `end` may pass 24:00 for a night shift.
+public struct DayWindow: Sendable, Equatable, Codable {
+    public var startMinute: Int
+    public var endMinute: Int
+    public init(startMinute: Int, endMinute: Int) {
+        self.startMinute = startMinute
+        self.endMinute = endMinute
+    }
+    public func contains(minute: Int) -> Bool {
+        (minute >= startMinute && minute < endMinute) || (endMinute > 1440 && minute < endMinute - 1440)
+    }
+    public var minutes: Int { endMinute - startMinute }
+}
+
+/// When a workshop is expected to produce: working days, hours, breaks and holidays.
+public struct Schedule: Sendable, Equatable, Codable {
+    /// ISO weekdays, 1 = Monday … 7 = Sunday.
+    public var days: Set<Int>
+    public var windows: [DayWindow]
+    public var breaks: [DayWindow]
+    /// Local dates `YYYY-MM-DD` with no production.
+    public var holidays: Set<String>
+
+    public init(days: Set<Int>, windows: [DayWindow], breaks: [DayWindow] = [], holidays: Set<String> = []) {
+        self.days = days
+        self.windows = windows
+        self.breaks = breaks
+        self.holidays = holidays
+    }
+
+    public static let always = Schedule(days: Set(1...7), windows: [DayWindow(startMinute: 0, endMinute: 1440)])
+
+    /// Whether local time `t` is inside the schedule.
+    public func contains(_ t: LocalTime) -> Bool {
+        guard days.contains(t.weekday), !holidays.contains(t.date) else { return false }
+        guard windows.contains(where: { $0.contains(minute: t.minuteOfDay) }) else { return false }
+        return !breaks.contains(where: { $0.contains(minute: t.minuteOfDay) })
+    }
+}
+
+public struct Workshop: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var shift: Schedule
+    /// Hours in which yarn is dyed (water failure matters then).
+    public var dyeing: Schedule?
+    public init(id: String, name: String, shift: Schedule, dyeing: Schedule? = nil) {
+        self.id = id
+        self.name = name
+        self.shift = shift
+        self.dyeing = dyeing
+    }
+}
+
+public struct Craftsman: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var workshop: String
+    public init(id: String, name: String, workshop: String) {
+        self.id = id
+        self.name = name
+        self.workshop = workshop
+    }
+}
+
+/// A loom's assignment to a craftsman from `since` (ms since the epoch) on.
+public struct Assignment: Sendable, Equatable {
+    public var craftsman: String
+    public var since: Int64
+    public init(craftsman: String, since: Int64) {
+        self.craftsman = craftsman
+        self.since = since
+    }
+}
+
+public struct Loom: Sendable, Equatable {
+    public var id: String
+    public var workshop: String
+    /// Sorted by `since`; the first one starts at `Int64.min`.
+    public var assignments: [Assignment]
+    public init(id: String, workshop: String, assignments: [Assignment]) {
+        self.id = id
+        self.workshop = workshop
+        self.assignments = assignments.sorted { $0.since < $1.since }
+    }
+    /// The craftsman the loom belongs to at `ts`.
+    @inline(__always) public func craftsman(at ts: Int64) -> String {
+        var result = assignments[0].craftsman
+        for a in assignments.dropFirst() where a.since <= ts { result = a.craftsman }
+        return result
+    }
+    public var currentCraftsman: String { assignments.last!.craftsman }
+}
+
+/// What a device measures.
+public enum Binding: Sendable, Equatable {
+    case loom(String)
+    case craftsman(String)
+    case workshop
+}
+
+public struct Device: Sendable, Equatable {
+    public var id: String
+    public var workshop: String
+    public var kind: DeviceKind
+    public var binding: Binding
+    public init(id: String, workshop: String, kind: DeviceKind, binding: Binding) {
+        self.id = id
+        self.workshop = workshop
+        self.kind = kind
+        self.binding = binding
+    }
+    public var loom: String? { if case .loom(let l) = binding { l } else { nil } }
+    public var craftsman: String? { if case .craftsman(let c) = binding { c } else { nil } }
+}
+
+/// The sentra as configured: immutable, shared by value, looked up by index on the hot path.
+public struct Registry: Sendable {
+    public let name: String
+    public let workshops: [Workshop]
+    public let craftsmen: [Craftsman]
+    public let looms: [Loom]
+    public let devices: [Device]
+    private let deviceIndex: [DeviceKey: Int]
+    private let loomIndex: [String: Int]
+    private let workshopIndex: [String: Int]
+
+    public struct DeviceKey: Hashable, Sendable {
+        public var workshop: String
+        public var kind: DeviceKind
+        public var device: String
+        public init(workshop: String, kind: DeviceKind, device: String) {
+            self.workshop = workshop
+            self.kind = kind
+            self.device = device
+        }
+    }
+
+    public init(name: String, workshops: [Workshop], craftsmen: [Craftsman], looms: [Loom], devices: [Device]) {
+        self.name = name
+        self.workshops = workshops
+        self.craftsmen = craftsmen
+        self.looms = looms
+        self.devices = devices
+        var di: [DeviceKey: Int] = [:]
+        for (i, d) in devices.enumerated() { di[DeviceKey(workshop: d.workshop, kind: d.kind, device: d.id)] = i }
+        deviceIndex = di
+        loomIndex = Dictionary(looms.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        workshopIndex = Dictionary(workshops.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func deviceIndex(workshop: String, kind: DeviceKind, device: String) -> Int? {
+        deviceIndex[DeviceKey(workshop: workshop, kind: kind, device: device)]
+    }
+    public func loom(_ id: String) -> Loom? { loomIndex[id].map { looms[$0] } }
+    public func workshop(_ id: String) -> Workshop? { workshopIndex[id].map { workshops[$0] } }
+    public func workshopIndex(_ id: String) -> Int? { workshopIndex[id] }
+}
