@@ -36,6 +36,8 @@ public struct IngestSettings: Sendable, Equatable {
 public protocol IngestObserver: AnyObject {
     func accepted(device: Int, reading: Reading, ts: Int64)
     func counterEvent(device: Int, field: Field, decision: CounterDecision, value: Double, ts: Int64)
+    /// A counter's positive increase, after the counter rules (pieces per hour, picks advancing).
+    func increased(device: Int, field: Field, by amount: Double, ts: Int64)
     func status(device: Int, online: Bool, ts: Int64)
     func rejected(_ reason: RejectReason, topic: String, device: Int?)
 }
@@ -223,6 +225,7 @@ public struct IngestPipeline {
                     observer?.rejected(.implausible, topic: topic, device: index)
                 }
                 if inc > 0 {
+                    observer?.increased(device: index, field: f, by: inc, ts: ts)
                     switch f {
                     case .picks: deltas.add(key, .picks, inc)
                     case .pieces: deltas.add(key, .pieces, inc)
