@@ -1,0 +1,223 @@
+import Foundation
+import GRDB
+import SentraCore
+
+/// Sentra's durable state in one SQLite file (WAL): counter baselines, device states,
+/// hourly buckets, daily roll-ups and alert states. The ingest thread writes through
+/// `commit`, one transaction per call, so baselines and the buckets they produced are
+/// always on disk together; `sentractl` reads concurrently without blocking it.
+public final class ProductionStore: @unchecked Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating and migrating) the database for writing.
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var config = GRDB.Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // NORMAL is durable across process crashes in WAL mode; FULL also across power loss.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Opens an existing database read-only (for `sentractl`, while the daemon runs).
+    public init(readingFrom path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(message: "no state database at \(path): has sentrad run with this state_dir?")
+        }
+        var config = GRDB.Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: config)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE device_state (
+                        device TEXT PRIMARY KEY,        -- workshop/kind/id
+                        last_ts INTEGER, last_seq INTEGER,
+                        state INTEGER, state_ts INTEGER,
+                        voltage REAL, voltage_ts INTEGER,
+                        has_run_counter INTEGER NOT NULL DEFAULT 0,
+                        offline_since INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE TABLE counter (
+                        device TEXT NOT NULL, field TEXT NOT NULL,
+                        value REAL NOT NULL, ts INTEGER NOT NULL,
+                        pending_value REAL, pending_ts INTEGER,
+                        PRIMARY KEY (device, field)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE hourly (
+                        hour INTEGER NOT NULL,          -- start of the local hour, UTC seconds
+                        day TEXT NOT NULL,              -- local date of that hour
+                        device TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        workshop TEXT NOT NULL,
+                        loom TEXT NOT NULL,             -- '' for meters
+                        craftsman TEXT NOT NULL,        -- '' when it counts for the workshop
+                        picks REAL NOT NULL DEFAULT 0, pieces REAL NOT NULL DEFAULT 0,
+                        skeins REAL NOT NULL DEFAULT 0, run_ms REAL NOT NULL DEFAULT 0,
+                        stop_ms REAL NOT NULL DEFAULT 0, fault_ms REAL NOT NULL DEFAULT 0,
+                        stoppages REAL NOT NULL DEFAULT 0, kwh REAL NOT NULL DEFAULT 0,
+                        water_l REAL NOT NULL DEFAULT 0, v_out_ms REAL NOT NULL DEFAULT 0,
+                        no_power_ms REAL NOT NULL DEFAULT 0,
+                        PRIMARY KEY (hour, device, craftsman)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX hourly_day ON hourly(day);
+                    CREATE TABLE daily (
+                        day TEXT NOT NULL, craftsman TEXT NOT NULL, workshop TEXT NOT NULL,
+                        pieces REAL NOT NULL, picks REAL NOT NULL, run_ms REAL NOT NULL,
+                        kwh REAL NOT NULL, water_l REAL NOT NULL,
+                        PRIMARY KEY (day, craftsman, workshop)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE alert_state (id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                    """)
+        }
+        return m
+    }
+
+    // MARK: Writing (the ingest thread)
+
+    /// What one commit writes.
+    public struct Batch {
+        public var deltas: BucketDeltas
+        public var devices: [(key: String, state: DeviceState)]
+        public var alertStates: [(id: String, record: Data?)]
+        public init(deltas: BucketDeltas, devices: [(key: String, state: DeviceState)], alertStates: [(id: String, record: Data?)] = []) {
+            self.deltas = deltas
+            self.devices = devices
+            self.alertStates = alertStates
+        }
+    }
+
+    static let metricColumns = Metric.allCases.map(\.column)
+    static let upsertHourly: String = {
+        let cols = metricColumns.joined(separator: ", ")
+        let qs = metricColumns.map { _ in "?" }.joined(separator: ", ")
+        let sets = metricColumns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO hourly (hour, day, device, kind, workshop, loom, craftsman, \(cols))
+            VALUES (?, ?, ?, ?, ?, ?, ?, \(qs))
+            ON CONFLICT (hour, device, craftsman) DO UPDATE SET \(sets)
+            """
+    }()
+
+    /// Writes deltas, device states and alert states in one transaction.
+    public func commit(_ batch: Batch, registry: Registry, calendar: LocalCalendar) throws {
+        var calendar = calendar
+        try pool.write { db in
+            if !batch.deltas.isEmpty {
+                let stmt = try db.cachedStatement(sql: Self.upsertHourly)
+                for (key, bucket) in batch.deltas.buckets {
+                    let d = registry.devices[Int(key.device)]
+                    let craftsman = key.craftsman >= 0 ? registry.craftsmen[Int(key.craftsman)].id : ""
+                    var args: [(any DatabaseValueConvertible)?] = [
+                        key.hour, calendar.date(atMillis: key.hour * 1000), IngestPipeline.stateKey(d), d.kind.rawValue,
+                        d.workshop, d.loom ?? "", craftsman,
+                    ]
+                    for m in Metric.allCases { args.append(bucket[m]) }
+                    try stmt.execute(arguments: StatementArguments(args))
+                }
+            }
+            if !batch.devices.isEmpty {
+                let ds = try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO device_state
+                        (device, last_ts, last_seq, state, state_ts, voltage, voltage_ts, has_run_counter, offline_since)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                let cs = try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO counter (device, field, value, ts, pending_value, pending_ts) VALUES (?, ?, ?, ?, ?, ?)")
+                for (key, s) in batch.devices {
+                    try ds.execute(arguments: [
+                        key, s.lastTs, s.lastSeq, s.state.map { Int($0.rawValue) }, s.stateTs, s.voltage, s.voltageTs,
+                        s.hasRunCounter, s.offlineSince,
+                    ])
+                    for f in Field.allCases {
+                        if let c = s.counters[f.rawValue] {
+                            try cs.execute(arguments: [key, f.wireName, c.value, c.ts, c.pendingValue, c.pendingTs])
+                        }
+                    }
+                }
+            }
+            for (id, record) in batch.alertStates {
+                if let record {
+                    try db.execute(sql: "INSERT OR REPLACE INTO alert_state (id, record) VALUES (?, ?)", arguments: [id, record])
+                } else {
+                    try db.execute(sql: "DELETE FROM alert_state WHERE id = ?", arguments: [id])
+                }
+            }
+        }
+    }
+
+    /// Device states as last committed, by `IngestPipeline.stateKey`.
+    public func loadDeviceStates() throws -> [String: DeviceState] {
+        try pool.read { db in
+            var out: [String: DeviceState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM device_state") {
+                var s = DeviceState()
+                s.lastTs = row["last_ts"]
+                s.lastSeq = row["last_seq"]
+                s.state = (row["state"] as Int?).flatMap { LoomState(rawValue: UInt8($0)) }
+                s.stateTs = row["state_ts"]
+                s.voltage = row["voltage"]
+                s.voltageTs = row["voltage_ts"]
+                s.hasRunCounter = row["has_run_counter"]
+                s.offlineSince = row["offline_since"]
+                out[row["device"]] = s
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM counter") {
+                let key: String = row["device"]
+                guard let f = Field(wireName: row["field"]) else { continue }
+                var s = out[key] ?? DeviceState()
+                s.counters[f.rawValue] = CounterBaseline(
+                    value: row["value"], ts: row["ts"], pendingValue: row["pending_value"], pendingTs: row["pending_ts"])
+                out[key] = s
+            }
+            return out
+        }
+    }
+
+    public func loadAlertStates() throws -> [(id: String, record: Data)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, record FROM alert_state").map { ($0["id"], $0["record"]) }
+        }
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    /// Size of the database and its WAL, bytes.
+    public func sizeOnDisk() -> Int64 {
+        [path, path + "-wal"].reduce(0) { sum, p in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? 0)
+        }
+    }
+
+    /// Compacts the WAL into the database file (cheap; done after large writes and at stop).
+    public func checkpoint() throws {
+        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+}
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
