@@ -36,6 +36,7 @@ let package = Package(
                 "SentraCore", "SentraConfig", "SentraMQTT", "SentraSystemd", "SentraStore", "SentraAlerts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .target(name: "SentraSim", dependencies: ["SentraCore", "SentraConfig", "SentraMQTT"]),

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import SentraConfig
+import SentraCore
+import SentraMQTT
+import SentraStore
+import ServiceLifecycle
+import Synchronization
+
+/// Wall clock in ms since the epoch; injected so tests can drive time.
+public typealias MillisClock = @Sendable () -> Int64
+
+public let systemMillis: MillisClock = { Int64(Date().timeIntervalSince1970 * 1000) }
+
+/// The ingest thread: takes messages off the queue, runs them through the pipeline and
+/// commits baselines and buckets together every `commitInterval`. One dedicated thread,
+/// so the hot path has no locks or actor hops per reading.
+public final class IngestService: Service, @unchecked Sendable {
+    private let queue: MessageQueue
+    private let store: ProductionStore
+    private let status: DaemonStatus
+    private let logger: Logger
+    private let clock: MillisClock
+    private let reloadMailbox = Mutex<Configuration?>(nil)
+    private var configuration: Configuration
+    private var pipeline: IngestPipeline
+    private let observer: DaemonObserver
+    private var lastPrune: Int64 = 0
+
+    public init(configuration: Configuration, queue: MessageQueue, store: ProductionStore, status: DaemonStatus, logger: Logger, clock: @escaping MillisClock = systemMillis) throws {
+        self.configuration = configuration
+        self.queue = queue
+        self.store = store
+        self.status = status
+        self.logger = logger
+        self.clock = clock
+        let saved = try store.loadDeviceStates()
+        pipeline = IngestPipeline(registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
+        observer = DaemonObserver(logger: logger, clock: clock)
+        pipeline.observer = observer
+        logger.info("state loaded", metadata: ["sentra.devices": "\(saved.count)", "sentra.database": "\(store.path)"])
+    }
+
+    /// Hands a new, valid configuration to the ingest thread (SIGHUP).
+    public func reload(_ configuration: Configuration) {
+        reloadMailbox.withLock { $0 = configuration }
+    }
+
+    public func run() async throws {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            let thread = Thread { [self] in
+                do {
+                    try loop()
+                    cont.resume()
+                } catch {
+                    cont.resume(throwing: error)
+                }
+            }
+            thread.name = "sentra-ingest"
+            thread.start()
+        } as Void
+    }
+
+    /// Drains until the queue is closed (the MQTT service closes it when it stops).
+    private func loop() throws {
+        var batch: [ReceivedMessage] = []
+        batch.reserveCapacity(1024)
+        let interval = max(configuration.commitIntervalMillis, 10)
+        var nextCommit = clock() + interval
+        prune()
+        while true {
+            batch.removeAll(keepingCapacity: true)
+            let wait = Date(timeIntervalSince1970: Double(nextCommit) / 1000)
+            queue.pop(into: &batch, max: 1024, deadline: wait)
+            for m in batch {
+                m.payload.withUnsafeBytes { pipeline.ingest(topic: m.topic, payload: $0, now: m.receivedAt) }
+            }
+            let now = clock()
+            if let newConfig = reloadMailbox.withLock({ c -> Configuration? in defer { c = nil }; return c }) {
+                apply(newConfig)
+            }
+            let closed = queue.isClosed && queue.depth == 0 && batch.isEmpty
+            if now >= nextCommit || closed {
+                commit()
+                nextCommit = now + interval
+                observer.tick(now: now)
+                if now - lastPrune > 3_600_000 { prune() }
+            }
+            if closed { break }
+        }
+        try? store.checkpoint()
+        logger.info("ingest stopped, state committed", metadata: ["sentra.accepted": "\(pipeline.stats.accepted)"])
+    }
+
+    private func apply(_ new: Configuration) {
+        commit()
+        configuration = new
+        pipeline.settings = new.ingest
+        pipeline.calendar = new.calendar
+        pipeline.apply(registry: new.registry)
+        status.update { $0.reloads += 1 }
+        logger.info(
+            "configuration reloaded",
+            metadata: [
+                "sentra.workshops": "\(new.registry.workshops.count)", "sentra.looms": "\(new.registry.looms.count)",
+                "sentra.devices": "\(new.registry.devices.count)",
+            ])
+    }
+
+    private func commit() {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
+        if !pipeline.deltas.isEmpty || !devices.isEmpty {
+            do {
+                try store.commit(.init(deltas: pipeline.deltas, devices: devices), registry: pipeline.registry, calendar: pipeline.calendar)
+                pipeline.deltas.removeAll()
+                pipeline.markClean()
+            } catch {
+                // Keep the deltas: the next commit retries them, nothing is lost while we run.
+                logger.error("commit failed, will retry", metadata: ["sentra.error": "\(error)"])
+                status.update {
+                    $0.commitFailures += 1
+                    $0.lastError = "\(error)"
+                }
+            }
+        }
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+        let stats = pipeline.stats
+        let depth = queue.depth
+        status.update {
+            $0.stats = stats
+            $0.queueDepth = depth
+            $0.lastCommitMillis = ms
+            $0.commits += 1
+        }
+    }
+
+    private func prune() {
+        lastPrune = clock()
+        do {
+            let n = try store.pruneHourly(
+                olderThanDays: configuration.hourlyRetentionDays, registry: pipeline.registry, calendar: pipeline.calendar, now: lastPrune)
+            if n > 0 { logger.info("hourly rows rolled up into daily rows", metadata: ["sentra.days": "\(n)"]) }
+        } catch {
+            logger.error("pruning hourly rows failed", metadata: ["sentra.error": "\(error)"])
+        }
+    }
+}
+
+/// Sees the pipeline's decisions on the ingest thread: logs rejections at a bounded rate
+/// and forwards everything to the alert engine.
+final class DaemonObserver: IngestObserver {
+    private var log: RateLimitedLog
+    private let clock: MillisClock
+    var forward: (any IngestObserver)?
+
+    init(logger: Logger, clock: @escaping MillisClock) {
+        log = RateLimitedLog(logger: logger)
+        self.clock = clock
+    }
+
+    func tick(now: Int64) { log.roll(now) }
+
+    func accepted(device: Int, reading: Reading, ts: Int64) { forward?.accepted(device: device, reading: reading, ts: ts) }
+    func increased(device: Int, field: Field, by amount: Double, ts: Int64) { forward?.increased(device: device, field: field, by: amount, ts: ts) }
+    func counterEvent(device: Int, field: Field, decision: CounterDecision, value: Double, ts: Int64) {
+        forward?.counterEvent(device: device, field: field, decision: decision, value: value, ts: ts)
+    }
+    func status(device: Int, online: Bool, ts: Int64) { forward?.status(device: device, online: online, ts: ts) }
+    func rejected(_ reason: RejectReason, topic: String, device: Int?) {
+        log.rejected(reason, topic: topic, now: clock())
+        forward?.rejected(reason, topic: topic, device: device)
+    }
+}

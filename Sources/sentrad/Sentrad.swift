@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SentraConfig
+import SentraDaemon
+import SentraMQTT
+import SentraStore
+import SentraSystemd
+import ServiceLifecycle
+
+/// `sentrad --config PATH`: the daemon, in the foreground (CONTRACT §3).
+@main
+struct Sentrad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentrad", abstract: "Sentra's daemon: takes readings from mosquitto, counts production, raises alerts.")
+
+    @Option(help: "The configuration file (YAML).") var config: String
+    @Option(help: "The broker as HOST:PORT, overriding the configuration.") var broker: String?
+    @Option(name: .customLong("state-dir"), help: "The state directory, overriding the configuration.") var stateDir: String?
+    @Option(name: .customLong("log-dir"), help: "The log directory (alert log), overriding the configuration.") var logDir: String?
+    @Option(help: "The HTTP listener as HOST:PORT, overriding the configuration.") var http: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        bootstrapLogging(level: level)
+        let logger = Logger(label: "sentrad")
+
+        var configuration: Configuration
+        do {
+            configuration = try Configuration.load(path: config)
+            try configuration.override(broker: broker, stateDirectory: stateDir, logDirectory: logDir, http: http)
+        } catch {
+            FileHandle.standardError.write(Data("sentrad: the configuration is not valid:\n\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let notifier = SystemdNotifier()
+        do {
+            for dir in [configuration.stateDirectory, configuration.logDirectory] {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            }
+            let status = DaemonStatus()
+            status.update { $0.configFile = config }
+            let queue = MessageQueue(capacity: configuration.queueCapacity)
+            let store = try ProductionStore(path: configuration.stateDatabasePath)
+            let ingest = try IngestService(configuration: configuration, queue: queue, store: store, status: status, logger: logger)
+            let mqtt = try MQTTService(configuration: configuration, queue: queue, status: status, notifier: notifier, logger: logger)
+            let reload = ReloadService(
+                path: config, overrides: (broker, stateDir, logDir), ingest: ingest, status: status, notifier: notifier, logger: logger)
+            let systemd = SystemdService(notifier: notifier, status: status)
+            // Shut down in reverse order: STOPPING=1 first, then the broker connection,
+            // then the ingest thread drains the queue and commits.
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: ingest), .init(service: mqtt), .init(service: reload), .init(service: systemd),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            logger.info(
+                "sentrad starting",
+                metadata: [
+                    "sentra.config": "\(config)", "sentra.name": "\(configuration.name)",
+                    "mqtt.broker": "\(configuration.broker.host):\(configuration.broker.port)",
+                    "sentra.state_dir": "\(configuration.stateDirectory)",
+                ])
+            try await group.run()
+            logger.info("sentrad stopped")
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            logger.critical("sentrad failed", metadata: ["sentra.error": "\(error)"])
+            throw ExitCode(2)
+        }
+    }
+
+    /// Journald with structured fields when systemd connected our stderr to it (or a test
+    /// names a socket in SENTRA_JOURNAL_SOCKET); plain lines on stderr otherwise.
+    func bootstrapLogging(level: Logger.Level) {
+        let env = ProcessInfo.processInfo.environment
+        let journalPath = env["SENTRA_JOURNAL_SOCKET"] ?? (JournalSocket.stderrIsJournal() ? "/run/systemd/journal/socket" : nil)
+        if let journalPath, let socket = JournalSocket(path: journalPath, identifier: "sentrad") {
+            LoggingSystem.bootstrap { label in
+                var h = JournalLogHandler(label: label, socket: socket)
+                h.logLevel = level
+                return h
+            }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = level
+                return h
+            }
+        }
+    }
+}
