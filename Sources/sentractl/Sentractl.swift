@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import SentraConfig
+import SentraCore
+import SentraStore
+
+/// `sentractl`: the coordinator's command line (CONTRACT §3).
+@main
+struct Sentractl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentractl", abstract: "Look at a sentra: check its configuration, report production, follow alerts.",
+        subcommands: [Check.self, Registry.self, Report.self])
+}
+
+/// Options every subcommand takes.
+struct Common: ParsableArguments {
+    @Option(help: "The configuration file (YAML).") var config: String
+    @Option(help: "The broker as HOST:PORT, overriding the configuration.") var broker: String?
+    @Option(name: .customLong("state-dir"), help: "The state directory, overriding the configuration.") var stateDir: String?
+    @Option(name: .customLong("log-dir"), help: "The log directory, overriding the configuration.") var logDir: String?
+
+    /// Loads the configuration or exits 1 with every problem named.
+    func load() throws -> Configuration {
+        do {
+            var c = try Configuration.load(path: config)
+            try c.override(broker: broker, stateDirectory: stateDir, logDirectory: logDir)
+            return c
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+extension Sentractl {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a configuration: exit 0 when valid, else 1 with every problem.")
+        @OptionGroup var common: Common
+
+        func run() throws {
+            let c = try common.load()
+            let r = c.registry
+            print(
+                "\(common.config): valid — \(r.workshops.count) workshops, \(r.craftsmen.count) craftsmen, \(r.looms.count) looms, "
+                    + "\(r.devices.count) devices, \(c.rules.count) rules, \(c.plugins.count) plugins")
+        }
+    }
+
+    struct Registry: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The sentra as the daemon understands it.")
+        @OptionGroup var common: Common
+        @Option(help: "json or table.") var format: String = "table"
+
+        func validate() throws {
+            guard ["json", "table"].contains(format) else { throw ValidationError("--format is json or table") }
+        }
+
+        func run() throws {
+            let r = try common.load().registry
+            if format == "json" {
+                let ws = r.workshops.map { JSONText.object([("id", JSONText.string($0.id)), ("name", JSONText.string($0.name))]) }
+                let cs = r.craftsmen.map {
+                    JSONText.object([("id", JSONText.string($0.id)), ("name", JSONText.string($0.name)), ("workshop", JSONText.string($0.workshop))])
+                }
+                let ls = r.looms.map {
+                    JSONText.object([
+                        ("id", JSONText.string($0.id)), ("craftsman", JSONText.string($0.currentCraftsman)),
+                        ("workshop", JSONText.string($0.workshop)),
+                    ])
+                }
+                let ds = r.devices.map {
+                    JSONText.object([
+                        ("id", JSONText.string($0.id)), ("workshop", JSONText.string($0.workshop)),
+                        ("kind", JSONText.string($0.kind.rawValue)), ("loom", JSONText.optionalString($0.loom)),
+                        ("craftsman", JSONText.optionalString($0.craftsman)),
+                    ])
+                }
+                print(
+                    "{\n  \"workshops\": \(JSONText.array(ws, pretty: true)),\n  \"craftsmen\": \(JSONText.array(cs, pretty: true)),\n"
+                        + "  \"looms\": \(JSONText.array(ls, pretty: true)),\n  \"devices\": \(JSONText.array(ds, pretty: true))\n}")
+            } else {
+                print("\(r.name)")
+                for w in r.workshops {
+                    print("\n\(w.id)  \(w.name)")
+                    for c in r.craftsmen where c.workshop == w.id {
+                        let looms = r.looms.filter { $0.currentCraftsman == c.id }.map(\.id)
+                        print("  \(c.id)  \(c.name): \(looms.count) looms (\(looms.joined(separator: " ")))")
+                    }
+                    for d in r.devices where d.workshop == w.id && d.kind != .loom {
+                        print("  \(d.kind.rawValue) meter \(d.id) → \(d.craftsman ?? "the workshop")")
+                    }
+                    let boards = r.devices.filter { $0.workshop == w.id && $0.kind == .loom }.count
+                    print("  \(boards) loom counter boards")
+                }
+            }
+        }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Production per craftsman, loom or workshop over local days.")
+        @OptionGroup var common: Common
+        @Option(help: "One local day, YYYY-MM-DD (default: today in the sentra's time zone).") var date: String?
+        @Option(help: "First local day, inclusive.") var from: String?
+        @Option(help: "Last local day, inclusive.") var to: String?
+        @Option(help: "craftsman, loom or workshop.") var by: String = "craftsman"
+        @Option(help: "table, csv or json.") var format: String = "table"
+
+        func validate() throws {
+            guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format is table, csv or json") }
+            guard ReportGrouping(rawValue: by) != nil else { throw ValidationError("--by is craftsman, loom or workshop") }
+            if date != nil && (from != nil || to != nil) { throw ValidationError("give --date, or --from/--to, not both") }
+            for d in [date, from, to].compactMap({ $0 }) where LocalCalendar.daysSinceEpoch(d) == nil {
+                throw ValidationError("'\(d)' is not a date of the form YYYY-MM-DD")
+            }
+        }
+
+        func run() throws {
+            let c = try common.load()
+            var calendar = c.calendar
+            let today = calendar.date(atMillis: Int64(Date().timeIntervalSince1970 * 1000))
+            let first = date ?? from ?? to ?? today
+            let last = date ?? to ?? from ?? today
+            let store: ProductionStore
+            do {
+                store = try ProductionStore(readingFrom: c.stateDatabasePath)
+            } catch {
+                printError("sentractl: \(error)")
+                throw ExitCode(1)
+            }
+            do {
+                let report = try store.report(registry: c.registry, calendar: c.calendar, from: first, to: last)
+                print(report.render(ReportFormat(rawValue: format)!, by: ReportGrouping(rawValue: by)!), terminator: "")
+            } catch let e as ReportError {
+                printError("sentractl: \(e)")
+                throw ExitCode(1)
+            } catch {
+                printError("sentractl: reading \(c.stateDatabasePath) failed: \(error)")
+                throw ExitCode(2)
+            }
+        }
+    }
+}
