@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import SentraConfig
+@testable import SentraCore
+
+@Suite struct ConfigurationTests {
+    static var examplePath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/sentra.example.yaml").path
+    }
+
+    @Test func theExampleIsValidAndComplete() throws {
+        let c = try Configuration.load(path: Self.examplePath)
+        #expect(c.registry.workshops.count == 3)
+        #expect(c.registry.craftsmen.count == 8)
+        #expect(c.registry.looms.count == 40)
+        #expect(c.registry.devices.filter { $0.kind == .power }.count == 3)
+        #expect(c.registry.devices.filter { $0.kind == .water }.count == 3)
+        #expect(c.timeZone == "Asia/Jakarta")
+        let names = Set(c.rules.map(\.name))
+        for r in ["voltage_sag", "power_outage", "water_low_flow", "loom_stalled", "device_silent"] { #expect(names.contains(r)) }
+    }
+
+    func errors(_ yaml: String) -> [ConfigurationError] {
+        do {
+            _ = try Configuration.parse(yaml: yaml, file: "bad.yaml")
+            return []
+        } catch let e as ConfigurationErrors {
+            return e.errors
+        } catch {
+            return [ConfigurationError(file: "?", line: 0, key: "?", message: "\(error)")]
+        }
+    }
+
+    static let base = """
+        workshops:
+          - id: ws-1
+        craftsmen:
+          - { id: c-a, workshop: ws-1 }
+        looms:
+          - { id: loom-1, workshop: ws-1, craftsman: c-a }
+        devices:
+          - { id: loom-1, workshop: ws-1, kind: loom, loom: loom-1 }
+
+        """
+
+    @Test func errorsNameFileLineAndKey() {
+        let e = errors(
+            Self.base + """
+                  - { id: pm-1, workshop: ws-9, kind: power }
+                  - { id: loom-1, workshop: ws-1, kind: loom, loom: loom-1 }
+                  - { id: x, workshop: ws-1, kind: gas }
+                """)
+        #expect(e.contains { $0.file == "bad.yaml" && $0.line == 9 && $0.key == "devices[1].workshop" && $0.message.contains("ws-9") })
+        #expect(e.contains { $0.line == 10 && $0.key == "devices[2].id" && $0.message.contains("duplicate") })
+        #expect(e.contains { $0.line == 11 && $0.key == "devices[3].kind" })
+        #expect(e.allSatisfy { $0.description.hasPrefix("bad.yaml:") })
+    }
+
+    @Test func loomWithoutCraftsmanAndDuplicateIDs() {
+        let e = errors(
+            """
+            workshops:
+              - id: ws-1
+              - id: ws-1
+            craftsmen:
+              - { id: c-a, workshop: ws-1 }
+              - { id: c-b, workshop: ws-2 }
+            looms:
+              - { id: loom-1, workshop: ws-1 }
+              - { id: loom-2, workshop: ws-1, craftsman: c-z }
+            """)
+        #expect(e.contains { $0.line == 3 && $0.key == "workshops[1].id" && $0.message.contains("duplicate") })
+        #expect(e.contains { $0.line == 6 && $0.key == "craftsmen[1].workshop" && $0.message.contains("ws-2") })
+        #expect(e.contains { $0.line == 8 && $0.key == "looms[0].craftsman" })
+        #expect(e.contains { $0.line == 9 && $0.key == "looms[1].craftsman" && $0.message.contains("c-z") })
+    }
+
+    @Test func typosAndBadValues() {
+        let e = errors(
+            Self.base + """
+                ingest:
+                  staleness: soon
+                  queue_capacty: 5
+                sentra:
+                  timezone: Mars/Olympus
+                """)
+        #expect(e.contains { $0.line == 10 && $0.key == "ingest.staleness" })
+        #expect(e.contains { $0.line == 11 && $0.key == "ingest.queue_capacty" && $0.message.contains("unknown key") })
+        #expect(e.contains { $0.line == 13 && $0.key == "sentra.timezone" })
+    }
+
+    @Test func brokenYAMLNamesItsLine() {
+        let e = errors("workshops:\n  - id: ws-1\n   bad: [\n")
+        #expect(e.count == 1)
+        #expect(e.first?.line ?? 0 >= 2)
+    }
+
+    @Test func reassignmentSinceADate() throws {
+        let c = try Configuration.parse(
+            yaml: Self.base.replacingOccurrences(
+                of: "{ id: loom-1, workshop: ws-1, craftsman: c-a }",
+                with: "{ id: loom-1, workshop: ws-1, craftsman: c-a, reassigned: [{ craftsman: c-b, since: 2026-11-20 }] }")
+                .replacingOccurrences(of: "  - { id: c-a, workshop: ws-1 }", with: "  - { id: c-a, workshop: ws-1 }\n  - { id: c-b, workshop: ws-1 }"),
+            file: "x.yaml")
+        let loom = try #require(c.registry.loom("loom-1"))
+        // 2026-11-20T00:00+07:00 is 2026-11-19T17:00Z.
+        let since: Int64 = 1_795_107_600_000
+        #expect(loom.craftsman(at: since - 1) == "c-a")
+        #expect(loom.craftsman(at: since) == "c-b")
+    }
+
+    @Test func durations() {
+        #expect(Reader.parseDuration("30s") == 30_000)
+        #expect(Reader.parseDuration("1h30m") == 5_400_000)
+        #expect(Reader.parseDuration("250ms") == 250)
+        #expect(Reader.parseDuration("7d") == 604_800_000)
+        #expect(Reader.parseDuration("soon") == nil)
+    }
+}
