@@ -26,6 +26,8 @@ public final class IngestService: Service, @unchecked Sendable {
     private var pipeline: IngestPipeline
     private let observer: DaemonObserver
     private var lastPrune: Int64 = 0
+    private var lastCommittedStats = IngestStats()
+    private let startedAt: Int64
 
     public init(configuration: Configuration, queue: MessageQueue, store: ProductionStore, status: DaemonStatus, logger: Logger, clock: @escaping MillisClock = systemMillis) throws {
         self.configuration = configuration
@@ -34,6 +36,7 @@ public final class IngestService: Service, @unchecked Sendable {
         self.status = status
         self.logger = logger
         self.clock = clock
+        startedAt = clock()
         let saved = try store.loadDeviceStates()
         pipeline = IngestPipeline(registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
         observer = DaemonObserver(logger: logger, clock: clock)
@@ -110,9 +113,13 @@ public final class IngestService: Service, @unchecked Sendable {
     private func commit() {
         let started = DispatchTime.now().uptimeNanoseconds
         let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
-        if !pipeline.deltas.isEmpty || !devices.isEmpty {
+        let statsChanged = pipeline.stats != lastCommittedStats
+        if !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged {
             do {
-                try store.commit(.init(deltas: pipeline.deltas, devices: devices), registry: pipeline.registry, calendar: pipeline.calendar)
+                let meta = statsChanged ? [("ingest_stats", Self.statsJSON(pipeline.stats, since: startedAt, at: clock()))] : []
+                try store.commit(
+                    .init(deltas: pipeline.deltas, devices: devices, meta: meta), registry: pipeline.registry, calendar: pipeline.calendar)
+                lastCommittedStats = pipeline.stats
                 pipeline.deltas.removeAll()
                 pipeline.markClean()
             } catch {
@@ -133,6 +140,17 @@ public final class IngestService: Service, @unchecked Sendable {
             $0.lastCommitMillis = ms
             $0.commits += 1
         }
+    }
+
+    /// This run's counts, as `sentractl status` shows them.
+    static func statsJSON(_ s: IngestStats, since: Int64, at: Int64) -> String {
+        let reasons = RejectReason.allCases.map { (r: RejectReason) in (r.name, String(s[r])) }
+        return JSONText.object([
+            ("since_ms", String(since)), ("updated_ms", String(at)), ("accepted", String(s.accepted)),
+            ("rejected_total", String(s.totalRejected)), ("rejected", JSONText.object(reasons)),
+            ("counter_events", JSONText.object([("glitch", String(s.glitches)), ("reset", String(s.resets))])),
+            ("status_messages", String(s.statusMessages)),
+        ])
     }
 
     private func prune() {

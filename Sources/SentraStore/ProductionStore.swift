@@ -93,10 +93,16 @@ public final class ProductionStore: @unchecked Sendable {
         public var deltas: BucketDeltas
         public var devices: [(key: String, state: DeviceState)]
         public var alertStates: [(id: String, record: Data?)]
-        public init(deltas: BucketDeltas, devices: [(key: String, state: DeviceState)], alertStates: [(id: String, record: Data?)] = []) {
+        /// Small key/value facts committed alongside (ingest counts for `sentractl status`).
+        public var meta: [(key: String, value: String)]
+        public init(
+            deltas: BucketDeltas, devices: [(key: String, state: DeviceState)], alertStates: [(id: String, record: Data?)] = [],
+            meta: [(key: String, value: String)] = []
+        ) {
             self.deltas = deltas
             self.devices = devices
             self.alertStates = alertStates
+            self.meta = meta
         }
     }
 
@@ -149,6 +155,9 @@ public final class ProductionStore: @unchecked Sendable {
                         }
                     }
                 }
+            }
+            for (key, value) in batch.meta {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             }
             for (id, record) in batch.alertStates {
                 if let record {

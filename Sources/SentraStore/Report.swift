@@ -88,23 +88,25 @@ extension ProductionStore {
         for row in hourly { acc.add(hourly: row) }
         acc.split()
         for row in daily { acc.add(daily: row) }
-        let shiftMillis = (fromDays...toDays).reduce(into: [String: Double]()) { out, day in
+        // Shift time: minutes of a working day once per workshop, then a cheap pass over the days.
+        let perDay = Dictionary(registry.workshops.map { ($0.id, Self.minutesPerWorkingDay($0.shift)) }, uniquingKeysWith: { a, _ in a })
+        var shiftMillis: [String: Double] = [:]
+        for day in fromDays...toDays {
             let date = LocalCalendar.civilDate(daysSinceEpoch: day)
-            for w in registry.workshops { out[w.id, default: 0] += Self.shiftMillis(w.shift, date: date, calendar: &calendar) }
+            // 1970-01-01 was a Thursday (ISO weekday 4).
+            let weekday = Int(((day + 3) % 7 + 7) % 7) + 1
+            for w in registry.workshops where w.shift.days.contains(weekday) && !w.shift.holidays.contains(date) {
+                shiftMillis[w.id, default: 0] += Double(perDay[w.id] ?? 0) * 60_000
+            }
         }
         return acc.report(from: from, to: to, shiftMillis: shiftMillis)
     }
 
-    /// Scheduled milliseconds of `schedule` on local `date`.
-    static func shiftMillis(_ schedule: Schedule, date: String, calendar: inout LocalCalendar) -> Double {
-        guard let start = calendar.startOfDay(date) else { return 0 }
-        let local = calendar.local(atMillis: start + 12 * 3_600_000)
-        guard schedule.days.contains(local.weekday), !schedule.holidays.contains(date) else { return 0 }
-        var minutes = 0
-        for m in 0..<1440 where schedule.windows.contains(where: { $0.contains(minute: m) }) && !schedule.breaks.contains(where: { $0.contains(minute: m) }) {
-            minutes += 1
-        }
-        return Double(minutes) * 60_000
+    /// Scheduled minutes of a working day of `schedule` (hours less breaks).
+    static func minutesPerWorkingDay(_ schedule: Schedule) -> Int {
+        (0..<1440).filter { m in
+            schedule.windows.contains { $0.contains(minute: m) } && !schedule.breaks.contains { $0.contains(minute: m) }
+        }.count
     }
 
     /// Rolls hourly rows older than `days` into per-day, per-craftsman rows and deletes them.

@@ -9,7 +9,7 @@ import SentraStore
 struct Sentractl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentractl", abstract: "Look at a sentra: check its configuration, report production, follow alerts.",
-        subcommands: [Check.self, Registry.self, Report.self])
+        subcommands: [Check.self, Registry.self, Report.self, Status.self])
 }
 
 /// Options every subcommand takes.
@@ -140,6 +140,43 @@ extension Sentractl {
             } catch {
                 printError("sentractl: reading \(c.stateDatabasePath) failed: \(error)")
                 throw ExitCode(2)
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The daemon's ingest counts, as last committed to the state database.")
+        @OptionGroup var common: Common
+        @Flag(help: "Print the raw JSON.") var json = false
+
+        func run() throws {
+            let c = try common.load()
+            let stats: String?
+            do {
+                stats = try ProductionStore(readingFrom: c.stateDatabasePath).meta("ingest_stats")
+            } catch {
+                printError("sentractl: \(error)")
+                throw ExitCode(1)
+            }
+            guard let stats else {
+                printError("sentractl: sentrad has not committed any counts yet")
+                throw ExitCode(1)
+            }
+            if json {
+                print(stats)
+                return
+            }
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(stats.utf8)) as? [String: Any] else {
+                print(stats)
+                return
+            }
+            print("readings accepted: \(obj["accepted"] ?? 0)")
+            print("readings rejected: \(obj["rejected_total"] ?? 0)")
+            if let r = obj["rejected"] as? [String: Any] {
+                for (k, v) in r.sorted(by: { $0.key < $1.key }) where "\(v)" != "0" { print("  \(k): \(v)") }
+            }
+            if let e = obj["counter_events"] as? [String: Any] {
+                print("counter glitches: \(e["glitch"] ?? 0), resets: \(e["reset"] ?? 0)")
             }
         }
     }

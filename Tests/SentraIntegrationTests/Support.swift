@@ -1,0 +1,292 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Paths of the package and its built binaries.
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func binary(_ name: String) -> String {
+        for dir in [".build/debug", ".build/x86_64-unknown-linux-gnu/debug"] {
+            let p = root.appendingPathComponent(dir).appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return root.appendingPathComponent(".build/debug/\(name)").path
+    }
+    static var exampleConfig: String { root.appendingPathComponent("config/sentra.example.yaml").path }
+
+    static func tempDir(_ name: String) -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-\(name)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Waits for `condition`, checking every 20 ms, failing after `timeout`. The event is awaited;
+/// the timeout only bounds a test that would otherwise hang.
+func eventually(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out after \(timeout) s waiting for: \(what)")
+}
+
+/// A free TCP port on loopback (bound to port 0, then released).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+func canConnect(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
+
+/// A child process with its output in a file. Spawned with posix_spawn and an empty signal
+/// mask: the test runner's threads block some signals, and a child that inherits that mask
+/// (mosquitto waits in ppoll with its inherited mask) would never see SIGTERM.
+final class Child: @unchecked Sendable {
+    let pid: pid_t
+    let logURL: URL
+    let name: String
+    private var exitStatus: Int32?
+
+    init(_ executable: String, _ arguments: [String], log: URL, environment: [String: String] = [:]) throws {
+        name = (executable as NSString).lastPathComponent
+        logURL = log
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw TestFailure("\(executable) is not built or installed: run scripts/test, which builds and installs what it needs")
+        }
+        var env = ProcessInfo.processInfo.environment
+        for k in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "SENTRA_JOURNAL_SOCKET"] { env[k] = nil }
+        env.merge(environment) { _, b in b }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attr, argv, envp)
+        guard rc == 0 else { throw TestFailure("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    var output: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    var isRunning: Bool {
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid {
+            exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return false
+        }
+        return r == 0
+    }
+
+    func signal(_ sig: Int32) { if isRunning { kill(pid, sig) } }
+
+    func markExited(_ code: Int32) { exitStatus = code }
+
+    /// Waits for the process to end; returns its exit status (128+N for signal N).
+    @discardableResult
+    func wait(timeout: Double = 30) async throws -> Int32 {
+        try await eventually("\(name) to exit", timeout: timeout) { !isRunning }
+        return exitStatus ?? -1
+    }
+
+    func stop() {
+        if isRunning {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            exitStatus = 137
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// A real mosquitto on a free loopback port, with its own persistence directory.
+final class Broker: @unchecked Sendable {
+    let port: Int
+    let dir: URL
+    private var child: Child?
+
+    init() async throws {
+        dir = Paths.tempDir("broker")
+        port = freePort()
+        let conf = """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            persistence true
+            persistence_location \(dir.path)/
+            autosave_interval 1
+            max_queued_messages 100000
+            max_inflight_messages 100
+            queue_qos0_messages false
+            """
+        try conf.write(to: dir.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
+        // mosquitto started as root drops to its own user; let it write its persistence file.
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir.path)
+        try await start()
+    }
+
+    func start() async throws {
+        let path = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let path else { throw TestFailure("mosquitto is not installed: run scripts/install-deps") }
+        let c = try Child(path, ["-c", dir.appendingPathComponent("mosquitto.conf").path], log: dir.appendingPathComponent("broker.log"))
+        child = c
+        try await eventually("mosquitto to listen on \(port)", timeout: 10) {
+            if !c.isRunning { throw TestFailure("mosquitto exited: \(c.output)") }
+            return canConnect(port: port)
+        }
+    }
+
+    func stop() async throws {
+        child?.signal(SIGTERM)
+        try await child?.wait()
+        child = nil
+    }
+
+    var address: String { "127.0.0.1:\(port)" }
+
+    /// Publishes each line of `lines` as one message to `topic` with mosquitto_pub.
+    func publish(_ topic: String, _ lines: [String], qos: Int = 1) throws {
+        let input = Pipe()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
+        p.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-l", "-i", "test-pub-\(UUID().uuidString.prefix(6))"]
+        p.standardInput = input
+        try p.run()
+        input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 { throw TestFailure("mosquitto_pub exited \(p.terminationStatus)") }
+    }
+
+    deinit { child?.stop() }
+}
+
+/// `sentrad` run as a user runs it, with its own state and log directories.
+final class Daemon: @unchecked Sendable {
+    let dir: URL
+    let config: String
+    let broker: Broker
+    var child: Child?
+    var runs = 0
+
+    init(broker: Broker, config: String = Paths.exampleConfig, dir: URL? = nil) {
+        self.broker = broker
+        self.config = config
+        self.dir = dir ?? Paths.tempDir("daemon")
+    }
+
+    var stateDir: String { dir.appendingPathComponent("state").path }
+    var logDir: String { dir.appendingPathComponent("log").path }
+
+    @discardableResult
+    func start(environment: [String: String] = [:], waitForSubscription: Bool = true) async throws -> Child {
+        runs += 1
+        let c = try Child(
+            Paths.binary("sentrad"),
+            ["--config", config, "--broker", broker.address, "--state-dir", stateDir, "--log-dir", logDir, "--log-level", "debug"],
+            log: dir.appendingPathComponent("sentrad-\(runs).log"), environment: environment)
+        child = c
+        if waitForSubscription {
+            try await eventually("sentrad to connect", timeout: 20) {
+                if !c.isRunning { throw TestFailure("sentrad exited: \(c.output)") }
+                return c.output.contains("connected to broker")
+            }
+        }
+        return c
+    }
+
+    func terminate() async throws {
+        guard let c = child else { return }
+        c.signal(SIGTERM)
+        let status = try await c.wait()
+        #expect(status == 0, "sentrad exit status")
+        child = nil
+    }
+
+    func kill9() async throws {
+        guard let c = child else { return }
+        c.signal(SIGKILL)
+        try await c.wait()
+        child = nil
+    }
+
+    /// Runs sentractl with the daemon's directories; returns (status, stdout+stderr).
+    func ctl(_ args: [String]) throws -> (Int32, String) {
+        try run(Paths.binary("sentractl"), args + ["--config", config, "--state-dir", stateDir, "--log-dir", logDir])
+    }
+
+    /// The daemon's committed ingest counts.
+    func stats() throws -> [String: Any]? {
+        let (status, out) = try ctl(["status", "--json"])
+        guard status == 0 else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+    }
+
+    func accepted() throws -> Int { (try stats()?["accepted"] as? Int) ?? 0 }
+    func rejected(_ reason: String) throws -> Int { ((try stats()?["rejected"] as? [String: Any])?[reason] as? Int) ?? 0 }
+}
+
+/// Runs a program to completion, returning its status and combined output.
+func run(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-run-\(UUID().uuidString).out")
+    defer { try? FileManager.default.removeItem(at: log) }
+    let c = try Child(executable, args, log: log, environment: environment)
+    var status: Int32 = 0
+    waitpid(c.pid, &status, 0)
+    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    c.markExited(code)
+    return (code, c.output)
+}
+
+func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
