@@ -19,15 +19,33 @@ extension Configuration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigurationErrors([yamlError(error, file: file)])
         } catch {
-            let text = String(describing: error)
-            let line = Int(text.prefix(while: \.isNumber)) ?? 0
-            throw ConfigurationErrors([ConfigurationError(file: file, line: line, key: "-", message: "not valid YAML: \(text)")])
+            throw ConfigurationErrors([ConfigurationError(file: file, line: 0, key: "-", message: "not valid YAML: \(error)")])
         }
         var r = Reader(file: file)
         let config = r.configuration(root)
         if !r.errors.isEmpty || config == nil { throw ConfigurationErrors(r.errors) }
         return config!
+    }
+}
+
+/// libyaml's own words and position, without the whole document Yams attaches.
+func yamlError(_ error: YamlError, file: String) -> ConfigurationError {
+    switch error {
+    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+        .composer(let context, let problem, let mark, _):
+        let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+        return ConfigurationError(file: file, line: mark.line, key: "-", message: "not valid YAML: \(what) (column \(mark.column))")
+    case .duplicatedKeysInMapping(let duplicates, let context):
+        return ConfigurationError(
+            file: file, line: context.mark.line, key: duplicates.joined(separator: ", "),
+            message: "key appears more than once (first here)")
+    case .reader(let problem, let offset, _, _):
+        return ConfigurationError(file: file, line: 0, key: "-", message: "not readable as UTF-8 text: \(problem) at byte \(offset ?? 0)")
+    default:
+        return ConfigurationError(file: file, line: 0, key: "-", message: "not valid YAML: \(error)")
     }
 }
 

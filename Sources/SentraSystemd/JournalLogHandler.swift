@@ -83,6 +83,8 @@ public final class JournalSocket: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Serialises fields in the native protocol; values with a newline use the binary form.
+    /// Never blocks: when journald cannot keep up, the entry is dropped rather than the
+    /// ingest thread stalled (and the watchdog missed).
     public func send(_ fields: [(String, String)]) {
         var d: [UInt8] = []
         d.reserveCapacity(256)
@@ -102,7 +104,7 @@ public final class JournalSocket: @unchecked Sendable {
         _ = d.withUnsafeBytes { buf in
             withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL), $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                    sendto(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                 }
             }
         }

@@ -219,6 +219,8 @@ final class Daemon: @unchecked Sendable {
     let broker: Broker
     var child: Child?
     var runs = 0
+    /// The configuration `sentractl` reads (a test may break the daemon's own on purpose).
+    var ctlConfig: String?
 
     init(broker: Broker, config: String = Paths.exampleConfig, dir: URL? = nil) {
         self.broker = broker
@@ -263,7 +265,7 @@ final class Daemon: @unchecked Sendable {
 
     /// Runs sentractl with the daemon's directories; returns (status, stdout+stderr).
     func ctl(_ args: [String]) throws -> (Int32, String) {
-        try run(Paths.binary("sentractl"), args + ["--config", config, "--state-dir", stateDir, "--log-dir", logDir])
+        try run(Paths.binary("sentractl"), args + ["--config", ctlConfig ?? config, "--state-dir", stateDir, "--log-dir", logDir])
     }
 
     /// The daemon's committed ingest counts.

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A datagram socket the test owns, standing in for systemd's notify socket or journald's.
+final class DatagramListener: @unchecked Sendable {
+    let path: String
+    private let fd: Int32
+    private(set) var messages: [String] = []
+
+    init(name: String) throws {
+        path = Paths.tempDir("sock").appendingPathComponent(name).path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc != 0 { throw TestFailure("bind \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Reads whatever arrived.
+    func drain() -> [String] {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            messages.append(String(decoding: buf[0..<n], as: UTF8.self))
+        }
+        return messages
+    }
+
+    func received(_ predicate: (String) -> Bool) -> Bool { drain().contains(where: predicate) }
+
+    deinit { close(fd) }
+}
+
+@Suite(.serialized) struct SystemdTests {
+    @Test func notifiesReadyWatchdogStatusAndStopping() async throws {
+        let broker = try await Broker()
+        let notify = try DatagramListener(name: "notify")
+        let daemon = Daemon(broker: broker)
+        try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
+        try await eventually("READY=1") { notify.received { $0.contains("READY=1") } }
+        // READY=1 comes once the subscription is in place: a reading published now is counted.
+        try broker.publish("sentra/ws-bandar-01/loom/loom-05", [#"{"ts":\#(nowMillis() - 1000),"picks":1}"#])
+        try await eventually("WATCHDOG=1") { notify.received { $0.contains("WATCHDOG=1") } }
+        try await eventually("STATUS=") { notify.received { $0.hasPrefix("STATUS=") && $0.contains("readings/s") } }
+        try await eventually("the reading") { try daemon.accepted() == 1 }
+        #expect(!notify.received { $0.contains("STOPPING=1") })
+        daemon.child?.signal(SIGTERM)
+        try await eventually("STOPPING=1") { notify.received { $0.contains("STOPPING=1") } }
+        #expect(try await daemon.child?.wait() == 0)
+        let ready = notify.messages.firstIndex { $0.contains("READY=1") }
+        let stopping = notify.messages.firstIndex { $0.contains("STOPPING=1") }
+        #expect(ready != nil && stopping != nil && ready! < stopping!)
+    }
+
+    @Test func noWatchdogWhenSystemdAsksForNone() async throws {
+        let broker = try await Broker()
+        let notify = try DatagramListener(name: "notify")
+        let daemon = Daemon(broker: broker)
+        try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path])
+        try await eventually("READY=1") { notify.received { $0.contains("READY=1") } }
+        try await eventually("a STATUS= line") { notify.received { $0.hasPrefix("STATUS=") } }
+        #expect(!notify.received { $0.contains("WATCHDOG=1") })
+        try await daemon.terminate()
+    }
+
+    @Test func logsGoToTheJournalWithStructuredFields() async throws {
+        let broker = try await Broker()
+        let journal = try DatagramListener(name: "journal")
+        let daemon = Daemon(broker: broker)
+        try await daemon.start(environment: ["SENTRA_JOURNAL_SOCKET": journal.path], waitForSubscription: false)
+        try await eventually("a journal entry about the broker") { journal.received { $0.contains("MESSAGE=connected to broker") } }
+        try broker.publish("sentra/ws-bandar-01/loom/loom-05", ["garbage"])
+        try await eventually("a rejection in the journal") { journal.received { $0.contains("SENTRA_REASON=bad_json") } }
+        let entry = try #require(journal.messages.first { $0.contains("SENTRA_REASON=bad_json") })
+        #expect(entry.contains("PRIORITY=4"))
+        #expect(entry.contains("SYSLOG_IDENTIFIER=sentrad"))
+        #expect(entry.contains("MQTT_TOPIC=sentra/ws-bandar-01/loom/loom-05"))
+        try await daemon.terminate()
+    }
+
+    @Test func theUnitVerifiesAndIsHardened() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
+            Issue.record("systemd-analyze is missing: scripts/install-deps installs the systemd package")
+            return
+        }
+        let (status, out) = try run(
+            "/bin/bash", [Paths.root.appendingPathComponent("systemd/verify.sh").path, Paths.root.appendingPathComponent("systemd/sentrad.service").path, Paths.binary("sentrad")])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("Overall exposure level for sentrad.service: 0."), "\(out)")
+    }
+}
+
+@Suite(.serialized) struct ReloadTests {
+    @Test func sighupAppliesRegistryChangesAndABrokenFileKeepsTheOldConfiguration() async throws {
+        let broker = try await Broker()
+        let dir = Paths.tempDir("reload")
+        let config = dir.appendingPathComponent("sentra.yaml")
+        let original = try String(contentsOfFile: Paths.exampleConfig, encoding: .utf8)
+        try original.write(to: config, atomically: true, encoding: .utf8)
+        let daemon = Daemon(broker: broker, config: config.path, dir: dir)
+        daemon.ctlConfig = Paths.exampleConfig
+        try await daemon.start()
+        let t = nowMillis() - 60_000
+        // Not configured yet: rejected.
+        try broker.publish("sentra/ws-bandar-01/loom/loom-41", [#"{"ts":\#(t),"picks":5}"#])
+        try await eventually("unknown_device") { try daemon.rejected("unknown_device") == 1 }
+
+        // A broken file: logged, and the running configuration stays.
+        try (original + "\nlooms:\n  - { id: x }\n").write(to: config, atomically: true, encoding: .utf8)
+        daemon.child?.signal(SIGHUP)
+        try await eventually("the rejection of the new file") { daemon.child!.output.contains("new configuration rejected") }
+        #expect(daemon.child!.output.contains("sentra.yaml:76: looms: key appears more than once"))
+        try broker.publish("sentra/ws-bandar-01/loom/loom-01", [#"{"ts":\#(t),"picks":5}"#])
+        try await eventually("a reading under the old configuration") { try daemon.accepted() == 1 }
+
+        // A good file with a new loom: applied without a restart.
+        let added = original.replacingOccurrences(
+            of: "\ndevices:\n",
+            with: "  - { id: loom-41, workshop: ws-bandar-01, craftsman: c-siti }\n\ndevices:\n  - { id: loom-41, workshop: ws-bandar-01, kind: loom, loom: loom-41 }\n")
+        try added.write(to: config, atomically: true, encoding: .utf8)
+        daemon.child?.signal(SIGHUP)
+        try await eventually("the reload") { daemon.child!.output.contains("configuration reloaded") }
+        try broker.publish("sentra/ws-bandar-01/loom/loom-41", [#"{"ts":\#(t + 1000),"picks":5}"#, #"{"ts":\#(t + 2000),"picks":9}"#])
+        daemon.ctlConfig = config.path
+        try await eventually("readings of the new loom") { try daemon.accepted() == 3 }
+        #expect(daemon.child?.isRunning == true)
+        try await daemon.terminate()
+        let (_, json) = try daemon.ctl(["report", "--format", "json", "--from", "2020-01-01", "--to", "2099-12-31"])
+        #expect(json.contains(#""craftsman": "c-siti", "name": "Bu Siti", "workshop": "ws-bandar-01", "pieces": 0, "picks": 4"#))
+    }
+
+    @Test func checkNamesFileLineAndKey() throws {
+        let dir = Paths.tempDir("check")
+        let bad = dir.appendingPathComponent("bad.yaml")
+        try """
+        workshops:
+          - id: ws-1
+        craftsmen:
+          - { id: c-a, workshop: ws-1 }
+        looms:
+          - { id: loom-1, workshop: ws-1 }
+        devices:
+          - { id: pm-1, workshop: ws-2, kind: power }
+        """.write(to: bad, atomically: true, encoding: .utf8)
+        let (status, out) = try run(Paths.binary("sentractl"), ["check", "--config", bad.path])
+        #expect(status == 1)
+        #expect(out.contains("\(bad.path):6: looms[0].craftsman:"))
+        #expect(out.contains("\(bad.path):8: devices[0].workshop: unknown workshop 'ws-2'"))
+        let (ok, good) = try run(Paths.binary("sentractl"), ["check", "--config", Paths.exampleConfig])
+        #expect(ok == 0, "\(good)")
+        let (daemonStatus, daemonOut) = try run(Paths.binary("sentrad"), ["--config", bad.path])
+        #expect(daemonStatus == 1)
+        #expect(daemonOut.contains("looms[0].craftsman"))
+    }
+}
