@@ -9,7 +9,7 @@ import SentraCore
 struct SentraBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentra-bench", abstract: "Sentra's benchmarks (see BENCHMARKS.md).",
-        subcommands: [Pipeline.self, Memory.self])
+        subcommands: [Pipeline.self, Memory.self, EndToEnd.self])
 }
 
 func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

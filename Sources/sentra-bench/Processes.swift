@@ -1,0 +1,158 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A child process for the benchmarks: posix_spawn, output to a file, CPU time from /proc.
+final class Proc {
+    let pid: pid_t
+    private(set) var exitStatus: Int32?
+
+    init(_ path: String, _ args: [String], output: String = "/dev/null", environment: [String: String] = [:]) throws {
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, b in b }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        guard rc == 0 else { throw BenchError("cannot start \(path): \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    var isRunning: Bool {
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid {
+            exitStatus = status
+            return false
+        }
+        return r == 0
+    }
+
+    /// CPU seconds (user + system) the process has used so far.
+    var cpuSeconds: Double {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = s.lastIndex(of: ")")
+        else { return 0 }
+        let fields = s[s.index(after: close)...].split(separator: " ")
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
+    }
+
+    var residentBytes: Int {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+        }
+        return 0
+    }
+
+    func signal(_ s: Int32) { kill(pid, s) }
+
+    /// Waits for exit; returns the rusage CPU seconds of the child.
+    @discardableResult
+    func wait() -> Double {
+        var status: Int32 = 0
+        var usage = rusage()
+        if exitStatus == nil { wait4(pid, &status, 0, &usage) }
+        exitStatus = status
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+            + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    deinit {
+        if isRunning {
+            kill(pid, SIGKILL)
+            wait()
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func waitFor(_ what: String, timeout: Double = 120, poll: Double = 0.01, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        usleep(UInt32(poll * 1e6))
+    }
+    throw BenchError("timed out waiting for \(what)")
+}
+
+func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+func loopbackAccepts(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
+
+/// A mosquitto of the benchmark's own, on a free loopback port.
+final class BenchBroker {
+    let port: Int
+    let dir: String
+    let proc: Proc
+
+    init(dir: String, queueQoS0: Bool = true) throws {
+        self.dir = dir
+        port = freeLoopbackPort()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = chmod(dir, 0o777)
+        let conf = """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            persistence false
+            max_queued_messages 0
+            max_queued_bytes 0
+            max_inflight_messages 1000
+            queue_qos0_messages \(queueQoS0)
+            """
+        try conf.write(toFile: "\(dir)/mosquitto.conf", atomically: true, encoding: .utf8)
+        proc = try Proc("/usr/sbin/mosquitto", ["-c", "\(dir)/mosquitto.conf"], output: "\(dir)/broker.log")
+        let port = self.port
+        try waitFor("mosquitto", timeout: 10) { loopbackAccepts(port) }
+    }
+
+    deinit {
+        proc.signal(SIGTERM)
+        proc.wait()
+    }
+}
