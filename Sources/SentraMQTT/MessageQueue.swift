@@ -21,6 +21,7 @@ public final class MessageQueue: @unchecked Sendable {
     private var head = 0
     private var count = 0
     private var closed = false
+    private var consumerWaiting = false
     public let capacity: Int
     /// Highest depth seen, for status and metrics.
     public private(set) var highWater = 0
@@ -40,17 +41,28 @@ public final class MessageQueue: @unchecked Sendable {
         buffer[(head + count) % capacity] = m
         count += 1
         if count > highWater { highWater = count }
-        if count == 1 { condition.broadcast() }
+        // Wake the consumer only when it sleeps: one futex wake per batch, not per message.
+        if consumerWaiting { condition.broadcast() }
         return true
     }
 
     /// Moves up to `max` messages into `out`, waiting until at least one is there, the
     /// queue is closed, or `deadline` passes.
-    public func pop(into out: inout [ReceivedMessage], max: Int, deadline: Date) {
+    public func pop(into out: inout [ReceivedMessage], max: Int, deadline: Date, linger: TimeInterval = 0.0005) {
         condition.lock()
         defer { condition.unlock() }
         while count == 0 && !closed {
-            if !condition.wait(until: deadline) { return }
+            consumerWaiting = true
+            let woken = condition.wait(until: deadline)
+            consumerWaiting = false
+            if !woken { return }
+        }
+        // Woken for a trickle: let a burst gather for a moment so one wake-up takes many
+        // messages (bounded latency: `linger`).
+        if count < 64 && !closed && linger > 0 {
+            condition.unlock()
+            usleep(UInt32(linger * 1_000_000))
+            condition.lock()
         }
         let n = Swift.min(max, count)
         let wasFull = count == capacity
