@@ -42,7 +42,7 @@ extension SentraBench {
                 try publishOne(port: broker.port, topic: "sentra/x/loom/x", payload: "{}")
                 sub.wait()
                 let pubStart = Date()
-                try preload(port: broker.port, msgs, qos: q)
+                try preloadStream(port: broker.port, msgs, qos: q)
                 let pubSeconds = Date().timeIntervalSince(pubStart)
 
                 // mosquitto_sub: the limit of the client library and the broker.
@@ -81,24 +81,25 @@ extension SentraBench {
             let p = try Proc("/usr/bin/mosquitto_pub", ["-p", "\(port)", "-q", "1", "-t", topic, "-m", payload])
             p.wait()
         }
-
-        func preload(port: Int, _ msgs: [(topic: String, payload: [UInt8])], qos: Int32) throws {
-            var o = MQTTOptions()
-            o.port = port
-            o.clientID = "bench-pub"
-            o.cleanSession = true
-            o.maxInflight = 1000
-            let client = MQTTClient(options: o, logger: Logger(label: "bench"))
-            try client.start()
-            usleep(200_000)
-            for (i, m) in msgs.enumerated() {
-                try client.publish(topic: m.topic, payload: m.payload, qos: qos)
-                if i % 2000 == 1999 { client.waitForPublished(atMost: 1000) }
-            }
-            // A last QoS 1 message: its acknowledgement means every earlier one reached the broker.
-            try client.publish(topic: "sentra/bench/loom/end", payload: Array("{}".utf8), qos: 1)
-            client.waitForPublished(atMost: 0, timeout: 120)
-            client.stop()
-        }
     }
 }
+
+/// Publishes `msgs` with flow control; returns once the broker has them all.
+func preloadStream(port: Int, _ msgs: [(topic: String, payload: [UInt8])], qos: Int32) throws {
+        var o = MQTTOptions()
+        o.port = port
+        o.clientID = "bench-pub"
+        o.cleanSession = true
+        o.maxInflight = 1000
+        let client = MQTTClient(options: o, logger: Logger(label: "bench"))
+        try client.start()
+        usleep(200_000)
+        for (i, m) in msgs.enumerated() {
+            try client.publish(topic: m.topic, payload: m.payload, qos: qos)
+            if i % 2000 == 1999 { client.waitForPublished(atMost: 1000) }
+        }
+        // A last QoS 1 message: its acknowledgement means every earlier one reached the broker.
+        try client.publish(topic: "sentra/bench/loom/end", payload: Array("{}".utf8), qos: 1)
+        client.waitForPublished(atMost: 0, timeout: 120)
+        client.stop()
+    }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SentraConfig
 import SentraCore
+import SentraStore
 
 /// `sentra-bench`: the project's benchmarks. Each prints its result against a reference
 /// measured in the same run, because these machines are shared and noisy.
@@ -78,26 +79,48 @@ extension SentraBench {
     }
 
     struct Memory: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Resident memory of the pipeline state for the example sentra and a synthetic large one.")
+        static let configuration = CommandConfiguration(
+            abstract: "Resident memory of a running sentrad with the example sentra and with a synthetic large one, after every device reported.")
         @Option(help: "The example configuration.") var config = "config/sentra.example.yaml"
         @Option(help: "Looms in the large synthetic sentra.") var looms = 10_000
         @Option(help: "Craftsmen in the large synthetic sentra.") var craftsmen = 1_000
+        @Option(help: "Readings per device.") var rounds = 30
+        @Option(help: "Directory of the built binaries.") var bin = ".build/release"
 
         func run() throws {
-            let base = residentBytes()
-            let example = try Configuration.load(path: config).registry
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-mem-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
             let large = Synthetic.registry(workshops: 100, craftsmen: craftsmen, looms: looms)
-            for (name, r) in [("example", example), ("large", large)] {
-                let before = residentBytes()
-                var p = IngestPipeline(registry: r, calendar: LocalCalendar(identifier: "Asia/Jakarta")!)
+            let largeConfig = "\(work)/large.yaml"
+            try Synthetic.yaml(large).write(toFile: largeConfig, atomically: true, encoding: .utf8)
+            for (name, path) in [("example", config), ("large", largeConfig)] {
+                let registry = try Configuration.load(path: path).registry
+                let broker = try BenchBroker(dir: "\(work)/broker-\(name)")
+                let log = "\(work)/sentrad-\(name).log"
+                let d = try Proc(
+                    "\(bin)/sentrad",
+                    ["--config", path, "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state-\(name)", "--log-dir", "\(work)/log-\(name)"],
+                    output: log)
+                try waitFor("sentrad to subscribe") { (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true }
+                let idle = d.residentBytes
                 let start = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
-                // Every device reports for an hour (360 rounds would take long; 30 rounds fill every structure).
-                let msgs = Synthetic.messages(r, count: r.devices.count * 30, start: start)
-                for m in msgs { m.payload.withUnsafeBytes { p.ingest(topic: m.topic, payload: $0, now: start + 86_400_000) } }
-                let after = residentBytes()
-                print("\(name): \(r.looms.count) looms, \(r.craftsmen.count) craftsmen, \(r.devices.count) devices: pipeline state +\((after - before) / 1024) KiB (process RSS \(after / 1_048_576) MiB, baseline \(base / 1_048_576) MiB)")
-                _ = p.stats.accepted
+                let msgs = Synthetic.messages(registry, count: registry.devices.count * rounds, start: start)
+                try preloadStream(port: broker.port, msgs, qos: 1)
+                let db = "\(work)/state-\(name)/sentra.sqlite"
+                try waitFor("sentrad to take the readings", timeout: 600) {
+                    guard let s = try? ProductionStore(readingFrom: db).meta("ingest_stats"),
+                        let obj = try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any]
+                    else { return false }
+                    return ((obj["accepted"] as? Int) ?? 0) >= msgs.count
+                }
+                let rss = d.residentBytes
+                d.signal(SIGTERM)
+                d.wait()
+                print(
+                    "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(msgs.count) readings: "
+                        + "sentrad RSS \(rss / 1_048_576) MiB (idle after start \(idle / 1_048_576) MiB); target for the large one < 64 MiB")
             }
+            try? FileManager.default.removeItem(atPath: work)
         }
     }
 }

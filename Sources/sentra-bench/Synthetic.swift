@@ -41,4 +41,19 @@ enum Synthetic {
         }
         return out
     }
+
+    /// The registry as a configuration file sentrad reads.
+    static func yaml(_ r: Registry) -> String {
+        var out = "sentra:\n  name: synthetic\n  timezone: Asia/Jakarta\nworkshops:\n"
+        for w in r.workshops { out += "  - { id: \(w.id) }\n" }
+        out += "craftsmen:\n"
+        for c in r.craftsmen { out += "  - { id: \(c.id), workshop: \(c.workshop) }\n" }
+        out += "looms:\n"
+        for l in r.looms { out += "  - { id: \(l.id), workshop: \(l.workshop), craftsman: \(l.currentCraftsman) }\n" }
+        out += "devices:\n"
+        for d in r.devices {
+            out += "  - { id: \(d.id), workshop: \(d.workshop), kind: \(d.kind.rawValue)\(d.loom.map { ", loom: \($0)" } ?? "") }\n"
+        }
+        return out
+    }
 }

@@ -35,6 +35,8 @@ struct Sentrad: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let notifier = SystemdNotifier()
+        // Parsing a large YAML file leaves freed heap behind; give it back before running.
+        _ = glibcMallocTrim(0)
         do {
             for dir in [configuration.stateDirectory, configuration.logDirectory] {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -94,3 +96,6 @@ struct Sentrad: AsyncParsableCommand {
         }
     }
 }
+
+/// glibc's malloc_trim(3) (malloc.h is not in Swift's Glibc module).
+@_silgen_name("malloc_trim") func glibcMallocTrim(_ pad: Int) -> Int32
