@@ -36,6 +36,9 @@ public final class PluginHost: Sendable {
         /// Where the shipped external plugins live: `builtin: alertmanager` runs
         /// `<pluginDirectory>/alertmanager/sentra-alertmanager`.
         public var pluginDirectory = "/usr/lib/sentra/plugins"
+        /// How long a starting plugin may take to answer the handshake (interpreters start slowly
+        /// on a loaded machine; the per-event `timeout` is usually much shorter).
+        public var handshakeTimeout: Duration = .seconds(15)
         /// How long a stopped plugin may take to exit before SIGKILL.
         public var stopGrace: Duration = .seconds(2)
         /// The sentra's name, told to plugins in the handshake.
@@ -158,7 +161,7 @@ public final class PluginHost: Sendable {
             throw PluginError(plugin: spec.name, reason: "exited before the handshake")
         }
         while true {
-            switch await p.reply(timeout: .milliseconds(spec.timeoutMillis)) {
+            switch await p.reply(timeout: max(settings.handshakeTimeout, .milliseconds(spec.timeoutMillis))) {
             case .value(.hello(let version)):
                 guard version == pluginProtocolVersion else {
                     await p.stop(grace: .zero)
@@ -172,7 +175,7 @@ public final class PluginHost: Sendable {
                 continue
             case .timeout:
                 await p.stop(grace: .zero)
-                throw PluginError(plugin: spec.name, reason: "no hello within \(spec.timeoutMillis) ms")
+                throw PluginError(plugin: spec.name, reason: "no hello within \(settings.handshakeTimeout)")
             case .closed:
                 await p.stop(grace: .zero)
                 throw PluginError(plugin: spec.name, reason: "exited during the handshake")
