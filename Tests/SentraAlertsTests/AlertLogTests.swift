@@ -114,3 +114,46 @@ func sampleEvent(_ n: Int, rule: String = "voltage_sag", workshop: String = "ws-
         #expect(Set(behind.map(\.status)) == [.firing, .resolved])
     }
 }
+
+@Suite struct AlertTailTests {
+    @Test func filtersRendersAndFollowsAcrossRotation() async throws {
+        let dir = temporaryDirectory()
+        let path = dir + "/alerts.jsonl"
+        let log = try AlertLog(path: path, timeZone: jakarta, settings: .init(maxFileBytes: 800, maxKeptBytes: 1 << 30))
+        log.setCursor(plugin: "keep-all", seq: 0)
+        for i in 0..<12 {
+            try log.append(sampleEvent(i, workshop: i % 3 == 0 ? "ws-b" : "ws-a", severity: i % 4 == 0 ? .critical : .warning))
+        }
+        #expect(AlertLog.segments(path).count > 3)
+
+        var o = AlertTail.Options()
+        o.follow = false
+        o.since = at("2026-11-24T10:00:00")
+        o.workshop = "ws-a"
+        var out: [String] = []
+        try await AlertTail(path: path, timeZone: jakarta, options: o).run(color: false) { out.append($0) }
+        // Events 1, 2, 4, 5, 7, 8, 10, 11 are at ws-a.
+        #expect(out.count == 8)
+        #expect(out[0].hasPrefix("2026-11-24 10:00:01  resolved  warning   voltage_sag  ws-a/pm-1  Event 1"))
+
+        o.workshop = nil
+        o.minSeverity = .critical
+        o.json = true
+        out = []
+        try await AlertTail(path: path, timeZone: jakarta, options: o).run(color: false) { out.append($0) }
+        #expect(out.compactMap { AlertEvent.parse(line: $0)?.seq } == [1, 5, 9])
+        #expect(out == readAllLines(path).filter { AlertEvent.parse(line: $0)!.severity == .critical })
+
+        // Without --since: the last lines, then what follows.
+        var tailOptions = AlertTail.Options()
+        tailOptions.lines = 2
+        tailOptions.follow = false
+        out = []
+        try await AlertTail(path: path, timeZone: jakarta, options: tailOptions).run(color: true) { out.append($0) }
+        #expect(out.count == 2 && out[1].contains("Event 11") && out[1].contains("\u{1B}["))
+    }
+}
+
+func readAllLines(_ path: String) -> [String] {
+    AlertLog.segments(path).flatMap { readLines($0.path) }
+}
