@@ -74,6 +74,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraSim"]),
+        .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraCore"]),
         .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd"]),
     ]
 )

@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import SentraCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Why a plugin delivery failed; the text goes into the `plugin_failing` alert.
+public struct PluginError: Error, CustomStringConvertible {
+    public var plugin: String
+    public var reason: String
+    public var description: String { "plugin \(plugin): \(reason)" }
+}
+
+/// The version of the plugin protocol this daemon speaks (docs/plugins.md).
+public let pluginProtocolVersion = 1
+
+/// A message a plugin wrote that its worker must see.
+enum PluginReply: Sendable {
+    case hello(protocol: Int)
+    case ack(seq: Int64)
+    case nack(seq: Int64, error: String)
+    case garbage(String)
+}
+
+/// One running external plugin: the child process, its pipes, and the threads reading its
+/// stdout and stderr. `log` and `alert` messages are handled on the reader thread (they
+/// need no answer); replies go to a mailbox the worker awaits with a timeout.
+///
+/// `@unchecked Sendable`: `Process` is not `Sendable`; only the worker that owns this value
+/// touches it, and the reader threads touch only the mailbox and the liveness flag.
+final class ExternalPlugin: @unchecked Sendable {
+    let name: String
+    private let process: Process
+    private let stdinFD: Int32
+    private let replies = Mailbox<PluginReply>()
+    private let alive = LivenessFlag()
+
+    /// Starts the program. `onAlert` appends a plugin's own alert to the alert log;
+    /// `onExit` wakes the worker.
+    init(
+        spec: PluginSpec, command: [String], environment: [String: String], logger: Logger,
+        onAlert: @escaping @Sendable (AlertEvent) -> Void, onExit: @escaping @Sendable () -> Void
+    ) throws {
+        name = spec.name
+        guard let exe = Self.resolve(command.first ?? "") else {
+            throw PluginError(plugin: spec.name, reason: "program '\(command.first ?? "")' not found or not executable")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = Array(command.dropFirst())
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        do {
+            try p.run()
+        } catch {
+            throw PluginError(plugin: spec.name, reason: "cannot start \(exe): \(error)")
+        }
+        process = p
+        stdinFD = inPipe.fileHandleForWriting.fileDescriptor
+        // A plugin that stops reading must not block us: a full pipe is a failure instead.
+        _ = fcntl(stdinFD, F_SETFL, fcntl(stdinFD, F_GETFL) | O_NONBLOCK)
+        let outFD = outPipe.fileHandleForReading.fileDescriptor
+        let errFD = errPipe.fileHandleForReading.fileDescriptor
+        let name = spec.name
+        let replies = self.replies
+        let alive = self.alive
+        var log = logger
+        log[metadataKey: "sentra.plugin"] = "\(name)"
+        let threadLogger = log
+        // The pipes' FileHandles own the fds; keep them alive in the threads.
+        let outHandle = outPipe.fileHandleForReading
+        let errHandle = errPipe.fileHandleForReading
+        Thread.detachNewThread {
+            Self.readLines(outFD) { line in
+                Self.handle(line, plugin: name, logger: threadLogger, replies: replies, onAlert: onAlert)
+            }
+            _ = outHandle
+            alive.value.withLock { $0 = false }
+            replies.close()
+            onExit()
+        }
+        Thread.detachNewThread {
+            Self.readLines(errFD) { line in threadLogger.warning("plugin stderr: \(line)") }
+            _ = errHandle
+        }
+    }
+
+    var isAlive: Bool { alive.value.withLock { $0 } }
+    var pid: Int32 { process.processIdentifier }
+
+    /// Sends one JSON line; false when the plugin is gone or not reading.
+    func send(_ line: String) -> Bool {
+        let bytes = Array((line + "\n").utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { write(stdinFD, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false  // EPIPE (SIGPIPE is ignored) or EAGAIN: a full pipe
+            }
+            off += n
+        }
+        return true
+    }
+
+    func reply(timeout: Duration) async -> Received<PluginReply> {
+        await replies.take(timeout: timeout)
+    }
+
+    /// Ends the plugin: EOF on its stdin, a grace period, then SIGKILL.
+    func stop(grace: Duration) async {
+        _ = close(stdinFD)
+        guard process.isRunning else { return }
+        if grace > .zero {
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = ContinuousClock.now + grace
+            while process.isRunning && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    private static func resolve(_ program: String) -> String? {
+        guard !program.isEmpty else { return nil }
+        if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(program)"
+            if access(p, X_OK) == 0 { return p }
+        }
+        return nil
+    }
+
+    /// Blocking line reader for a pipe (on its own thread). Lines past 1 MiB are cut.
+    private static func readLines(_ fd: Int32, _ body: (String) -> Void) {
+        var pending: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            var start = 0
+            for i in 0..<n where buf[i] == 10 {
+                pending += buf[start..<i]
+                body(String(decoding: pending, as: UTF8.self))
+                pending.removeAll(keepingCapacity: true)
+                start = i + 1
+            }
+            pending += buf[start..<n]
+            if pending.count > 1 << 20 {
+                body(String(decoding: pending, as: UTF8.self))
+                pending.removeAll()
+            }
+        }
+        if !pending.isEmpty { body(String(decoding: pending, as: UTF8.self)) }
+    }
+
+    private static func handle(
+        _ line: String, plugin: String, logger: Logger, replies: Mailbox<PluginReply>,
+        onAlert: @Sendable (AlertEvent) -> Void
+    ) {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return }
+        guard let data = trimmed.data(using: .utf8),
+            let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let type = o["type"] as? String
+        else {
+            logger.warning("plugin wrote a line that is not a protocol message", metadata: ["sentra.line": "\(trimmed.prefix(200))"])
+            replies.push(.garbage(String(trimmed.prefix(200))))
+            return
+        }
+        switch type {
+        case "hello":
+            replies.push(.hello(protocol: (o["protocol"] as? NSNumber)?.intValue ?? 0))
+        case "ack":
+            guard let seq = (o["seq"] as? NSNumber)?.int64Value else { return replies.push(.garbage(trimmed)) }
+            replies.push(.ack(seq: seq))
+        case "nack":
+            guard let seq = (o["seq"] as? NSNumber)?.int64Value else { return replies.push(.garbage(trimmed)) }
+            replies.push(.nack(seq: seq, error: o["error"] as? String ?? "refused"))
+        case "log":
+            let level = (o["level"] as? String).flatMap(Logger.Level.init(rawValue:)) ?? .info
+            logger.log(level: level, "\(o["message"] as? String ?? "")")
+        case "alert":
+            guard let rule = o["rule"] as? String, !rule.isEmpty else {
+                logger.warning("plugin alert without a rule name ignored")
+                return
+            }
+            var labels = (o["labels"] as? [String: Any])?.compactMapValues { $0 as? String } ?? [:]
+            if labels["workshop"] == nil && labels["component"] == nil { labels["component"] = plugin }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let status = (o["status"] as? String).flatMap(AlertStatus.init(rawValue:)) ?? .firing
+            let severity = (o["severity"] as? String).flatMap(Severity.init(rawValue:)) ?? .warning
+            let started = (o["started"] as? String).flatMap(RFC3339.parse) ?? now
+            onAlert(
+                AlertEvent(
+                    ts: now, rule: rule, status: status, severity: severity, labels: labels,
+                    value: (o["value"] as? NSNumber)?.doubleValue, summary: o["summary"] as? String ?? rule, started: started))
+        default:
+            // A newer plugin's message this daemon does not know: ignored (docs/plugins.md, versioning).
+            logger.debug("plugin message of unknown type ignored", metadata: ["sentra.type": "\(type)"])
+        }
+    }
+}
+
+final class LivenessFlag: Sendable {
+    let value = Mutex(true)
+}

@@ -1,0 +1,323 @@
+import Foundation
+import Logging
+import SentraCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Delivers the alert log to every configured plugin, at least once, in seq order.
+///
+/// The alert log is the queue: the ingest thread only appends to it (the log wakes the host
+/// through `AlertLog.onAppend`), and each plugin's worker reads it from that plugin's cursor
+/// (`<state_dir>/plugins/<name>.cursor`, the last acknowledged seq, written atomically), so a
+/// plugin that crashes, hangs or writes garbage delays only itself, and after a plugin or
+/// daemon restart gets again what it had not acknowledged. Memory per plugin is bounded by
+/// `Settings.batch` lines; disk by the log's retention (`AlertLog.Settings.maxKeptBytes`).
+///
+/// Supervision: a failed delivery (crash, timeout, garbage, nack, refused handshake)
+/// restarts the plugin after an exponential backoff and retries the same event. After
+/// `failuresBeforeAlert` failures in a row the host writes a `plugin_failing` alert (label
+/// `component: <plugin>`), resolved at the next successful delivery or handshake.
+///
+/// `run()` returns when its task is cancelled (a ServiceGroup's graceful shutdown).
+public final class PluginHost: Sendable {
+    public struct Settings: Sendable {
+        public var initialBackoff: Duration = .milliseconds(500)
+        public var maxBackoff: Duration = .seconds(60)
+        public var failuresBeforeAlert = 3
+        /// Lines read from the log at a time, per plugin.
+        public var batch = 64
+        /// A worker also looks at the log this often without being woken.
+        public var idlePoll: Duration = .seconds(5)
+        /// Where the shipped external plugins live: `builtin: alertmanager` runs
+        /// `<pluginDirectory>/alertmanager/sentra-alertmanager`.
+        public var pluginDirectory = "/usr/lib/sentra/plugins"
+        /// How long a starting plugin may take to answer the handshake (interpreters start slowly
+        /// on a loaded machine; the per-event `timeout` is usually much shorter).
+        public var handshakeTimeout: Duration = .seconds(15)
+        /// How long a stopped plugin may take to exit before SIGKILL.
+        public var stopGrace: Duration = .seconds(2)
+        /// The sentra's name, told to plugins in the handshake.
+        public var sentraName = ""
+        public init() {}
+    }
+
+    private let log: AlertLog
+    private let plugins: [PluginSpec]
+    private let stateDirectory: String
+    private let sinks: SinkRegistry
+    private let settings: Settings
+    private let logger: Logger
+    private let wakes: [WakeSignal]
+
+    public init(
+        log: AlertLog, plugins: [PluginSpec], stateDirectory: String, sinks: SinkRegistry = .standard,
+        settings: Settings = .init(), logger: Logger = Logger(label: "sentra.plugins")
+    ) throws {
+        self.log = log
+        self.plugins = plugins
+        self.stateDirectory = stateDirectory
+        self.sinks = sinks
+        self.settings = settings
+        self.logger = logger
+        wakes = plugins.map { _ in WakeSignal() }
+        // Writes to a plugin that died must fail with EPIPE, not kill the daemon.
+        signal(SIGPIPE, SIG_IGN)
+        try FileManager.default.createDirectory(atPath: cursorDirectory, withIntermediateDirectories: true)
+        // Cursors are registered before anything is appended, so rotation keeps what they need.
+        for p in plugins {
+            let c = readCursor(p.name) ?? log.lastSeq
+            try writeCursor(p.name, c)
+            log.setCursor(plugin: p.name, seq: c)
+        }
+        let wakes = self.wakes
+        log.onAppend { _ in for w in wakes { w.signal() } }
+    }
+
+    /// Wakes every plugin worker (the log does this on each append).
+    public func wake() {
+        for w in wakes { w.signal() }
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for (i, spec) in plugins.enumerated() {
+                group.addTask { await self.work(spec, wake: self.wakes[i]) }
+            }
+        }
+    }
+
+    // MARK: - Cursors
+
+    private var cursorDirectory: String { (stateDirectory as NSString).appendingPathComponent("plugins") }
+    private func cursorPath(_ name: String) -> String { (cursorDirectory as NSString).appendingPathComponent("\(name).cursor") }
+
+    /// The last acknowledged seq of a plugin, from its cursor file.
+    public func cursor(_ name: String) -> Int64? { readCursor(name) }
+
+    private func readCursor(_ name: String) -> Int64? {
+        guard let s = try? String(contentsOfFile: cursorPath(name), encoding: .utf8) else { return nil }
+        return Int64(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Atomic (temporary file and rename), not fsync'd: losing the last update re-delivers,
+    /// which at-least-once allows.
+    private func writeCursor(_ name: String, _ seq: Int64) throws {
+        try Data("\(seq)\n".utf8).write(to: URL(fileURLWithPath: cursorPath(name)), options: .atomic)
+    }
+
+    // MARK: - One plugin
+
+    private enum Transport {
+        case sink(any AlertSink)
+        case process(ExternalPlugin)
+    }
+
+    private struct Health {
+        var failures = 0
+        var firstFailure: Int64 = 0
+        var alerting = false
+        var backoff: Duration
+    }
+
+    private func command(for spec: PluginSpec) -> [String]? {
+        if !spec.command.isEmpty { return spec.command }
+        guard let b = spec.builtin else { return nil }
+        let dir = (settings.pluginDirectory as NSString).appendingPathComponent(b)
+        return [(dir as NSString).appendingPathComponent("sentra-\(b)")]
+    }
+
+    private func start(_ spec: PluginSpec, wake: WakeSignal) async throws -> Transport {
+        var log = logger
+        log[metadataKey: "sentra.plugin"] = "\(spec.name)"
+        if let b = spec.builtin, let f = sinks.factory(b) {
+            return .sink(
+                try f(SinkContext(spec: spec, stateDirectory: stateDirectory, timeZone: self.log.timeZone, logger: log)))
+        }
+        guard let cmd = command(for: spec) else { throw PluginError(plugin: spec.name, reason: "no command") }
+        let alertLog = self.log
+        let pluginLogger = log
+        let p = try ExternalPlugin(
+            spec: spec, command: cmd,
+            environment: ["SENTRA_PLUGIN_NAME": spec.name, "SENTRA_STATE_DIR": stateDirectory, "SENTRA_PROTOCOL": "\(pluginProtocolVersion)"],
+            logger: pluginLogger,
+            onAlert: { ev in
+                do { try alertLog.append(ev) } catch { pluginLogger.error("cannot write a plugin's alert: \(error)") }
+            },
+            onExit: { wake.signal() })
+        var hello: [String: Any] = [
+            "type": "hello", "protocol": pluginProtocolVersion, "daemon": "sentrad", "plugin": spec.name,
+            "sentra": settings.sentraName, "options": spec.options, "timezone": self.log.timeZone.identifier,
+            "min_severity": spec.minSeverity.rawValue, "timeout_ms": spec.timeoutMillis,
+        ]
+        hello["state_dir"] = stateDirectory
+        let line = String(decoding: try JSONSerialization.data(withJSONObject: hello, options: [.sortedKeys]), as: UTF8.self)
+        guard p.send(line) else {
+            await p.stop(grace: .zero)
+            throw PluginError(plugin: spec.name, reason: "exited before the handshake")
+        }
+        while true {
+            switch await p.reply(timeout: max(settings.handshakeTimeout, .milliseconds(spec.timeoutMillis))) {
+            case .value(.hello(let version)):
+                guard version == pluginProtocolVersion else {
+                    await p.stop(grace: .zero)
+                    throw PluginError(plugin: spec.name, reason: "speaks protocol \(version), the daemon \(pluginProtocolVersion)")
+                }
+                return .process(p)
+            case .value(.garbage(let g)):
+                await p.stop(grace: .zero)
+                throw PluginError(plugin: spec.name, reason: "answered the handshake with garbage: \(g)")
+            case .value:
+                continue
+            case .timeout:
+                await p.stop(grace: .zero)
+                throw PluginError(plugin: spec.name, reason: "no hello within \(settings.handshakeTimeout)")
+            case .closed:
+                await p.stop(grace: .zero)
+                throw PluginError(plugin: spec.name, reason: "exited during the handshake")
+            case .cancelled:
+                await p.stop(grace: .zero)
+                throw CancellationError()
+            }
+        }
+    }
+
+    private func deliver(_ t: Transport, spec: PluginSpec, event: AlertEvent, line: String) async throws {
+        let timeout = Duration.milliseconds(spec.timeoutMillis)
+        switch t {
+        case .sink(let sink):
+            try await withThrowingTaskGroup(of: Bool.self) { g in
+                g.addTask {
+                    try await sink.deliver(event)
+                    return true
+                }
+                g.addTask {
+                    try await Task.sleep(for: timeout)
+                    return false
+                }
+                let done = try await g.next()!
+                g.cancelAll()
+                if !done { throw PluginError(plugin: spec.name, reason: "delivery of \(event.seq) timed out") }
+            }
+        case .process(let p):
+            guard p.send("{\"type\":\"event\",\"seq\":\(event.seq),\"alert\":\(line)}") else {
+                throw PluginError(plugin: spec.name, reason: "cannot write event \(event.seq): the plugin is gone or not reading")
+            }
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let left = deadline - ContinuousClock.now
+                switch await p.reply(timeout: max(left, .zero)) {
+                case .value(.ack(let seq)) where seq == event.seq: return
+                case .value(.ack), .value(.hello): continue  // a stale ack: keep waiting
+                case .value(.nack(_, let error)): throw PluginError(plugin: spec.name, reason: "refused event \(event.seq): \(error)")
+                case .value(.garbage(let g)): throw PluginError(plugin: spec.name, reason: "wrote garbage: \(g)")
+                case .timeout: throw PluginError(plugin: spec.name, reason: "no ack for event \(event.seq) within \(spec.timeoutMillis) ms")
+                case .closed: throw PluginError(plugin: spec.name, reason: "exited before acknowledging event \(event.seq)")
+                case .cancelled: throw CancellationError()
+                }
+            }
+        }
+    }
+
+    private func stop(_ t: Transport?, grace: Duration) async {
+        if case .process(let p) = t { await p.stop(grace: grace) }
+    }
+
+    private func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private func failed(_ spec: PluginSpec, _ error: any Error, health h: inout Health) {
+        if h.failures == 0 { h.firstFailure = now() }
+        h.failures += 1
+        logger.warning(
+            "plugin failed", metadata: ["sentra.plugin": "\(spec.name)", "sentra.failures": "\(h.failures)", "sentra.error": "\(error)"])
+        guard h.failures >= settings.failuresBeforeAlert, !h.alerting else { return }
+        h.alerting = true
+        appendOwn(spec, status: .firing, started: h.firstFailure, value: Double(h.failures),
+            summary: "Plugin \(spec.name) keeps failing (\(h.failures) times in a row): \(error)")
+    }
+
+    private func healthy(_ spec: PluginSpec, health h: inout Health) {
+        if h.alerting {
+            appendOwn(spec, status: .resolved, started: h.firstFailure, value: Double(h.failures),
+                summary: "Resolved: plugin \(spec.name) works again")
+            logger.info("plugin healthy again", metadata: ["sentra.plugin": "\(spec.name)"])
+        }
+        h = Health(backoff: settings.initialBackoff)
+    }
+
+    private func appendOwn(_ spec: PluginSpec, status: AlertStatus, started: Int64, value: Double?, summary: String) {
+        let ev = AlertEvent(
+            ts: now(), rule: "plugin_failing", status: status, severity: .warning, labels: ["component": spec.name],
+            value: value, summary: summary, started: started)
+        do { try log.append(ev) } catch { logger.error("cannot write plugin_failing: \(error)") }
+    }
+
+    private func work(_ spec: PluginSpec, wake: WakeSignal) async {
+        var cursor = readCursor(spec.name) ?? log.lastSeq
+        var follower = AlertLogFollower(path: log.path, after: cursor)
+        var transport: Transport?
+        var health = Health(backoff: settings.initialBackoff)
+        var pending: [AlertLogLine] = []
+
+        func backOff() async {
+            try? await Task.sleep(for: health.backoff)
+            health.backoff = min(health.backoff * 2, settings.maxBackoff)
+        }
+
+        while !Task.isCancelled {
+            if case .process(let p) = transport, !p.isAlive {
+                await stop(transport, grace: .zero)
+                transport = nil
+                failed(spec, PluginError(plugin: spec.name, reason: "exited"), health: &health)
+                await backOff()
+                continue
+            }
+            if transport == nil {
+                do {
+                    transport = try await start(spec, wake: wake)
+                } catch is CancellationError {
+                    break
+                } catch {
+                    failed(spec, error, health: &health)
+                    await backOff()
+                    continue
+                }
+            }
+            if pending.isEmpty { pending = follower.poll(maxLines: settings.batch) }
+            guard let next = pending.first else {
+                if health.failures > 0 { healthy(spec, health: &health) }
+                await wake.wait(timeout: settings.idlePoll)
+                continue
+            }
+            if next.seq > cursor + 1 {
+                logger.error(
+                    "plugin missed alerts deleted from the log",
+                    metadata: ["sentra.plugin": "\(spec.name)", "sentra.seq_from": "\(cursor + 1)", "sentra.seq_to": "\(next.seq - 1)"])
+            }
+            if let event = AlertEvent.parse(line: next.text), event.severity >= spec.minSeverity {
+                do {
+                    try await deliver(transport!, spec: spec, event: event, line: next.text)
+                } catch is CancellationError {
+                    break
+                } catch {
+                    if Task.isCancelled { break }
+                    await stop(transport, grace: .zero)
+                    transport = nil
+                    failed(spec, error, health: &health)
+                    await backOff()
+                    continue
+                }
+                if health.failures > 0 { healthy(spec, health: &health) }
+            }
+            pending.removeFirst()
+            cursor = next.seq
+            do { try writeCursor(spec.name, cursor) } catch { logger.error("cannot write plugin cursor: \(error)") }
+            log.setCursor(plugin: spec.name, seq: cursor)
+        }
+        await stop(transport, grace: settings.stopGrace)
+    }
+}
