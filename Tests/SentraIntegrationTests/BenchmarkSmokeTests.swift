@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+/// The benchmark commands run with small N so they never rot. No timing is asserted:
+/// speed belongs in BENCHMARKS.md.
+@Suite(.serialized) struct BenchmarkSmokeTests {
+    let bin = (Paths.binary("sentrad") as NSString).deletingLastPathComponent
+
+    @Test func pipeline() throws {
+        let (status, out) = try run(Paths.binary("sentra-bench"), ["pipeline", "--readings", "3000", "--rounds", "1", "--looms", "40"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("accepted 3000"), "\(out)")
+    }
+
+    @Test func endToEnd() throws {
+        let (status, out) = try run(
+            Paths.binary("sentra-bench"), ["e2e", "--count", "2000", "--qos", "1", "--bin", bin, "--config", Paths.exampleConfig])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("sentrad:"), "\(out)")
+        #expect(out.contains("mosquitto_sub:"), "\(out)")
+    }
+
+    @Test func restart() throws {
+        let (status, out) = try run(
+            Paths.binary("sentra-bench"), ["restart", "--days", "2", "--runs", "1", "--bin", bin, "--config", Paths.exampleConfig])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("restart: median"), "\(out)")
+    }
+}
