@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SentraAlerts
 import SentraConfig
 import SentraCore
 import SentraMQTT
@@ -25,11 +26,21 @@ public final class IngestService: Service, @unchecked Sendable {
     private var configuration: Configuration
     private var pipeline: IngestPipeline
     private let observer: DaemonObserver
+    private let alertLog: AlertLog
+    private let engine: AlertEngine
+    private var alertStates = AlertStatePersistence()
+    /// An alert event was written since the last commit: commit its state at once, so a
+    /// crash cannot make the next start fire it again.
+    private var alertsWritten = false
     private var lastPrune: Int64 = 0
     private var lastCommittedStats = IngestStats()
     private let startedAt: Int64
+    private let alertFlag: AlertFlag
 
-    public init(configuration: Configuration, queue: MessageQueue, store: ProductionStore, status: DaemonStatus, logger: Logger, clock: @escaping MillisClock = systemMillis) throws {
+    public init(
+        configuration: Configuration, queue: MessageQueue, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
+        logger: Logger, clock: @escaping MillisClock = systemMillis
+    ) throws {
         self.configuration = configuration
         self.queue = queue
         self.store = store
@@ -41,6 +52,22 @@ public final class IngestService: Service, @unchecked Sendable {
         pipeline = IngestPipeline(registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
         observer = DaemonObserver(logger: logger, clock: clock)
         pipeline.observer = observer
+        self.alertLog = alertLog
+        let flag = AlertFlag()
+        engine = AlertEngine(
+            registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
+            usualRates: StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone), logger: logger
+        ) { event in
+            do {
+                _ = try alertLog.append(event)
+            } catch {
+                logger.critical("cannot write the alert log", metadata: ["sentra.error": "\(error)", "sentra.alert": "\(event.rule)"])
+            }
+            flag.set = true
+        }
+        alertFlag = flag
+        engine.restore(try alertStates.restore(from: store))
+        observer.forward = engine
         logger.info("state loaded", metadata: ["sentra.devices": "\(saved.count)", "sentra.database": "\(store.path)"])
     }
 
@@ -79,6 +106,10 @@ public final class IngestService: Service, @unchecked Sendable {
                 m.payload.withUnsafeBytes { pipeline.ingest(topic: m.topic, payload: $0, now: m.receivedAt) }
             }
             let now = clock()
+            if alertFlag.set {
+                alertFlag.set = false
+                commit()
+            }
             if let newConfig = reloadMailbox.withLock({ c -> Configuration? in defer { c = nil }; return c }) {
                 apply(newConfig)
             }
@@ -87,6 +118,7 @@ public final class IngestService: Service, @unchecked Sendable {
                 commit()
                 nextCommit = now + interval
                 observer.tick(now: now)
+                engine.tick(now: now)
                 if now - lastPrune > 3_600_000 { prune() }
             }
             if closed { break }
@@ -101,6 +133,7 @@ public final class IngestService: Service, @unchecked Sendable {
         pipeline.settings = new.ingest
         pipeline.calendar = new.calendar
         pipeline.apply(registry: new.registry)
+        engine.reload(registry: new.registry, rules: new.rules)
         status.update { $0.reloads += 1 }
         logger.info(
             "configuration reloaded",
@@ -114,17 +147,19 @@ public final class IngestService: Service, @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
         let statsChanged = pipeline.stats != lastCommittedStats
-        if !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged {
+        let alertChanges = alertStates.changes(engine.snapshot())
+        if !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged || !alertChanges.isEmpty {
             do {
                 let meta = statsChanged ? [("ingest_stats", Self.statsJSON(pipeline.stats, since: startedAt, at: clock()))] : []
                 try store.commit(
-                    .init(deltas: pipeline.deltas, devices: devices, meta: meta), registry: pipeline.registry, calendar: pipeline.calendar)
+                    .init(deltas: pipeline.deltas, devices: devices, alertStates: alertChanges, meta: meta), registry: pipeline.registry, calendar: pipeline.calendar)
                 lastCommittedStats = pipeline.stats
                 pipeline.deltas.removeAll()
                 pipeline.markClean()
             } catch {
                 // Keep the deltas: the next commit retries them, nothing is lost while we run.
                 logger.error("commit failed, will retry", metadata: ["sentra.error": "\(error)"])
+                alertStates.invalidate()
                 status.update {
                     $0.commitFailures += 1
                     $0.lastError = "\(error)"
@@ -189,4 +224,9 @@ final class DaemonObserver: IngestObserver {
         log.rejected(reason, topic: topic, now: clock())
         forward?.rejected(reason, topic: topic, device: device)
     }
+}
+
+/// Set by the alert engine's emit closure (ingest thread only), read by the same thread.
+final class AlertFlag: @unchecked Sendable {
+    var set = false
 }

@@ -230,3 +230,19 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
 }
+
+extension ProductionStore {
+    /// Pieces a craftsman made in local hour `hourOfDay` on each of his last `days` working
+    /// days (days he made anything) from `from` up to, not including, `before`.
+    public func piecesInHourOfDay(craftsman: String, hourOfDay: Int, utcOffset: Int64, from: String, before: String, days: Int) throws -> [Double] {
+        try pool.read { db in
+            try Double.fetchAll(
+                db,
+                sql: """
+                    SELECT SUM(CASE WHEN ((hour + ?) / 3600) % 24 = ? THEN pieces ELSE 0 END)
+                    FROM hourly WHERE craftsman = ? AND kind = 'loom' AND day >= ? AND day < ?
+                    GROUP BY day HAVING SUM(pieces) > 0 ORDER BY day DESC LIMIT ?
+                    """, arguments: [utcOffset, hourOfDay, craftsman, from, before, days])
+        }
+    }
+}

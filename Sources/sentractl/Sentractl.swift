@@ -1,15 +1,16 @@
 import ArgumentParser
 import Foundation
+import SentraAlerts
 import SentraConfig
 import SentraCore
 import SentraStore
 
 /// `sentractl`: the coordinator's command line (CONTRACT §3).
 @main
-struct Sentractl: ParsableCommand {
+struct Sentractl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentractl", abstract: "Look at a sentra: check its configuration, report production, follow alerts.",
-        subcommands: [Check.self, Registry.self, Report.self, Status.self])
+        subcommands: [Check.self, Registry.self, Report.self, Tail.self, Status.self])
 }
 
 /// Options every subcommand takes.
@@ -178,6 +179,44 @@ extension Sentractl {
             if let e = obj["counter_events"] as? [String: Any] {
                 print("counter glitches: \(e["glitch"] ?? 0), resets: \(e["reset"] ?? 0)")
             }
+        }
+    }
+
+    struct Tail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Follow the alert log across rotations, readable by a person (or --json).")
+        @OptionGroup var common: Common
+        @Option(help: "Only alerts at least this severe: info, warning or critical.") var severity: String = "info"
+        @Option(help: "Only alerts of this workshop.") var workshop: String?
+        @Option(help: "Only alerts of this craftsman.") var craftsman: String?
+        @Option(help: "Only alerts at or after this time (RFC 3339, or a local date YYYY-MM-DD).") var since: String?
+        @Option(name: .shortAndLong, help: "How many past alerts to show first.") var lines = 10
+        @Flag(help: "Pass the log's JSON lines through unchanged.") var json = false
+        @Flag(name: .customLong("no-follow"), help: "Print what is there and stop.") var noFollow = false
+        @Flag(help: "Colour even when not writing to a terminal.") var color = false
+
+        func validate() throws {
+            guard Severity(rawValue: severity) != nil else { throw ValidationError("--severity is info, warning or critical") }
+        }
+
+        func run() async throws {
+            let c = try common.load()
+            var o = AlertTail.Options()
+            o.minSeverity = Severity(rawValue: severity)!
+            o.workshop = workshop
+            o.craftsman = craftsman
+            o.json = json
+            o.follow = !noFollow
+            o.lines = lines
+            if color { o.color = true }
+            if let since {
+                var cal = c.calendar
+                guard let ms = RFC3339.parse(since) ?? cal.startOfDay(since) else {
+                    printError("sentractl: --since '\(since)' is neither RFC 3339 nor YYYY-MM-DD")
+                    throw ExitCode(1)
+                }
+                o.since = ms
+            }
+            try await AlertTail(path: c.alertLogPath, timeZone: c.calendar.timeZone, options: o).run()
         }
     }
 }

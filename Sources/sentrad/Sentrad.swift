@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SentraAlerts
 import SentraConfig
 import SentraDaemon
 import SentraMQTT
@@ -45,17 +46,29 @@ struct Sentrad: AsyncParsableCommand {
             status.update { $0.configFile = config }
             let queue = MessageQueue(capacity: configuration.queueCapacity)
             let store = try ProductionStore(path: configuration.stateDatabasePath)
-            let ingest = try IngestService(configuration: configuration, queue: queue, store: store, status: status, logger: logger)
+            let alertLog = try AlertLog(
+                path: configuration.alertLogPath, timeZone: configuration.calendar.timeZone,
+                settings: .init(maxFileBytes: configuration.alertLog.maxFileBytes, maxKeptBytes: configuration.alertLog.maxKeptBytes),
+                logger: logger)
+            var pluginSettings = PluginHost.Settings()
+            pluginSettings.sentraName = configuration.name
+            if let dir = ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] { pluginSettings.pluginDirectory = dir }
+            let plugins = try PluginHost(
+                log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory, settings: pluginSettings, logger: logger)
+            let ingest = try IngestService(
+                configuration: configuration, queue: queue, store: store, alertLog: alertLog, status: status, logger: logger)
             let mqtt = try MQTTService(configuration: configuration, queue: queue, status: status, notifier: notifier, logger: logger)
             let reload = ReloadService(
-                path: config, overrides: (broker, stateDir, logDir), ingest: ingest, status: status, notifier: notifier, logger: logger)
+                path: config, overrides: (broker, stateDir, logDir), ingest: ingest, alertLog: alertLog, status: status, notifier: notifier,
+                logger: logger)
             let systemd = SystemdService(notifier: notifier, status: status)
             // Shut down in reverse order: STOPPING=1 first, then the broker connection,
             // then the ingest thread drains the queue and commits.
             let group = ServiceGroup(
                 configuration: .init(
                     services: [
-                        .init(service: ingest), .init(service: mqtt), .init(service: reload), .init(service: systemd),
+                        .init(service: ingest), .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: mqtt), .init(service: reload),
+                        .init(service: systemd),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import SentraAlerts
+import SentraCore
+import SentraStore
+import ServiceLifecycle
+
+/// A craftsman's usual pieces per hour, from the hourly rows of the state database.
+final class StoreUsualRates: UsualRateProvider {
+    let store: ProductionStore
+    let timeZone: TimeZone
+
+    init(store: ProductionStore, timeZone: TimeZone) {
+        self.store = store
+        self.timeZone = timeZone
+    }
+
+    func usualPiecesPerHour(craftsman: String, hourOfDay: Int, weekday: Int, beforeDate: String, days: Int) -> Double? {
+        guard let before = LocalCalendar.daysSinceEpoch(beforeDate) else { return nil }
+        let from = LocalCalendar.civilDate(daysSinceEpoch: before - Int64(days) * 3)
+        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(before * 86_400))))
+        let perDay = (try? store.piecesInHourOfDay(craftsman: craftsman, hourOfDay: hourOfDay, utcOffset: offset, from: from, before: beforeDate, days: days)) ?? []
+        guard !perDay.isEmpty else { return nil }
+        return InMemoryUsualRates.median(perDay)
+    }
+}
+
+/// The alert engine's lifecycle state in the state database, one row per slot, written only
+/// when it changed, in the same transaction as the counters.
+struct AlertStatePersistence {
+    private var saved: [String: AlertStateRecord] = [:]
+    private let encoder = JSONEncoder()
+
+    static func key(_ r: AlertStateRecord) -> String { "\(r.rule)|\(r.type)|\(r.subject)" }
+
+    mutating func restore(from store: ProductionStore) throws -> [AlertStateRecord] {
+        let decoder = JSONDecoder()
+        let records = try store.loadAlertStates().compactMap { try? decoder.decode(AlertStateRecord.self, from: $0.record) }
+        saved = Dictionary(records.map { (Self.key($0), $0) }, uniquingKeysWith: { a, _ in a })
+        return records
+    }
+
+    /// After a failed commit: write every record again next time.
+    mutating func invalidate() { saved.removeAll() }
+
+    /// What changed since the last call: rows to write (nil: delete).
+    mutating func changes(_ snapshot: [AlertStateRecord]) -> [(id: String, record: Data?)] {
+        var out: [(String, Data?)] = []
+        var seen = Set<String>()
+        for r in snapshot {
+            let k = Self.key(r)
+            seen.insert(k)
+            if saved[k] != r {
+                out.append((k, try? encoder.encode(r)))
+                saved[k] = r
+            }
+        }
+        for k in saved.keys where !seen.contains(k) {
+            out.append((k, nil))
+            saved[k] = nil
+        }
+        return out
+    }
+}
+
+/// Runs the plugin host in the service group.
+public struct PluginService: Service {
+    let host: PluginHost
+    public init(host: PluginHost) { self.host = host }
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await host.run() }
+    }
+}
