@@ -36,6 +36,8 @@ public final class IngestService: Service, @unchecked Sendable {
     private var lastCommittedStats = IngestStats()
     private let startedAt: Int64
     private let alertFlag: AlertFlag
+    private let committer: Committer
+    private let alertWriter: AlertWriter
 
     public init(
         configuration: Configuration, queue: MessageQueue, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
@@ -48,21 +50,20 @@ public final class IngestService: Service, @unchecked Sendable {
         self.logger = logger
         self.clock = clock
         startedAt = clock()
+        committer = Committer(store: store, status: status, logger: logger)
         let saved = try store.loadDeviceStates()
         pipeline = IngestPipeline(registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
         observer = DaemonObserver(logger: logger, clock: clock)
         pipeline.observer = observer
         self.alertLog = alertLog
         let flag = AlertFlag()
+        let writer = AlertWriter(log: alertLog, logger: logger)
+        alertWriter = writer
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
             usualRates: StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone), logger: logger
         ) { event in
-            do {
-                _ = try alertLog.append(event)
-            } catch {
-                logger.critical("cannot write the alert log", metadata: ["sentra.error": "\(error)", "sentra.alert": "\(event.rule)"])
-            }
+            writer.enqueue(event)
             flag.set = true
         }
         alertFlag = flag
@@ -123,6 +124,8 @@ public final class IngestService: Service, @unchecked Sendable {
             }
             if closed { break }
         }
+        alertWriter.close()
+        committer.close()
         try? store.checkpoint()
         logger.info("ingest stopped, state committed", metadata: ["sentra.accepted": "\(pipeline.stats.accepted)"])
     }
@@ -143,37 +146,29 @@ public final class IngestService: Service, @unchecked Sendable {
             ])
     }
 
+    /// Hands everything since the last commit to the committer thread: bucket deltas,
+    /// changed device states (baselines), changed alert states and the ingest counts, which
+    /// it writes in one transaction.
     private func commit() {
-        let started = DispatchTime.now().uptimeNanoseconds
         let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
         let statsChanged = pipeline.stats != lastCommittedStats
         let alertChanges = alertStates.changes(engine.snapshot())
         if !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged || !alertChanges.isEmpty {
-            do {
-                let meta = statsChanged ? [("ingest_stats", Self.statsJSON(pipeline.stats, since: startedAt, at: clock()))] : []
-                try store.commit(
-                    .init(deltas: pipeline.deltas, devices: devices, alertStates: alertChanges, meta: meta), registry: pipeline.registry, calendar: pipeline.calendar)
-                lastCommittedStats = pipeline.stats
-                pipeline.deltas.removeAll()
-                pipeline.markClean()
-            } catch {
-                // Keep the deltas: the next commit retries them, nothing is lost while we run.
-                logger.error("commit failed, will retry", metadata: ["sentra.error": "\(error)"])
-                alertStates.invalidate()
-                status.update {
-                    $0.commitFailures += 1
-                    $0.lastError = "\(error)"
-                }
-            }
+            let meta = statsChanged ? [("ingest_stats", Self.statsJSON(pipeline.stats, since: startedAt, at: clock()))] : []
+            committer.submit(
+                .init(
+                    batch: .init(deltas: pipeline.deltas, devices: devices, alertStates: alertChanges, meta: meta),
+                    registry: pipeline.registry, calendar: pipeline.calendar,
+                    alertsWritten: alertChanges.isEmpty ? nil : (alertWriter, alertWriter.lastTicket)))
+            lastCommittedStats = pipeline.stats
+            pipeline.deltas.removeAll()
+            pipeline.markClean()
         }
-        let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
         let stats = pipeline.stats
         let depth = queue.depth
         status.update {
             $0.stats = stats
             $0.queueDepth = depth
-            $0.lastCommitMillis = ms
-            $0.commits += 1
         }
     }
 
