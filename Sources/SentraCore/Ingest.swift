@@ -65,7 +65,9 @@ public struct IngestPipeline {
     /// Devices whose state changed since the last commit.
     public private(set) var dirty: Set<Int> = []
     public var calendar: LocalCalendar
-    public weak var observer: (any IngestObserver)?
+    /// Strong: the observer (alert engine, logger) never holds the pipeline, and a weak load per
+    /// reading costs more than the rest of the bookkeeping.
+    public var observer: (any IngestObserver)?
     private var topicCache: [String: TopicEntry] = [:]
     private var craftsmanIndex: [String: Int32] = [:]
     /// Per device: its loom's assignments resolved to craftsman indices.
@@ -189,6 +191,9 @@ public struct IngestPipeline {
             }
         }
         if let last = d.lastTs, ts <= last { return reject(.outOfOrder, topic: topic, device: index) }
+        // Take the state out of the array so its counters buffer is uniquely referenced and
+        // mutates in place (no copy of the array per reading).
+        devices[index] = Self.placeholder
 
         let hour = calendar.hourStart(atMillis: ts)
         let key = BucketKey(hour: hour, device: Int32(index), craftsman: craftsman(device: index, at: ts))
@@ -254,6 +259,8 @@ public struct IngestPipeline {
         stats.accepted += 1
         observer?.accepted(device: index, reading: r, ts: ts)
     }
+
+    private static let placeholder = DeviceState()
 
     private mutating func closeIntervals(_ index: Int, until ts: Int64) {
         var d = devices[index]

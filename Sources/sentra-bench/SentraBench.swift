@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SentraAlerts
 import SentraConfig
 import SentraCore
 import SentraStore
@@ -37,9 +38,11 @@ extension SentraBench {
         @Option(help: "Readings per round.") var readings = 1_000_000
         @Option(help: "Rounds; the best is reported.") var rounds = 5
         @Option(help: "Looms in the synthetic sentra.") var looms = 400
+        @Option(help: "The configuration whose alert rules are evaluated.") var config = "config/sentra.example.yaml"
 
         func run() throws {
             let registry = Synthetic.registry(workshops: max(1, looms / 40), craftsmen: max(1, looms / 5), looms: looms)
+            let rules = try Configuration.load(path: config).rules
             let start = Int64(Date().timeIntervalSince1970 * 1000) - 6 * 86_400_000
             let msgs = Synthetic.messages(registry, count: readings, start: start)
             let now = start + 6 * 86_400_000
@@ -63,14 +66,21 @@ extension SentraBench {
             var accepted: UInt64 = 0
             for _ in 0..<rounds {
                 var p = IngestPipeline(registry: registry, calendar: LocalCalendar(identifier: "Asia/Jakarta")!)
+                var alerts = 0
+                let engine = AlertEngine(
+                    registry: registry, rules: rules, calendar: LocalCalendar(identifier: "Asia/Jakarta")!, startedAt: now,
+                    usualRates: InMemoryUsualRates()
+                ) { _ in alerts += 1 }
+                p.observer = engine
                 let t0 = nowNanos()
                 for m in msgs { m.payload.withUnsafeBytes { p.ingest(topic: m.topic, payload: $0, now: now) } }
                 best = min(best, Double(nowNanos() - t0) / 1e9)
                 accepted = p.stats.accepted
+                _ = alerts
             }
             let rate = Double(readings) / best
             let refRate = Double(readings) / bestRef
-            print("pipeline: \(readings) readings (\(bytes / readings) bytes avg), \(looms) looms, best of \(rounds)")
+            print("pipeline: \(readings) readings (\(bytes / readings) bytes avg), \(looms) looms, \(rules.count) alert rules, best of \(rounds)")
             print(String(format: "  reference (copy payload bytes): %.0f readings/s", refRate))
             print(String(format: "  sentra pipeline:                %.0f readings/s/core (%.0f ns/reading)", rate, best * 1e9 / Double(readings)))
             print(String(format: "  ratio pipeline/reference: %.3f; target 1,000,000 readings/s/core: %@", rate / refRate, rate >= 1_000_000 ? "met" : "MISSED"))
