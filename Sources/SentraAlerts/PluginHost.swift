@@ -21,7 +21,7 @@ import Synchronization
 /// Supervision: a failed delivery (crash, timeout, garbage, nack, refused handshake)
 /// restarts the plugin after an exponential backoff and retries the same event. After
 /// `failuresBeforeAlert` failures in a row the host writes a `plugin_failing` alert (label
-/// `component: <plugin>`), resolved at the next successful delivery or handshake.
+/// `component: <plugin>`), resolved at the next successful delivery.
 ///
 /// `run()` returns when its task is cancelled (a ServiceGroup's graceful shutdown).
 public final class PluginHost: Sendable {
@@ -289,7 +289,9 @@ public final class PluginHost: Sendable {
             }
             if pending.isEmpty { pending = follower.poll(maxLines: settings.batch) }
             guard let next = pending.first else {
-                if health.failures > 0 { healthy(spec, health: &health) }
+                // Health is proven by a delivery, not by a start: a plugin that dies while idle
+                // keeps counting failures (and backing off). The `plugin_failing` line is
+                // itself delivered, so a recovered plugin resolves it promptly.
                 await wake.wait(timeout: settings.idlePoll)
                 continue
             }
