@@ -295,6 +295,12 @@ public final class PluginHost: Sendable {
                 await wake.wait(timeout: settings.idlePoll)
                 continue
             }
+            // A line can be read back after its write(2) and before its fsync returns: it is
+            // handed on only once `append` has made it durable (CONTRACT §2).
+            guard next.seq <= log.lastSeq else {
+                await wake.wait(timeout: settings.idlePoll)
+                continue
+            }
             if next.seq > cursor + 1 {
                 logger.error(
                     "plugin missed alerts deleted from the log",
