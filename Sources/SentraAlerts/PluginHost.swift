@@ -70,7 +70,14 @@ public final class PluginHost: Sendable {
         try FileManager.default.createDirectory(atPath: cursorDirectory, withIntermediateDirectories: true)
         // Cursors are registered before anything is appended, so rotation keeps what they need.
         for p in plugins {
-            let c = readCursor(p.name) ?? log.lastSeq
+            var c = readCursor(p.name) ?? log.lastSeq
+            if c > log.lastSeq {
+                // The log was deleted and begun again: a cursor past its end would wait forever.
+                logger.warning(
+                    "plugin cursor past the end of the alert log; the log was reset",
+                    metadata: ["sentra.plugin": "\(p.name)", "sentra.cursor": "\(c)", "sentra.seq": "\(log.lastSeq)"])
+                c = log.lastSeq
+            }
             try writeCursor(p.name, c)
             log.setCursor(plugin: p.name, seq: c)
         }
