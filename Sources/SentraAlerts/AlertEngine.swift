@@ -96,6 +96,9 @@ public final class AlertEngine: IngestObserver {
     private var wallNow: Int64
 
     private var slots: [Slot] = []
+    /// Per rule, copied out of `rules` so the hot path reads plain values, not `RuleSpec`s.
+    private var conditions: [RuleCondition] = []
+    private var windows: [RuleWindow] = []
     private var deviceSlots: [[Int]] = []
     private var craftsmanSlots: [[Int]] = []
     private var absentSlots: [Int] = []
@@ -166,6 +169,8 @@ public final class AlertEngine: IngestObserver {
     private func build(carrying carried: [String: AlertSlotState]) {
         let r = registry
         slots = []
+        conditions = rules.map(\.condition)
+        windows = rules.map(\.window)
         deviceSlots = Array(repeating: [], count: r.devices.count)
         craftsmanSlots = Array(repeating: [], count: r.craftsmen.count)
         absentSlots = []
@@ -384,11 +389,11 @@ public final class AlertEngine: IngestObserver {
         let advanced = picksAdvanced[di]
         picksAdvanced[di] = false
         for si in deviceSlots[di] {
-            let rule = rules[slots[si].rule]
-            switch rule.condition {
+            let ri = slots[si].rule
+            switch conditions[ri] {
             case .threshold(let field, let below, let limit, let resolveAt, let forMillis, let keep, _):
                 guard let x = r[field] else { continue }
-                threshold(si, rule: rule, device: di, workshop: w, x: x, ts: ts, below: below, limit: limit,
+                threshold(si, window: windows[ri], device: di, workshop: w, x: x, ts: ts, below: below, limit: limit,
                     resolveAt: resolveAt, forMillis: forMillis, keep: keep)
             case .absent:
                 let heard = slots[si].state.lastHeard ?? startedAt
@@ -398,7 +403,7 @@ public final class AlertEngine: IngestObserver {
                     resolve(si, ts: ts, value: Double(max(0, wallNow - max(heard, startedAt)) / 1000))
                 }
             case .stalled(let forMillis):
-                stalled(si, rule: rule, device: di, workshop: w, reading: r, ts: ts, advanced: advanced, forMillis: forMillis)
+                stalled(si, window: windows[ri], device: di, workshop: w, reading: r, ts: ts, advanced: advanced, forMillis: forMillis)
             case .belowUsual, .counterReset:
                 continue
             }
@@ -410,15 +415,15 @@ public final class AlertEngine: IngestObserver {
     }
 
     private func threshold(
-        _ si: Int, rule: RuleSpec, device di: Int, workshop w: Int, x: Double, ts: Int64, below: Bool, limit: Double,
+        _ si: Int, window: RuleWindow, device di: Int, workshop w: Int, x: Double, ts: Int64, below: Bool, limit: Double,
         resolveAt: Double, forMillis: Int64, keep: Int64
     ) {
         let bad = below ? x < limit : x > limit
         let healthy = below ? x >= resolveAt : x <= resolveAt
-        let inWin = inWindow(rule.window, workshop: w, at: ts)
+        let inWin = inWindow(window, workshop: w, at: ts)
         if slots[si].state.firing != nil {
             if !inWin {
-                resolve(si, ts: ts, value: x, note: "\(rule.window.rawValue) hours ended")
+                resolve(si, ts: ts, value: x, note: "\(window.rawValue) hours ended")
             } else if healthy {
                 if keep <= 0 {
                     resolve(si, ts: ts, value: x)
@@ -442,7 +447,7 @@ public final class AlertEngine: IngestObserver {
     }
 
     private func stalled(
-        _ si: Int, rule: RuleSpec, device di: Int, workshop w: Int, reading r: Reading, ts: Int64, advanced: Bool,
+        _ si: Int, window: RuleWindow, device di: Int, workshop w: Int, reading r: Reading, ts: Int64, advanced: Bool,
         forMillis: Int64
     ) {
         var lastAdvance = slots[si].state.lastHeard
@@ -461,7 +466,7 @@ public final class AlertEngine: IngestObserver {
             resolve(si, ts: ts, value: picks, note: "loom reported \(LoomState(rawValue: s)?.name ?? "?")")
             return
         }
-        guard inWindow(rule.window, workshop: w, at: ts) else {
+        guard inWindow(window, workshop: w, at: ts) else {
             slots[si].state.windowSince = nil
             return
         }

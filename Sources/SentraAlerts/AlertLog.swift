@@ -60,6 +60,8 @@ public final class AlertLog: Sendable {
         self.timeZone = timeZone
         self.settings = settings
         self.logger = logger
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let (fd, size, first, last) = try Self.openCurrent(path)
         var seq = last ?? 0
         if last == nil, let seg = Self.segments(path).last(where: { $0.rotated }) {

@@ -37,6 +37,8 @@ final class ExternalPlugin: @unchecked Sendable {
     let name: String
     private let process: Process
     private let stdinFD: Int32
+    /// Owns `stdinFD`: closing through it keeps its deinit from closing the fd a second time.
+    private let stdinHandle: FileHandle
     private let replies = Mailbox<PluginReply>()
     private let alive = LivenessFlag()
 
@@ -66,7 +68,8 @@ final class ExternalPlugin: @unchecked Sendable {
             throw PluginError(plugin: spec.name, reason: "cannot start \(exe): \(error)")
         }
         process = p
-        stdinFD = inPipe.fileHandleForWriting.fileDescriptor
+        stdinHandle = inPipe.fileHandleForWriting
+        stdinFD = stdinHandle.fileDescriptor
         // A plugin that stops reading must not block us: a full pipe is a failure instead.
         _ = fcntl(stdinFD, F_SETFL, fcntl(stdinFD, F_GETFL) | O_NONBLOCK)
         let outFD = outPipe.fileHandleForReading.fileDescriptor
@@ -119,7 +122,7 @@ final class ExternalPlugin: @unchecked Sendable {
 
     /// Ends the plugin: EOF on its stdin, a grace period, then SIGKILL.
     func stop(grace: Duration) async {
-        _ = close(stdinFD)
+        try? stdinHandle.close()
         guard process.isRunning else { return }
         if grace > .zero {
             kill(process.processIdentifier, SIGTERM)

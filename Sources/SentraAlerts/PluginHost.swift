@@ -21,7 +21,7 @@ import Synchronization
 /// Supervision: a failed delivery (crash, timeout, garbage, nack, refused handshake)
 /// restarts the plugin after an exponential backoff and retries the same event. After
 /// `failuresBeforeAlert` failures in a row the host writes a `plugin_failing` alert (label
-/// `component: <plugin>`), resolved at the next successful delivery or handshake.
+/// `component: <plugin>`), resolved at the next successful delivery.
 ///
 /// `run()` returns when its task is cancelled (a ServiceGroup's graceful shutdown).
 public final class PluginHost: Sendable {
@@ -70,7 +70,14 @@ public final class PluginHost: Sendable {
         try FileManager.default.createDirectory(atPath: cursorDirectory, withIntermediateDirectories: true)
         // Cursors are registered before anything is appended, so rotation keeps what they need.
         for p in plugins {
-            let c = readCursor(p.name) ?? log.lastSeq
+            var c = readCursor(p.name) ?? log.lastSeq
+            if c > log.lastSeq {
+                // The log was deleted and begun again: a cursor past its end would wait forever.
+                logger.warning(
+                    "plugin cursor past the end of the alert log; the log was reset",
+                    metadata: ["sentra.plugin": "\(p.name)", "sentra.cursor": "\(c)", "sentra.seq": "\(log.lastSeq)"])
+                c = log.lastSeq
+            }
             try writeCursor(p.name, c)
             log.setCursor(plugin: p.name, seq: c)
         }
@@ -289,7 +296,15 @@ public final class PluginHost: Sendable {
             }
             if pending.isEmpty { pending = follower.poll(maxLines: settings.batch) }
             guard let next = pending.first else {
-                if health.failures > 0 { healthy(spec, health: &health) }
+                // Health is proven by a delivery, not by a start: a plugin that dies while idle
+                // keeps counting failures (and backing off). The `plugin_failing` line is
+                // itself delivered, so a recovered plugin resolves it promptly.
+                await wake.wait(timeout: settings.idlePoll)
+                continue
+            }
+            // A line can be read back after its write(2) and before its fsync returns: it is
+            // handed on only once `append` has made it durable (CONTRACT §2).
+            guard next.seq <= log.lastSeq else {
                 await wake.wait(timeout: settings.idlePoll)
                 continue
             }

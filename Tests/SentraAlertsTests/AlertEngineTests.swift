@@ -95,6 +95,22 @@ import Testing
         #expect(h.events.count == 2)
     }
 
+    @Test func anAcceleratedReplayFiresAndResolvesAsTheLiveDayDid() {
+        // Yesterday 10:50 to 11:05 replayed today at 12:00 (outside dyeing hours), a minute a second.
+        let wall0 = at("2026-11-25T12:00:00")
+        let t0 = at("2026-11-24T10:50:00")
+        let h = Harness(rules: [Rules.waterLowFlow], start: wall0)
+        for m in 0...15 {
+            let wall = wall0 + second(m)
+            h.tick(wall)
+            h.pipeline.ingest(topic: wm1, payload: Array("{\"ts\":\(t0 + minute(m)),\"lpm\":0.1}".utf8), now: wall)
+            h.tick(wall + 500)
+            if m == 9 { #expect(h.lines == ["water_low_flow firing"]) }  // 10:59: still in dyeing hours
+        }
+        #expect(h.lines == ["water_low_flow firing", "water_low_flow resolved"])
+        #expect(h.events[0].ts == t0 + minute(2) && h.events[1].ts == at("2026-11-24T11:00:00"))
+    }
+
     @Test func absentWithoutShift() {
         let t0 = at("2026-11-24T20:00:00")
         let h = Harness(rules: [Rules.deviceSilent(.always)], start: t0)

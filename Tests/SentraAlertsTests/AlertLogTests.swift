@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SentraCore
 import Testing
 
@@ -156,4 +157,33 @@ func sampleEvent(_ n: Int, rule: String = "voltage_sag", workshop: String = "ws-
 
 func readAllLines(_ path: String) -> [String] {
     AlertLog.segments(path).flatMap { readLines($0.path) }
+}
+
+final class Collected: Sendable {
+    private let lines = Mutex<[String]>([])
+    func add(_ s: String) { lines.withLock { $0.append(s) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+@Suite struct AlertTailFollowTests {
+    @Test func followsNewLinesAcrossRotationAndReportsGaps() async throws {
+        let dir = temporaryDirectory()
+        let path = dir + "/alerts.jsonl"
+        let log = try AlertLog(path: path, timeZone: jakarta, settings: .init(maxFileBytes: 900, maxKeptBytes: 1 << 30))
+        log.setCursor(plugin: "keep", seq: 0)
+        try log.append(sampleEvent(0))
+        var o = AlertTail.Options()
+        o.pollInterval = .milliseconds(20)
+        let tail = AlertTail(path: path, timeZone: jakarta, options: o)
+        let out = Collected()
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            g.addTask { try await tail.run(color: false) { out.add($0) } }
+            try await eventually("the existing line") { out.all.count == 1 }
+            for i in 1..<8 { try log.append(sampleEvent(i)) }  // rotates a few times
+            try await eventually("the new lines") { out.all.count == 8 }
+            g.cancelAll()
+        }
+        #expect(out.all.map { $0.contains("Event 7") } == Array(repeating: false, count: 7) + [true])
+        #expect(AlertLog.segments(path).count > 2)
+    }
 }

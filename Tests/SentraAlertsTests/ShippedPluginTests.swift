@@ -1,0 +1,96 @@
+import Foundation
+import SentraCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@testable import SentraAlerts
+
+/// The repository's `plugins/` folder.
+let pluginDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("plugins").path
+
+func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
+            _ = bind(fd, p, len)
+            return getsockname(fd, p, &len)
+        }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+@Suite struct ShippedPluginTests {
+    func host(_ log: AlertLog, _ spec: PluginSpec, state: String) throws -> PluginHost {
+        var s = PluginHost.Settings()
+        s.pluginDirectory = pluginDirectory
+        s.initialBackoff = .milliseconds(50)
+        s.stopGrace = .milliseconds(500)
+        return try PluginHost(log: log, plugins: [spec], stateDirectory: state, settings: s)
+    }
+
+    @Test func examplePluginAppendsAlertsToItsFile() async throws {
+        let dir = temporaryDirectory()
+        let log = try AlertLog(path: dir + "/alerts.jsonl", timeZone: jakarta)
+        let out = dir + "/example.log"
+        let spec = PluginSpec(name: "example", builtin: "example", command: [], options: ["path": out], timeoutMillis: 5000, minSeverity: .info)
+        let h = try host(log, spec, state: dir + "/state")
+        try await withHost(h) {
+            for i in 0..<3 { try log.append(sampleEvent(i)) }
+            try await eventually("three lines") { readLines(out).count == 3 }
+        }
+        #expect(readLines(out)[0] == "2026-11-24T10:00:00+07:00 firing voltage_sag Event 0 \u{201C}quoted\u{201D} \"x\" second line")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto")))
+    func mqttPluginPublishesEventsAndRetainedFiringSet() async throws {
+        let dir = temporaryDirectory()
+        let port = freeLoopbackPort()
+        let broker = Process()
+        broker.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
+        broker.arguments = ["-p", "\(port)"]
+        broker.standardError = FileHandle.nullDevice
+        broker.standardOutput = FileHandle.nullDevice
+        try broker.run()
+        defer { kill(broker.processIdentifier, SIGKILL) }
+        let log = try AlertLog(path: dir + "/alerts.jsonl", timeZone: jakarta)
+        let spec = PluginSpec(
+            name: "mqtt", builtin: "mqtt", command: [], options: ["port": "\(port)", "topic_prefix": "t/alerts"],
+            timeoutMillis: 10_000, minSeverity: .info)
+        let h = try host(log, spec, state: dir + "/state")
+        let firing = sampleEvent(0)  // even: firing
+        var other = sampleEvent(2)
+        other.labels["device"] = "pm-9"
+        other.id = AlertID.make(rule: other.rule, labels: other.labels)
+        var resolved = firing
+        resolved.status = .resolved
+        try await withHost(h) {
+            try log.append(firing)
+            try log.append(other)
+            try log.append(resolved)
+            try await eventually("all acknowledged") { h.cursor("mqtt") == 3 }
+        }
+        // What a dashboard connecting now sees: the retained set of firing alerts.
+        let sub = Process()
+        sub.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
+        sub.arguments = ["-p", "\(port)", "-t", "t/alerts/firing", "-C", "1", "-W", "10"]
+        let pipe = Pipe()
+        sub.standardOutput = pipe
+        try sub.run()
+        // Not waitUntilExit(): it spins a run loop on a concurrency thread.
+        try await eventually("mosquitto_sub to exit", within: .seconds(15)) { !sub.isRunning }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let set = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
+        #expect(set?.map { $0["id"] as? String } == [other.id])
+        #expect(set?.first?["seq"] as? Int == 2)
+    }
+}
