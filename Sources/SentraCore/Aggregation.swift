@@ -51,13 +51,60 @@ public struct Bucket: Sendable, Equatable {
 }
 
 /// Deltas since the last commit: what the next transaction adds to the buckets.
+///
+/// Consecutive readings of a device nearly always land in the same bucket, so each device
+/// keeps its open bucket in an array slot; only a change of hour or craftsman (or a commit)
+/// moves it into the dictionary. The hot path then does one hash per bucket change, not
+/// one per field of every reading.
 public struct BucketDeltas: Sendable {
-    public private(set) var buckets: [BucketKey: Bucket] = [:]
+    private var closed: [BucketKey: Bucket] = [:]
+    private var openKeys: [BucketKey?] = []
+    private var open: [Bucket] = []
     public init() {}
+
     @inline(__always) public mutating func add(_ key: BucketKey, _ m: Metric, _ v: Double) {
         guard v != 0 else { return }
-        buckets[key, default: Bucket()][m] += v
+        let d = Int(key.device)
+        if d >= openKeys.count {
+            openKeys += Array(repeating: nil, count: d + 1 - openKeys.count)
+            open += Array(repeating: Bucket(), count: d + 1 - open.count)
+        }
+        if openKeys[d] != key {
+            if let old = openKeys[d] { close(old, open[d]) }
+            openKeys[d] = key
+            open[d] = Bucket()
+        }
+        open[d][m] += v
     }
-    public var isEmpty: Bool { buckets.isEmpty }
-    public mutating func removeAll() { buckets.removeAll(keepingCapacity: true) }
+
+    private mutating func close(_ key: BucketKey, _ b: Bucket) {
+        if var existing = closed[key] {
+            for i in 0..<Metric.count { existing.values[i] += b.values[i] }
+            closed[key] = existing
+        } else {
+            closed[key] = b
+        }
+    }
+
+    /// Every bucket with its sums.
+    public var buckets: [BucketKey: Bucket] {
+        var all = closed
+        for (d, key) in openKeys.enumerated() {
+            guard let key else { continue }
+            if var existing = all[key] {
+                for i in 0..<Metric.count { existing.values[i] += open[d].values[i] }
+                all[key] = existing
+            } else {
+                all[key] = open[d]
+            }
+        }
+        return all
+    }
+
+    public var isEmpty: Bool { closed.isEmpty && !openKeys.contains { $0 != nil } }
+
+    public mutating func removeAll() {
+        closed.removeAll(keepingCapacity: true)
+        for i in openKeys.indices { openKeys[i] = nil }
+    }
 }
