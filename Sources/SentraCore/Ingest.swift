@@ -62,8 +62,10 @@ public struct IngestPipeline {
     public private(set) var devices: [DeviceState]
     public private(set) var stats = IngestStats()
     public var deltas = BucketDeltas()
-    /// Devices whose state changed since the last commit.
-    public private(set) var dirty: Set<Int> = []
+    /// Devices whose state changed since the last commit (a flag per device and the list,
+    /// so marking one costs no hashing).
+    public private(set) var dirty: [Int] = []
+    private var isDirty: [Bool] = []
     public var calendar: LocalCalendar
     /// Strong: the observer (alert engine, logger) never holds the pipeline, and a weak load per
     /// reading costs more than the rest of the bookkeeping.
@@ -102,13 +104,24 @@ public struct IngestPipeline {
             return loom.assignments.map { ($0.since, craftsmanIndex[$0.craftsman] ?? -1) }
         }
         meterCraftsman = new.devices.map { d in d.craftsman.flatMap { craftsmanIndex[$0] } ?? -1 }
-        dirty = Set(devices.indices)
+        dirty = Array(devices.indices)
+        isDirty = Array(repeating: true, count: devices.count)
     }
 
     /// The key under which a device's state is stored: stable across reloads.
     public static func stateKey(_ d: Device) -> String { "\(d.workshop)/\(d.kind.rawValue)/\(d.id)" }
 
-    public mutating func markClean() { dirty.removeAll(keepingCapacity: true) }
+    public mutating func markClean() {
+        for i in dirty { isDirty[i] = false }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always) private mutating func markDirty(_ index: Int) {
+        if !isDirty[index] {
+            isDirty[index] = true
+            dirty.append(index)
+        }
+    }
 
     /// Ingests one MQTT message. `now` is the receive time (ms), used when a reading has no `ts`.
     public mutating func ingest(topic: String, payload: UnsafeRawBufferPointer, now: Int64) {
@@ -174,7 +187,7 @@ public struct IngestPipeline {
             devices[index].stateTs = nil
             devices[index].voltage = nil
             devices[index].voltageTs = nil
-            dirty.insert(index)
+            markDirty(index)
         }
         observer?.status(device: index, online: online, ts: now)
     }
@@ -255,7 +268,7 @@ public struct IngestPipeline {
         d.lastTs = ts
         if let seq = r.seq { d.lastSeq = seq }
         devices[index] = d
-        dirty.insert(index)
+        markDirty(index)
         stats.accepted += 1
         observer?.accepted(device: index, reading: r, ts: ts)
     }
