@@ -13,6 +13,9 @@ import Synchronization
 public struct PluginError: Error, CustomStringConvertible {
     public var plugin: String
     public var reason: String
+    /// True when the failure is this side's (the program could not be spawned), not the
+    /// plugin's nor its configuration's.
+    public var isInternal = false
     public var description: String { "plugin \(plugin): \(reason)" }
 }
 
@@ -41,14 +44,20 @@ final class ExternalPlugin: @unchecked Sendable {
     private let stdinHandle: FileHandle
     private let replies = Mailbox<PluginReply>()
     private let alive = LivenessFlag()
+    private let onSend: (@Sendable (String) -> Void)?
 
     /// Starts the program. `onAlert` appends a plugin's own alert to the alert log;
-    /// `onExit` wakes the worker.
+    /// `onExit` wakes the worker. `onLine`, when given, sees every line the plugin writes
+    /// (stderr: true for its stderr) before it is handled, and `onSend` every line sent to it
+    /// (`PluginTrial` records both).
     init(
         spec: PluginSpec, command: [String], environment: [String: String], logger: Logger,
-        onAlert: @escaping @Sendable (AlertEvent) -> Void, onExit: @escaping @Sendable () -> Void
+        onAlert: @escaping @Sendable (AlertEvent) -> Void, onExit: @escaping @Sendable () -> Void,
+        onLine: (@Sendable (_ stderr: Bool, _ line: String) -> Void)? = nil,
+        onSend: (@Sendable (String) -> Void)? = nil
     ) throws {
         name = spec.name
+        self.onSend = onSend
         guard let exe = Self.resolve(command.first ?? "") else {
             throw PluginError(plugin: spec.name, reason: "program '\(command.first ?? "")' not found or not executable")
         }
@@ -65,7 +74,7 @@ final class ExternalPlugin: @unchecked Sendable {
         do {
             try p.run()
         } catch {
-            throw PluginError(plugin: spec.name, reason: "cannot start \(exe): \(error)")
+            throw PluginError(plugin: spec.name, reason: "cannot start \(exe): \(error)", isInternal: true)
         }
         process = p
         stdinHandle = inPipe.fileHandleForWriting
@@ -85,6 +94,7 @@ final class ExternalPlugin: @unchecked Sendable {
         let errHandle = errPipe.fileHandleForReading
         Thread.detachNewThread {
             Self.readLines(outFD) { line in
+                onLine?(false, line)
                 Self.handle(line, plugin: name, logger: threadLogger, replies: replies, onAlert: onAlert)
             }
             _ = outHandle
@@ -93,7 +103,10 @@ final class ExternalPlugin: @unchecked Sendable {
             onExit()
         }
         Thread.detachNewThread {
-            Self.readLines(errFD) { line in threadLogger.warning("plugin stderr: \(line)") }
+            Self.readLines(errFD) { line in
+                onLine?(true, line)
+                threadLogger.warning("plugin stderr: \(line)")
+            }
             _ = errHandle
         }
     }
@@ -103,6 +116,7 @@ final class ExternalPlugin: @unchecked Sendable {
 
     /// Sends one JSON line; false when the plugin is gone or not reading.
     func send(_ line: String) -> Bool {
+        onSend?(line)
         let bytes = Array((line + "\n").utf8)
         var off = 0
         while off < bytes.count {

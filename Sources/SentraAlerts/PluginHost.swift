@@ -131,50 +131,44 @@ public final class PluginHost: Sendable {
         var backoff: Duration
     }
 
-    private func command(for spec: PluginSpec) -> [String]? {
+    /// The program of an external plugin: its `command`, or for `builtin: <name>` that is not
+    /// an in-process sink, `<pluginDirectory>/<name>/sentra-<name>`.
+    static func command(for spec: PluginSpec, pluginDirectory: String) -> [String]? {
         if !spec.command.isEmpty { return spec.command }
         guard let b = spec.builtin else { return nil }
-        let dir = (settings.pluginDirectory as NSString).appendingPathComponent(b)
+        let dir = (pluginDirectory as NSString).appendingPathComponent(b)
         return [(dir as NSString).appendingPathComponent("sentra-\(b)")]
     }
 
-    private func start(_ spec: PluginSpec, wake: WakeSignal) async throws -> Transport {
-        var log = logger
-        log[metadataKey: "sentra.plugin"] = "\(spec.name)"
-        if let b = spec.builtin, let f = sinks.factory(b) {
-            return .sink(
-                try f(SinkContext(spec: spec, stateDirectory: stateDirectory, timeZone: self.log.timeZone, logger: log)))
-        }
-        guard let cmd = command(for: spec) else { throw PluginError(plugin: spec.name, reason: "no command") }
-        let alertLog = self.log
-        let pluginLogger = log
-        let p = try ExternalPlugin(
-            spec: spec, command: cmd,
-            environment: ["SENTRA_PLUGIN_NAME": spec.name, "SENTRA_STATE_DIR": stateDirectory, "SENTRA_PROTOCOL": "\(pluginProtocolVersion)"],
-            logger: pluginLogger,
-            onAlert: { ev in
-                do { try alertLog.append(ev) } catch { pluginLogger.error("cannot write a plugin's alert: \(error)") }
-            },
-            onExit: { wake.signal() })
-        var hello: [String: Any] = [
+    /// What the daemon tells a plugin it starts (docs/plugins.md, handshake).
+    struct HandshakeContext: Sendable {
+        var sentraName: String
+        var timeZone: TimeZone
+        var stateDirectory: String
+        var timeout: Duration
+    }
+
+    /// Sends the daemon's hello and waits for the plugin's; stops the plugin and throws on
+    /// any failure.
+    static func handshake(_ p: ExternalPlugin, spec: PluginSpec, context c: HandshakeContext) async throws {
+        let hello: [String: Any] = [
             "type": "hello", "protocol": pluginProtocolVersion, "daemon": "sentrad", "plugin": spec.name,
-            "sentra": settings.sentraName, "options": spec.options, "timezone": self.log.timeZone.identifier,
-            "min_severity": spec.minSeverity.rawValue, "timeout_ms": spec.timeoutMillis,
+            "sentra": c.sentraName, "options": spec.options, "timezone": c.timeZone.identifier,
+            "min_severity": spec.minSeverity.rawValue, "timeout_ms": spec.timeoutMillis, "state_dir": c.stateDirectory,
         ]
-        hello["state_dir"] = stateDirectory
         let line = String(decoding: try JSONSerialization.data(withJSONObject: hello, options: [.sortedKeys]), as: UTF8.self)
         guard p.send(line) else {
             await p.stop(grace: .zero)
             throw PluginError(plugin: spec.name, reason: "exited before the handshake")
         }
         while true {
-            switch await p.reply(timeout: max(settings.handshakeTimeout, .milliseconds(spec.timeoutMillis))) {
+            switch await p.reply(timeout: c.timeout) {
             case .value(.hello(let version)):
                 guard version == pluginProtocolVersion else {
                     await p.stop(grace: .zero)
                     throw PluginError(plugin: spec.name, reason: "speaks protocol \(version), the daemon \(pluginProtocolVersion)")
                 }
-                return .process(p)
+                return
             case .value(.garbage(let g)):
                 await p.stop(grace: .zero)
                 throw PluginError(plugin: spec.name, reason: "answered the handshake with garbage: \(g)")
@@ -182,7 +176,7 @@ public final class PluginHost: Sendable {
                 continue
             case .timeout:
                 await p.stop(grace: .zero)
-                throw PluginError(plugin: spec.name, reason: "no hello within \(settings.handshakeTimeout)")
+                throw PluginError(plugin: spec.name, reason: "no hello within \(c.timeout)")
             case .closed:
                 await p.stop(grace: .zero)
                 throw PluginError(plugin: spec.name, reason: "exited during the handshake")
@@ -193,40 +187,81 @@ public final class PluginHost: Sendable {
         }
     }
 
-    private func deliver(_ t: Transport, spec: PluginSpec, event: AlertEvent, line: String) async throws {
+    private func start(_ spec: PluginSpec, wake: WakeSignal) async throws -> Transport {
+        var log = logger
+        log[metadataKey: "sentra.plugin"] = "\(spec.name)"
+        if let b = spec.builtin, let f = sinks.factory(b) {
+            return .sink(
+                try f(SinkContext(spec: spec, stateDirectory: stateDirectory, timeZone: self.log.timeZone, logger: log)))
+        }
+        guard let cmd = Self.command(for: spec, pluginDirectory: settings.pluginDirectory) else {
+            throw PluginError(plugin: spec.name, reason: "no command")
+        }
+        let alertLog = self.log
+        let pluginLogger = log
+        let p = try ExternalPlugin(
+            spec: spec, command: cmd, environment: Self.environment(spec, stateDirectory: stateDirectory),
+            logger: pluginLogger,
+            onAlert: { ev in
+                do { try alertLog.append(ev) } catch { pluginLogger.error("cannot write a plugin's alert: \(error)") }
+            },
+            onExit: { wake.signal() })
+        try await Self.handshake(
+            p, spec: spec,
+            context: HandshakeContext(
+                sentraName: settings.sentraName, timeZone: self.log.timeZone, stateDirectory: stateDirectory,
+                timeout: max(settings.handshakeTimeout, .milliseconds(spec.timeoutMillis))))
+        return .process(p)
+    }
+
+    static func environment(_ spec: PluginSpec, stateDirectory: String) -> [String: String] {
+        ["SENTRA_PLUGIN_NAME": spec.name, "SENTRA_STATE_DIR": stateDirectory, "SENTRA_PROTOCOL": "\(pluginProtocolVersion)"]
+    }
+
+    /// Hands one event to an in-process sink, cancelling it after the plugin's timeout.
+    static func deliver(_ event: AlertEvent, to sink: any AlertSink, spec: PluginSpec) async throws {
         let timeout = Duration.milliseconds(spec.timeoutMillis)
+        try await withThrowingTaskGroup(of: Bool.self) { g in
+            g.addTask {
+                try await sink.deliver(event)
+                return true
+            }
+            g.addTask {
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            let done = try await g.next()!
+            g.cancelAll()
+            if !done { throw PluginError(plugin: spec.name, reason: "delivery of \(event.seq) timed out") }
+        }
+    }
+
+    /// Sends one event (`line`: its alert-log line) to an external plugin and waits for its
+    /// ack within the plugin's timeout; throws on a nack, garbage, a timeout or an exit.
+    static func deliver(_ event: AlertEvent, line: String, to p: ExternalPlugin, spec: PluginSpec) async throws {
+        let alert = line.hasSuffix("\n") ? String(line.dropLast()) : line
+        guard p.send("{\"type\":\"event\",\"seq\":\(event.seq),\"alert\":\(alert)}") else {
+            throw PluginError(plugin: spec.name, reason: "cannot write event \(event.seq): the plugin is gone or not reading")
+        }
+        let deadline = ContinuousClock.now + .milliseconds(spec.timeoutMillis)
+        while true {
+            let left = deadline - ContinuousClock.now
+            switch await p.reply(timeout: max(left, .zero)) {
+            case .value(.ack(let seq)) where seq == event.seq: return
+            case .value(.ack), .value(.hello): continue  // a stale ack: keep waiting
+            case .value(.nack(_, let error)): throw PluginError(plugin: spec.name, reason: "refused event \(event.seq): \(error)")
+            case .value(.garbage(let g)): throw PluginError(plugin: spec.name, reason: "wrote garbage: \(g)")
+            case .timeout: throw PluginError(plugin: spec.name, reason: "no ack for event \(event.seq) within \(spec.timeoutMillis) ms")
+            case .closed: throw PluginError(plugin: spec.name, reason: "exited before acknowledging event \(event.seq)")
+            case .cancelled: throw CancellationError()
+            }
+        }
+    }
+
+    private func deliver(_ t: Transport, spec: PluginSpec, event: AlertEvent, line: String) async throws {
         switch t {
-        case .sink(let sink):
-            try await withThrowingTaskGroup(of: Bool.self) { g in
-                g.addTask {
-                    try await sink.deliver(event)
-                    return true
-                }
-                g.addTask {
-                    try await Task.sleep(for: timeout)
-                    return false
-                }
-                let done = try await g.next()!
-                g.cancelAll()
-                if !done { throw PluginError(plugin: spec.name, reason: "delivery of \(event.seq) timed out") }
-            }
-        case .process(let p):
-            guard p.send("{\"type\":\"event\",\"seq\":\(event.seq),\"alert\":\(line)}") else {
-                throw PluginError(plugin: spec.name, reason: "cannot write event \(event.seq): the plugin is gone or not reading")
-            }
-            let deadline = ContinuousClock.now + timeout
-            while true {
-                let left = deadline - ContinuousClock.now
-                switch await p.reply(timeout: max(left, .zero)) {
-                case .value(.ack(let seq)) where seq == event.seq: return
-                case .value(.ack), .value(.hello): continue  // a stale ack: keep waiting
-                case .value(.nack(_, let error)): throw PluginError(plugin: spec.name, reason: "refused event \(event.seq): \(error)")
-                case .value(.garbage(let g)): throw PluginError(plugin: spec.name, reason: "wrote garbage: \(g)")
-                case .timeout: throw PluginError(plugin: spec.name, reason: "no ack for event \(event.seq) within \(spec.timeoutMillis) ms")
-                case .closed: throw PluginError(plugin: spec.name, reason: "exited before acknowledging event \(event.seq)")
-                case .cancelled: throw CancellationError()
-                }
-            }
+        case .sink(let sink): try await Self.deliver(event, to: sink, spec: spec)
+        case .process(let p): try await Self.deliver(event, line: line, to: p, spec: spec)
         }
     }
 

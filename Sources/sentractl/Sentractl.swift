@@ -10,7 +10,7 @@ import SentraStore
 struct Sentractl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentractl", abstract: "Look at a sentra: check its configuration, report production, follow alerts.",
-        subcommands: [Check.self, Registry.self, Report.self, Tail.self, Status.self])
+        subcommands: [Check.self, Registry.self, Report.self, Tail.self, Status.self, Plugins.self])
 }
 
 /// Options every subcommand takes.
@@ -217,6 +217,104 @@ extension Sentractl {
                 o.since = ms
             }
             try await AlertTail(path: c.alertLogPath, timeZone: c.calendar.timeZone, options: o).run()
+        }
+    }
+}
+
+extension Sentractl {
+    struct Plugins: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Work with the configured alert plugins.", subcommands: [Test.self])
+
+        struct Test: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Send a sample alert through a plugin and show what it answered.",
+                discussion: """
+                    An external plugin is started, sent the handshake and one event (rule sentractl_test, \
+                    severity info), and stopped; every line it wrote is shown. It runs with a scratch state \
+                    directory, so the daemon's plugin state is left alone. Exit 0 when the plugin \
+                    acknowledged the event, 1 when it refused or failed it, 2 on an internal failure.
+                    """)
+            @OptionGroup var common: Common
+            @Argument(help: "The plugin's name in the configuration's plugins.") var name: String
+            @Option(
+                name: .customLong("plugin-dir"),
+                help: "Where builtin external plugins live (default: $SENTRA_PLUGIN_DIR, else /usr/lib/sentra/plugins).")
+            var pluginDir: String?
+
+            func run() async throws {
+                let c = try common.load()
+                guard let spec = c.plugins.first(where: { $0.name == name }) else {
+                    let names = c.plugins.map(\.name)
+                    printError(
+                        "sentractl: no plugin named '\(name)' in \(common.config)"
+                            + (names.isEmpty ? " (it configures none)" : " (it has: \(names.joined(separator: ", ")))"))
+                    throw ExitCode(1)
+                }
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let labels = c.registry.workshops.first.map { ["workshop": $0.id] } ?? ["component": "sentractl"]
+                let event = AlertEvent(
+                    seq: 0, ts: now, rule: "sentractl_test", status: .firing, severity: .info, labels: labels, value: nil,
+                    summary: "Test alert from sentractl", started: now)
+                let timeZone = c.calendar.timeZone
+                let directory =
+                    pluginDir ?? ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] ?? PluginHost.Settings().pluginDirectory
+                let scratch = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("sentractl-plugin-test-\(UUID().uuidString.prefix(8))")
+                do {
+                    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+                } catch {
+                    printError("sentractl: cannot create \(scratch.path): \(error)")
+                    throw ExitCode(2)
+                }
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                if spec.minSeverity > .info {
+                    print("note: \(spec.name) has min_severity \(spec.minSeverity.rawValue); the daemon would not send it this info alert")
+                }
+                let trial = await PluginTrial.run(
+                    spec: spec, event: event, timeZone: timeZone, sentraName: c.name, stateDirectory: scratch.path,
+                    pluginDirectory: directory)
+                for line in trial.transcript { print(Self.render(line)) }
+                switch trial.outcome {
+                case .acknowledged:
+                    print("plugin \(spec.name): \(trial.inProcess ? "delivered" : "acknowledged") the test alert")
+                case .refused(let why):
+                    print("FAILED: \(why)")
+                    throw ExitCode(1)
+                case .internalFailure(let why):
+                    printError("sentractl: \(why)")
+                    throw ExitCode(2)
+                }
+            }
+
+            /// One line of the conversation, readable: `>` what was sent, `<` what the plugin wrote.
+            static func render(_ line: PluginTrial.Line) -> String {
+                switch line.direction {
+                case .toPlugin: return "> \(line.text)"
+                case .stderr: return "< stderr: \(line.text)"
+                case .fromPlugin: break
+                }
+                guard let o = (try? JSONSerialization.jsonObject(with: Data(line.text.utf8))) as? [String: Any],
+                    let type = o["type"] as? String
+                else { return "< garbage: \(line.text)" }
+                func str(_ k: String) -> String? { o[k].map { "\($0)" } }
+                switch type {
+                case "hello":
+                    let who = [str("name"), str("version")].compactMap { $0 }.joined(separator: " ")
+                    return "< hello: protocol \(str("protocol") ?? "?")" + (who.isEmpty ? "" : ", \(who)")
+                case "ack":
+                    return "< ack: seq \(str("seq") ?? "?")"
+                case "nack":
+                    return "< nack: seq \(str("seq") ?? "?"): \(str("error") ?? "no reason given")"
+                case "log":
+                    return "< log \(str("level") ?? "info"): \(str("message") ?? "")"
+                case "alert":
+                    let labels = ((o["labels"] as? [String: Any]) ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    return "< alert: \(str("status") ?? "firing") \(str("severity") ?? "warning") \(str("rule") ?? "?")"
+                        + (labels.isEmpty ? "" : " {\(labels.joined(separator: ", "))}") + ": \(str("summary") ?? "")"
+                default:
+                    return "< \(type): \(line.text)"
+                }
+            }
         }
     }
 }

@@ -63,12 +63,15 @@ struct Sentrad: AsyncParsableCommand {
                 logger: logger)
             let systemd = SystemdService(notifier: notifier, status: status)
             // Shut down in reverse order: STOPPING=1 first, then the broker connection,
-            // then the ingest thread drains the queue and commits.
+            // then the ingest thread drains the queue and commits, then the plugins (last: the
+            // ingest service returns as soon as the broker connection closes its queue, and a
+            // service returning before its turn fails the group; the plugins also get what the
+            // drain alerted).
             let group = ServiceGroup(
                 configuration: .init(
                     services: [
-                        .init(service: ingest), .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: mqtt), .init(service: reload),
-                        .init(service: systemd),
+                        .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: ingest),
+                        .init(service: mqtt), .init(service: reload), .init(service: systemd),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
