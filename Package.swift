@@ -64,8 +64,9 @@ let package = Package(
         .executableTarget(
             name: "sentra-sim",
             dependencies: [
-                "SentraSim", "SentraConfig",
+                "SentraSim", "SentraConfig", "SentraCore", "SentraMQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -79,6 +80,7 @@ let package = Package(
 
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraSim"]),
         .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraCore"]),
+        .testTarget(name: "SentraSimTests", dependencies: ["SentraSim", "SentraCore", "SentraConfig", "sentra-sim"]),
         .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd"]),
     ]
 )
