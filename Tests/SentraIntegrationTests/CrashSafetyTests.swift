@@ -45,9 +45,15 @@ import Testing
                 "--seed", "7", "--interval", "30", "--truth", truthFile, "--quiet",
             ], log: daemon.dir.appendingPathComponent("sim.log"))
 
+        var runStarted = nowMillis() - 60_000
         for kill in 1...2 {
-            try await eventually("readings before kill \(kill)", timeout: 120) { try daemon.accepted() >= 4000 }
+            // This run has committed 4,000 readings of its own: kill it in the middle of the day.
+            try await eventually("readings before kill \(kill)", timeout: 120) {
+                let s = try daemon.stats()
+                return ((s?["since_ms"] as? NSNumber)?.int64Value ?? 0) >= runStarted && ((s?["accepted"] as? Int) ?? 0) >= 4000
+            }
             try await daemon.kill9()
+            runStarted = nowMillis()
             try await daemon.start()
         }
         #expect(try await sim.wait(timeout: 300) == 0, "sentra-sim: \(sim.output)")
@@ -57,29 +63,6 @@ import Testing
         let truth = Self.rows(truthDay)
         #expect(truth.craftsmen.values.contains { $0.pieces > 0 })
 
-        var report = Self.rows([:])
-        var last = ""
-        do {
-            try await eventually("the report to equal the truth", timeout: 180) {
-                let (status, out) = try daemon.ctl(["report", "--date", day, "--format", "json"])
-                guard status == 0, let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return false }
-                last = out
-                report = Self.rows(obj)
-                return report.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] } == truth.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] }
-            }
-        } catch {
-            Issue.record("report: \(last)")
-            throw error
-        }
-        // Counters are exact whatever the crashes took: pieces, picks, running seconds.
-        for (c, t) in truth.craftsmen {
-            let r = try #require(report.craftsmen[c])
-            #expect(r.pieces == t.pieces && r.picks == t.picks && r.runSeconds == t.runSeconds, "\(c): report \(r) truth \(t)")
-        }
-        // Energy and water per workshop are exact to the meters' resolution. (How a workshop
-        // meter's hour is split among craftsmen follows the running time the daemon saw in
-        // that hour; a reading lost in a crash moves its running time to the next reading's
-        // hour, so the split, not the total, may shift inside a workshop.)
         let workshopOf = Dictionary(uniqueKeysWithValues: (try Configuration_craftsmen()).map { ($0.id, $0.workshop) })
         func totals(_ x: (craftsmen: [String: Row], workshops: [String: (kwh: Double, water: Double)])) -> [String: [Double]] {
             var out: [String: [Double]] = [:]
@@ -94,7 +77,34 @@ import Testing
             }
             return out
         }
-        let tw = totals(truth), rw = totals(report)
+        let tw = totals(truth)
+        var report = Self.rows([:])
+        var last = ""
+        do {
+            try await eventually("the report to equal the truth", timeout: 180) {
+                let (status, out) = try daemon.ctl(["report", "--date", day, "--format", "json"])
+                guard status == 0, let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return false }
+                last = out
+                report = Self.rows(obj)
+                let rw = totals(report)
+                let metersDone = tw.allSatisfy { w, t in abs((rw[w]?[0] ?? 0) - t[0]) < 0.0005 && abs((rw[w]?[1] ?? 0) - t[1]) < 0.05 }
+                return metersDone
+                    && report.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] } == truth.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] }
+            }
+        } catch {
+            Issue.record("report: \(last)")
+            throw error
+        }
+        // Counters are exact whatever the crashes took: pieces, picks, running seconds.
+        for (c, t) in truth.craftsmen {
+            let r = try #require(report.craftsmen[c])
+            #expect(r.pieces == t.pieces && r.picks == t.picks && r.runSeconds == t.runSeconds, "\(c): report \(r) truth \(t)")
+        }
+        // Energy and water per workshop are exact to the meters' resolution. (How a workshop
+        // meter's hour is split among craftsmen follows the running time the daemon saw in
+        // that hour; a reading lost in a crash moves its running time to the next reading's
+        // hour, so the split, not the total, may shift inside a workshop.)
+        let rw = totals(report)
         for (w, t) in tw {
             let r = rw[w] ?? [0, 0]
             #expect(abs(r[0] - t[0]) < 0.0005, "\(w) kWh: report \(r[0]) truth \(t[0])")

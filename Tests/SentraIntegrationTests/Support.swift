@@ -166,7 +166,7 @@ final class Broker: @unchecked Sendable {
             persistence true
             persistence_location \(dir.path)/
             autosave_interval 1
-            max_queued_messages 100000
+            max_queued_messages 0
             max_inflight_messages 100
             queue_qos0_messages false
             """
@@ -181,7 +181,7 @@ final class Broker: @unchecked Sendable {
         guard let path else { throw TestFailure("mosquitto is not installed: run scripts/install-deps") }
         let c = try Child(path, ["-c", dir.appendingPathComponent("mosquitto.conf").path], log: dir.appendingPathComponent("broker.log"))
         child = c
-        try await eventually("mosquitto to listen on \(port)", timeout: 10) {
+        try await eventually("mosquitto to listen on \(port)", timeout: 30) {
             if !c.isRunning { throw TestFailure("mosquitto exited: \(c.output)") }
             return canConnect(port: port)
         }
