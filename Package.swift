@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "SentraMQTT", dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraStore", dependencies: ["SentraCore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "SentraAlerts", dependencies: ["SentraCore", .product(name: "Logging", package: "swift-log")], swiftSettings: hotPath),
+        .target(
+            name: "SentraAlerts", dependencies: ["SentraCore", .product(name: "Logging", package: "swift-log")], swiftSettings: hotPath),
         .target(
             name: "SentraDaemon",
             dependencies: [

@@ -393,7 +393,8 @@ public final class AlertEngine: IngestObserver {
             switch conditions[ri] {
             case .threshold(let field, let below, let limit, let resolveAt, let forMillis, let keep, _):
                 guard let x = r[field] else { continue }
-                threshold(si, window: windows[ri], device: di, workshop: w, x: x, ts: ts, below: below, limit: limit,
+                threshold(
+                    si, window: windows[ri], device: di, workshop: w, x: x, ts: ts, below: below, limit: limit,
                     resolveAt: resolveAt, forMillis: forMillis, keep: keep)
             case .absent:
                 let heard = slots[si].state.lastHeard ?? startedAt
@@ -558,7 +559,8 @@ public final class AlertEngine: IngestObserver {
             }
             guard slots[si].state.firing == nil, wallNow - ref >= forMillis else { continue }
             let heard = max(slots[si].state.lastHeard ?? startedAt, startedAt)
-            fire(si, ts: wallNow, started: ref, value: Double((wallNow - heard) / 1000),
+            fire(
+                si, ts: wallNow, started: ref, value: Double((wallNow - heard) / 1000),
                 labels: labels(device: di, ts: wallNow), limit: Double(forMillis / 1000))
         }
         for si in windowedSlots {

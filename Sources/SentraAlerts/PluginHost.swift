@@ -278,13 +278,15 @@ public final class PluginHost: Sendable {
             "plugin failed", metadata: ["sentra.plugin": "\(spec.name)", "sentra.failures": "\(h.failures)", "sentra.error": "\(error)"])
         guard h.failures >= settings.failuresBeforeAlert, !h.alerting else { return }
         h.alerting = true
-        appendOwn(spec, status: .firing, started: h.firstFailure, value: Double(h.failures),
+        appendOwn(
+            spec, status: .firing, started: h.firstFailure, value: Double(h.failures),
             summary: "Plugin \(spec.name) keeps failing (\(h.failures) times in a row): \(error)")
     }
 
     private func healthy(_ spec: PluginSpec, health h: inout Health) {
         if h.alerting {
-            appendOwn(spec, status: .resolved, started: h.firstFailure, value: Double(h.failures),
+            appendOwn(
+                spec, status: .resolved, started: h.firstFailure, value: Double(h.failures),
                 summary: "Resolved: plugin \(spec.name) works again")
             logger.info("plugin healthy again", metadata: ["sentra.plugin": "\(spec.name)"])
         }

@@ -67,7 +67,9 @@ public struct JournaldSink: AlertSink {
     public let identifier: String
     public let timeZone: TimeZone
 
-    public init(name: String = "journald", socketPath: String = JournaldSink.defaultSocket, identifier: String = "sentrad", timeZone: TimeZone) {
+    public init(
+        name: String = "journald", socketPath: String = JournaldSink.defaultSocket, identifier: String = "sentrad", timeZone: TimeZone
+    ) {
         self.name = name
         self.socketPath = socketPath
         self.identifier = identifier
@@ -133,7 +135,9 @@ public struct JournaldSink: AlertSink {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let path = Array(socketPath.utf8)
-        guard path.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw JournaldError(socketPath: socketPath, errno: ENAMETOOLONG) }
+        guard path.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw JournaldError(socketPath: socketPath, errno: ENAMETOOLONG)
+        }
         withUnsafeMutableBytes(of: &addr.sun_path) { p in
             for (i, b) in path.enumerated() { p[i] = b }
         }

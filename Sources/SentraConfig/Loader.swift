@@ -9,7 +9,9 @@ extension Configuration {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationErrors([ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error.localizedDescription)")])
+            throw ConfigurationErrors([
+                ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error.localizedDescription)")
+            ])
         }
         return try parse(yaml: text, file: path)
     }
@@ -186,10 +188,14 @@ struct Reader {
             error(nil, "-", "the file is empty")
             return nil
         }
-        guard let top = mapping(root, "", allowed: [
-            "sentra", "broker", "state_dir", "log_dir", "ingest", "retention", "alert_log", "http",
-            "shifts", "workshops", "craftsmen", "looms", "devices", "rules", "plugins",
-        ]) else { return nil }
+        guard
+            let top = mapping(
+                root, "",
+                allowed: [
+                    "sentra", "broker", "state_dir", "log_dir", "ingest", "retention", "alert_log", "http",
+                    "shifts", "workshops", "craftsmen", "looms", "devices", "rules", "plugins",
+                ])
+        else { return nil }
 
         var name = "sentra"
         var timeZone = "Asia/Jakarta"
@@ -206,10 +212,13 @@ struct Reader {
         var calendar = LocalCalendar(identifier: timeZone)!
 
         var broker = Configuration.Broker()
-        if let b = mapping(top["broker"]?.value, "broker", allowed: [
-            "host", "port", "client_id", "keepalive", "username", "password_file", "ca_file", "cert_file", "key_file",
-            "reconnect_min", "reconnect_max",
-        ]) {
+        if let b = mapping(
+            top["broker"]?.value, "broker",
+            allowed: [
+                "host", "port", "client_id", "keepalive", "username", "password_file", "ca_file", "cert_file", "key_file",
+                "reconnect_min", "reconnect_max",
+            ])
+        {
             broker.host = string(b["host"], "broker.host") ?? broker.host
             broker.port = int(b["port"], "broker.port", range: 1...65535) ?? broker.port
             broker.clientID = string(b["client_id"], "broker.client_id") ?? broker.clientID
@@ -232,10 +241,13 @@ struct Reader {
         var ingest = IngestSettings()
         var queueCapacity = 65536
         var commitMillis: Int64 = 1000
-        if let i = mapping(top["ingest"]?.value, "ingest", allowed: [
-            "max_age", "max_future", "staleness", "queue_capacity", "commit_interval", "voltage_low", "voltage_high",
-            "no_power_below", "plausible_per_minute", "max_object_bytes", "max_batch_bytes",
-        ]) {
+        if let i = mapping(
+            top["ingest"]?.value, "ingest",
+            allowed: [
+                "max_age", "max_future", "staleness", "queue_capacity", "commit_interval", "voltage_low", "voltage_high",
+                "no_power_below", "plausible_per_minute", "max_object_bytes", "max_batch_bytes",
+            ])
+        {
             ingest.limits.maxAgeMillis = duration(i["max_age"], "ingest.max_age") ?? ingest.limits.maxAgeMillis
             ingest.limits.maxFutureMillis = duration(i["max_future"], "ingest.max_future") ?? ingest.limits.maxFutureMillis
             ingest.stalenessMillis = duration(i["staleness"], "ingest.staleness") ?? ingest.stalenessMillis
@@ -244,13 +256,19 @@ struct Reader {
             ingest.voltageLow = double(i["voltage_low"], "ingest.voltage_low") ?? ingest.voltageLow
             ingest.voltageHigh = double(i["voltage_high"], "ingest.voltage_high") ?? ingest.voltageHigh
             ingest.noPowerBelow = double(i["no_power_below"], "ingest.no_power_below") ?? ingest.noPowerBelow
-            ingest.limits.maxObjectBytes = int(i["max_object_bytes"], "ingest.max_object_bytes", range: 64...1 << 20) ?? ingest.limits.maxObjectBytes
-            ingest.limits.maxBatchBytes = int(i["max_batch_bytes"], "ingest.max_batch_bytes", range: 64...16 << 20) ?? ingest.limits.maxBatchBytes
+            ingest.limits.maxObjectBytes =
+                int(i["max_object_bytes"], "ingest.max_object_bytes", range: 64...1 << 20) ?? ingest.limits.maxObjectBytes
+            ingest.limits.maxBatchBytes =
+                int(i["max_batch_bytes"], "ingest.max_batch_bytes", range: 64...16 << 20) ?? ingest.limits.maxBatchBytes
             let counters = Field.allCases.filter(\.isCounter).map(\.wireName)
             if let p = mapping(i["plausible_per_minute"]?.value, "ingest.plausible_per_minute", allowed: counters) {
                 for (k, e) in p {
                     if let v = double(e, "ingest.plausible_per_minute.\(k)"), let f = Field(wireName: k) {
-                        if v <= 0 { error(e.value, "ingest.plausible_per_minute.\(k)", "must be positive") } else { ingest.rates.perMinute[f] = v }
+                        if v <= 0 {
+                            error(e.value, "ingest.plausible_per_minute.\(k)", "must be positive")
+                        } else {
+                            ingest.rates.perMinute[f] = v
+                        }
                     }
                 }
             }
@@ -265,8 +283,10 @@ struct Reader {
         }
         var alertLog = Configuration.AlertLog()
         if let a = mapping(top["alert_log"]?.value, "alert_log", allowed: ["max_file_bytes", "max_kept_bytes"]) {
-            alertLog.maxFileBytes = Int64(int(a["max_file_bytes"], "alert_log.max_file_bytes", range: 1024...Int.max) ?? Int(alertLog.maxFileBytes))
-            alertLog.maxKeptBytes = Int64(int(a["max_kept_bytes"], "alert_log.max_kept_bytes", range: 1024...Int.max) ?? Int(alertLog.maxKeptBytes))
+            alertLog.maxFileBytes = Int64(
+                int(a["max_file_bytes"], "alert_log.max_file_bytes", range: 1024...Int.max) ?? Int(alertLog.maxFileBytes))
+            alertLog.maxKeptBytes = Int64(
+                int(a["max_kept_bytes"], "alert_log.max_kept_bytes", range: 1024...Int.max) ?? Int(alertLog.maxKeptBytes))
         }
         var http = Configuration.HTTP()
         if let h = mapping(top["http"]?.value, "http", allowed: ["host", "port", "token_file"]) {
@@ -388,7 +408,9 @@ struct Reader {
             }
             let key = "\(ws)/\(kind.rawValue)/\(id)"
             if let line = deviceLine[key] {
-                error(d["id"]?.value, "\(p).id", "duplicate device '\(id)' of kind \(kind.rawValue) in workshop '\(ws)' (first at line \(line))")
+                error(
+                    d["id"]?.value, "\(p).id",
+                    "duplicate device '\(id)' of kind \(kind.rawValue) in workshop '\(ws)' (first at line \(line))")
                 continue
             }
             deviceLine[key] = d["id"]?.value.mark?.line ?? 0
@@ -400,7 +422,9 @@ struct Reader {
                 }
                 if let lid = string(l, "\(p).loom") {
                     if let loom = looms.first(where: { $0.id == lid }) {
-                        if loom.workshop != ws { error(l.value, "\(p).loom", "loom '\(lid)' is in workshop '\(loom.workshop)', not '\(ws)'") }
+                        if loom.workshop != ws {
+                            error(l.value, "\(p).loom", "loom '\(lid)' is in workshop '\(loom.workshop)', not '\(ws)'")
+                        }
                     } else {
                         error(l.value, "\(p).loom", "unknown loom '\(lid)'")
                     }
@@ -472,7 +496,8 @@ struct Reader {
 
     static func minuteOfDay(_ s: String) -> Int? {
         let parts = s.split(separator: ":")
-        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0...59).contains(m), h * 60 + m <= 1440 else { return nil }
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0...59).contains(m), h * 60 + m <= 1440
+        else { return nil }
         return h * 60 + m
     }
 
@@ -529,10 +554,14 @@ struct Reader {
     }
 
     mutating func rule(_ node: Node, _ p: String) -> RuleSpec? {
-        guard let m = mapping(node, p, allowed: [
-            "name", "type", "severity", "match", "during", "summary", "field", "below", "above", "resolve_at", "for",
-            "keep_firing_for", "offline", "fraction", "days",
-        ]) else { return nil }
+        guard
+            let m = mapping(
+                node, p,
+                allowed: [
+                    "name", "type", "severity", "match", "during", "summary", "field", "below", "above", "resolve_at", "for",
+                    "keep_firing_for", "offline", "fraction", "days",
+                ])
+        else { return nil }
         guard let name = string(m["name"], "\(p).name", required: true) else {
             errors[errors.count - 1].line = node.mark?.line ?? 0
             return nil

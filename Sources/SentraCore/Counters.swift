@@ -47,7 +47,9 @@ public enum CounterRules {
     /// Rates are measured over at least a minute, so a counter that moves in whole steps
     /// (a piece every few minutes) is not called implausible for one step in a short gap.
     @inline(__always)
-    public static func apply(_ x: Double, ts: Int64, to baseline: inout CounterBaseline?, maxPerMinute: Double)
+    public static func apply(
+        _ x: Double, ts: Int64, to baseline: inout CounterBaseline?, maxPerMinute: Double
+    )
         -> CounterDecision
     {
         guard var b = baseline else {

@@ -112,7 +112,9 @@ public enum PayloadParser {
     }
 
     /// Convenience for tests and tools.
-    public static func parse(_ payload: [UInt8], kind: DeviceKind, limits: ProtocolLimits = .init())
+    public static func parse(
+        _ payload: [UInt8], kind: DeviceKind, limits: ProtocolLimits = .init()
+    )
         -> [Result<Reading, RejectReason>]
     {
         var out: [Result<Reading, RejectReason>] = []
@@ -262,10 +264,15 @@ struct Scanner {
     func utf8Length(at i: Int) -> Int? {
         let c = base![i]
         let n: Int
-        if c & 0xE0 == 0xC0 { n = 2; if c < 0xC2 { return nil } }
-        else if c & 0xF0 == 0xE0 { n = 3 }
-        else if c & 0xF8 == 0xF0 { n = 4; if c > 0xF4 { return nil } }
-        else { return nil }
+        if c & 0xE0 == 0xC0 {
+            n = 2; if c < 0xC2 { return nil }
+        } else if c & 0xF0 == 0xE0 {
+            n = 3
+        } else if c & 0xF8 == 0xF0 {
+            n = 4; if c > 0xF4 { return nil }
+        } else {
+            return nil
+        }
         guard i + n <= count else { return nil }
         for k in 1..<n where base![i + k] & 0xC0 != 0x80 { return nil }
         if n == 3 {
@@ -338,8 +345,11 @@ struct Scanner {
             fatal = true
             return .notANumber
         }
-        if c == UInt8(ascii: "N") || c == UInt8(ascii: "I") || (c == UInt8(ascii: "-") && pos + 1 < count && base![pos + 1] == UInt8(ascii: "I")) {
-            for t: StaticString in ["NaN", "Infinity", "-Infinity"] where pos + t.utf8CodeUnitCount <= count && equals(pos, pos + t.utf8CodeUnitCount, t) {
+        if c == UInt8(ascii: "N") || c == UInt8(ascii: "I")
+            || (c == UInt8(ascii: "-") && pos + 1 < count && base![pos + 1] == UInt8(ascii: "I"))
+        {
+            for t: StaticString in ["NaN", "Infinity", "-Infinity"]
+            where pos + t.utf8CodeUnitCount <= count && equals(pos, pos + t.utf8CodeUnitCount, t) {
                 pos += t.utf8CodeUnitCount
                 return .nonFinite
             }
@@ -374,7 +384,9 @@ struct Scanner {
                 if mantissa < 1_000_000_000_000_000_000 {
                     mantissa = mantissa * 10 + UInt64(d - 0x30)
                     fracDigits += 1
-                } else { overflow = true }
+                } else {
+                    overflow = true
+                }
                 pos += 1
             }
             guard fracDigits > 0 || overflow else {

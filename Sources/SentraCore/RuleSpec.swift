@@ -50,7 +50,9 @@ public struct RuleScope: Sendable, Equatable, Hashable {
     public var device: IDPattern?
     public var loom: IDPattern?
     public var craftsman: IDPattern?
-    public init(workshop: IDPattern? = nil, kind: DeviceKind? = nil, device: IDPattern? = nil, loom: IDPattern? = nil, craftsman: IDPattern? = nil) {
+    public init(
+        workshop: IDPattern? = nil, kind: DeviceKind? = nil, device: IDPattern? = nil, loom: IDPattern? = nil, craftsman: IDPattern? = nil
+    ) {
         self.workshop = workshop
         self.kind = kind
         self.device = device
@@ -68,7 +70,8 @@ public enum RuleWindow: String, Sendable, Equatable, Hashable {
 public enum RuleCondition: Sendable, Equatable, Hashable {
     /// A field beyond `limit` for `forMillis`; resolves once back past `resolveAt`.
     /// `offlineFires`: the device's `offline` status fires it at once (a meter dying with its supply).
-    case threshold(field: Field, below: Bool, limit: Double, resolveAt: Double, forMillis: Int64, keepFiringMillis: Int64, offlineFires: Bool)
+    case threshold(
+        field: Field, below: Bool, limit: Double, resolveAt: Double, forMillis: Int64, keepFiringMillis: Int64, offlineFires: Bool)
     /// No reading for `forMillis` (wall clock).
     case absent(forMillis: Int64)
     /// A loom's picks not advancing for `forMillis` while not reported stopped.

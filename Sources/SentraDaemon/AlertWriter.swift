@@ -82,7 +82,9 @@ final class AlertWriter: @unchecked Sendable {
                         // A full disk: keep the event and retry; the alert is late, not lost.
                         attempt += 1
                         if attempt == 1 || attempt % 60 == 0 {
-                            logger.critical("cannot write the alert log, retrying", metadata: ["sentra.error": "\(error)", "sentra.alert": "\(event.rule)"])
+                            logger.critical(
+                                "cannot write the alert log, retrying",
+                                metadata: ["sentra.error": "\(error)", "sentra.alert": "\(event.rule)"])
                         }
                         Thread.sleep(forTimeInterval: 1)
                     }

@@ -19,7 +19,9 @@ final class StoreUsualRates: UsualRateProvider {
         guard let before = LocalCalendar.daysSinceEpoch(beforeDate) else { return nil }
         let from = LocalCalendar.civilDate(daysSinceEpoch: before - Int64(days) * 3)
         let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(before * 86_400))))
-        let perDay = (try? store.piecesInHourOfDay(craftsman: craftsman, hourOfDay: hourOfDay, utcOffset: offset, from: from, before: beforeDate, days: days)) ?? []
+        let perDay =
+            (try? store.piecesInHourOfDay(
+                craftsman: craftsman, hourOfDay: hourOfDay, utcOffset: offset, from: from, before: beforeDate, days: days)) ?? []
         guard !perDay.isEmpty else { return nil }
         return InMemoryUsualRates.median(perDay)
     }

@@ -52,7 +52,8 @@ public final class IngestService: Service, @unchecked Sendable {
         startedAt = clock()
         committer = Committer(store: store, status: status, logger: logger)
         let saved = try store.loadDeviceStates()
-        pipeline = IngestPipeline(registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
+        pipeline = IngestPipeline(
+            registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
         observer = DaemonObserver(logger: logger, clock: clock)
         pipeline.observer = observer
         self.alertLog = alertLog
@@ -111,7 +112,9 @@ public final class IngestService: Service, @unchecked Sendable {
                 alertFlag.set = false
                 commit()
             }
-            if let newConfig = reloadMailbox.withLock({ c -> Configuration? in defer { c = nil }; return c }) {
+            if let newConfig = reloadMailbox.withLock({ c -> Configuration? in
+                defer { c = nil }; return c
+            }) {
                 apply(newConfig)
             }
             let closed = queue.isClosed && queue.depth == 0 && batch.isEmpty
@@ -210,7 +213,9 @@ final class DaemonObserver: IngestObserver {
     func tick(now: Int64) { log.roll(now) }
 
     func accepted(device: Int, reading: Reading, ts: Int64) { forward?.accepted(device: device, reading: reading, ts: ts) }
-    func increased(device: Int, field: Field, by amount: Double, ts: Int64) { forward?.increased(device: device, field: field, by: amount, ts: ts) }
+    func increased(device: Int, field: Field, by amount: Double, ts: Int64) {
+        forward?.increased(device: device, field: field, by: amount, ts: ts)
+    }
     func counterEvent(device: Int, field: Field, decision: CounterDecision, value: Double, ts: Int64) {
         forward?.counterEvent(device: device, field: field, decision: decision, value: value, ts: ts)
     }

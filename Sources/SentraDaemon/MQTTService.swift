@@ -12,7 +12,10 @@ public final class MQTTService: Service, @unchecked Sendable {
     private let client: MQTTClient
     private let queue: MessageQueue
 
-    public init(configuration: Configuration, queue: MessageQueue, status: DaemonStatus, notifier: SystemdNotifier, logger: Logger, clock: @escaping MillisClock = systemMillis) throws {
+    public init(
+        configuration: Configuration, queue: MessageQueue, status: DaemonStatus, notifier: SystemdNotifier, logger: Logger,
+        clock: @escaping MillisClock = systemMillis
+    ) throws {
         self.queue = queue
         let b = configuration.broker
         var o = MQTTOptions()
@@ -70,7 +73,9 @@ public final class MQTTService: Service, @unchecked Sendable {
             }
         }
         throw ConfigurationErrors([
-            ConfigurationError(file: configFile, line: 0, key: "broker.password_file", message: "cannot read the password from \(candidates.joined(separator: " or "))")
+            ConfigurationError(
+                file: configFile, line: 0, key: "broker.password_file",
+                message: "cannot read the password from \(candidates.joined(separator: " or "))")
         ])
     }
 

@@ -195,7 +195,9 @@ public final class MQTTClient: @unchecked Sendable {
                 for s in options.subscriptions {
                     let rc = mosquitto_subscribe(handle, nil, s.filter, s.qos)
                     if rc != 0 {
-                        logger.error("subscribe failed", metadata: ["mqtt.topic": "\(s.filter)", "mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"])
+                        logger.error(
+                            "subscribe failed",
+                            metadata: ["mqtt.topic": "\(s.filter)", "mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"])
                     }
                 }
             }

@@ -94,7 +94,9 @@ public struct Simulation {
     private var loomWattsByWorkshop: [Double]
     private var loomWattsByCraftsman: [Double]
 
-    public init(registry: Registry, calendar: LocalCalendar, rates: PlausibleRates = PlausibleRates(), options: SimulationOptions)
+    public init(
+        registry: Registry, calendar: LocalCalendar, rates: PlausibleRates = PlausibleRates(), options: SimulationOptions
+    )
         throws(SimulationError)
     {
         guard options.to > options.from else { throw SimulationError("the window is empty: --to must be after --from") }
@@ -132,9 +134,12 @@ public struct Simulation {
             switch d.kind {
             case .loom:
                 let loom = d.loom.flatMap { registry.loom($0) }
-                let assigns = loom.map { $0.assignments.map { (since: $0.since, craftsman: cIndex[$0.craftsman] ?? 0) } } ?? [(Int64.min, 0)]
+                let assigns =
+                    loom.map { $0.assignments.map { (since: $0.since, craftsman: cIndex[$0.craftsman] ?? 0) } } ?? [(Int64.min, 0)]
                 let c = assigns[0].craftsman
-                let p = craftsmen.isEmpty ? CraftsmanProfile(picksPerMinute: 40, pieceMin: 9000, pieceMax: 12000, meanRunSeconds: 1500) : craftsmen[c]
+                let p =
+                    craftsmen.isEmpty
+                    ? CraftsmanProfile(picksPerMinute: 40, pieceMin: 9000, pieceMax: 12000, meanRunSeconds: 1500) : craftsmen[c]
                 sim.model = looms.count
                 loomAssignments.append(assigns)
                 looms.append(
@@ -270,7 +275,8 @@ public struct Simulation {
     private mutating func activate(_ f: PlannedFault, tick: Int64) throws {
         let end = min(f.start + f.durationMs, options.to)
         let d = f.device
-        var record = InjectedFault(kind: f.kind.rawValue, workshop: nil, device: nil, at: rfc3339(f.start, calendar: &calendar), atMs: f.start)
+        var record = InjectedFault(
+            kind: f.kind.rawValue, workshop: nil, device: nil, at: rfc3339(f.start, calendar: &calendar), atMs: f.start)
         if d >= 0 {
             record.device = registry.devices[d].id
             record.workshop = registry.devices[d].workshop
@@ -391,7 +397,8 @@ public struct Simulation {
         let a = loomAssignments[li]
         var c = a[0].craftsman
         for x in a.dropFirst() where x.since <= tick { c = x.craftsman }
-        let p = craftsmen.isEmpty ? CraftsmanProfile(picksPerMinute: 40, pieceMin: 9000, pieceMax: 12000, meanRunSeconds: 1500) : craftsmen[c]
+        let p =
+            craftsmen.isEmpty ? CraftsmanProfile(picksPerMinute: 40, pieceMin: 9000, pieceMax: 12000, meanRunSeconds: 1500) : craftsmen[c]
         let shift = inShift[dev.workshop]
         if tick < dev.stallUntil {
             if shift {

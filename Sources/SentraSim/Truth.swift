@@ -211,7 +211,11 @@ struct GroundTruth {
             case .kwh, .l:
                 if isWorkshopMeter[device] {
                     let key = HourWorkshop(hour: hour, workshop: deviceWorkshop[device])
-                    if f == .kwh { meterHours[key, default: MeterSums()].kwh += inc } else { meterHours[key, default: MeterSums()].litres += inc }
+                    if f == .kwh {
+                        meterHours[key, default: MeterSums()].kwh += inc
+                    } else {
+                        meterHours[key, default: MeterSums()].litres += inc
+                    }
                 } else if c >= 0 {
                     if f == .kwh { days[day]!.kwh[c] += inc } else { days[day]!.litres[c] += inc }
                 }

@@ -234,7 +234,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 extension ProductionStore {
     /// Pieces a craftsman made in local hour `hourOfDay` on each of his last `days` working
     /// days (days he made anything) from `from` up to, not including, `before`.
-    public func piecesInHourOfDay(craftsman: String, hourOfDay: Int, utcOffset: Int64, from: String, before: String, days: Int) throws -> [Double] {
+    public func piecesInHourOfDay(
+        craftsman: String, hourOfDay: Int, utcOffset: Int64, from: String, before: String, days: Int
+    ) throws -> [Double] {
         try pool.read { db in
             try Double.fetchAll(
                 db,

@@ -176,7 +176,9 @@ struct Accumulator {
         let workshop: String = row["workshop"]
         let craftsman: String = row["craftsman"]
         let hour: Int64 = row["hour"]
-        var w = workshops[workshop] ?? .init(workshop: workshop, pieces: 0, picks: 0, runMillis: 0, kwh: 0, waterL: 0, voltageOutMillis: 0, noPowerMillis: 0)
+        var w =
+            workshops[workshop]
+            ?? .init(workshop: workshop, pieces: 0, picks: 0, runMillis: 0, kwh: 0, waterL: 0, voltageOutMillis: 0, noPowerMillis: 0)
         if kind == DeviceKind.loom.rawValue {
             let pieces: Double = row["pieces"], picks: Double = row["picks"], run: Double = row["run_ms"]
             perCraftsmanWorkshop[PairKey(craftsman, workshop), default: Sums()].pieces += pieces
@@ -184,7 +186,11 @@ struct Accumulator {
             perCraftsmanWorkshop[PairKey(craftsman, workshop), default: Sums()].runMillis += run
             if run > 0 { running[HourWorkshop(hour: hour, workshop: workshop), default: [:]][craftsman, default: 0] += run }
             let loomID: String = row["loom"]
-            var l = looms[loomID] ?? .init(loom: loomID, workshop: workshop, craftsman: craftsman, pieces: 0, picks: 0, runMillis: 0, stopMillis: 0, faultMillis: 0, stoppages: 0, utilisation: nil)
+            var l =
+                looms[loomID]
+                ?? .init(
+                    loom: loomID, workshop: workshop, craftsman: craftsman, pieces: 0, picks: 0, runMillis: 0, stopMillis: 0,
+                    faultMillis: 0, stoppages: 0, utilisation: nil)
             l.pieces += pieces
             l.picks += picks
             l.runMillis += run
@@ -277,15 +283,20 @@ struct Accumulator {
             unattributed[w].map { ProductionReport.UnattributedRow(workshop: w, kwh: $0.kwh, waterL: $0.waterL) }
         }
         var loomRows = registry.looms.map { l in
-            looms[l.id] ?? .init(loom: l.id, workshop: l.workshop, craftsman: l.currentCraftsman, pieces: 0, picks: 0, runMillis: 0, stopMillis: 0, faultMillis: 0, stoppages: 0, utilisation: nil)
+            looms[l.id]
+                ?? .init(
+                    loom: l.id, workshop: l.workshop, craftsman: l.currentCraftsman, pieces: 0, picks: 0, runMillis: 0, stopMillis: 0,
+                    faultMillis: 0, stoppages: 0, utilisation: nil)
         }
         for i in loomRows.indices {
             let shift = shiftMillis[loomRows[i].workshop] ?? 0
             loomRows[i].utilisation = shift > 0 ? loomRows[i].runMillis / shift : nil
         }
         let workshopRows = registry.workshops.map { w in
-            workshops[w.id] ?? .init(workshop: w.id, pieces: 0, picks: 0, runMillis: 0, kwh: 0, waterL: 0, voltageOutMillis: 0, noPowerMillis: 0)
+            workshops[w.id]
+                ?? .init(workshop: w.id, pieces: 0, picks: 0, runMillis: 0, kwh: 0, waterL: 0, voltageOutMillis: 0, noPowerMillis: 0)
         }
-        return ProductionReport(from: from, to: to, craftsmen: craftsmen + extra, unattributed: un, looms: loomRows, workshops: workshopRows)
+        return ProductionReport(
+            from: from, to: to, craftsmen: craftsmen + extra, unattributed: un, looms: loomRows, workshops: workshopRows)
     }
 }

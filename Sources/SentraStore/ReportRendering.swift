@@ -44,34 +44,36 @@ extension ProductionReport {
         switch grouping {
         case .craftsman: break
         case .loom:
-            pairs.append((
-                "looms",
-                JSONText.array(
-                    looms.map { l in
-                        JSONText.object([
-                            ("loom", JSONText.string(l.loom)), ("workshop", JSONText.string(l.workshop)),
-                            ("craftsman", JSONText.string(l.craftsman)), ("pieces", n(l.pieces)), ("picks", n(l.picks)),
-                            ("run_seconds", String(Int((l.runMillis / 1000).rounded()))),
-                            ("stop_seconds", String(Int((l.stopMillis / 1000).rounded()))),
-                            ("fault_seconds", String(Int((l.faultMillis / 1000).rounded()))),
-                            ("stoppages", n(l.stoppages)), ("utilisation", opt(l.utilisation)),
-                        ])
-                    }, pretty: true)
-            ))
+            pairs.append(
+                (
+                    "looms",
+                    JSONText.array(
+                        looms.map { l in
+                            JSONText.object([
+                                ("loom", JSONText.string(l.loom)), ("workshop", JSONText.string(l.workshop)),
+                                ("craftsman", JSONText.string(l.craftsman)), ("pieces", n(l.pieces)), ("picks", n(l.picks)),
+                                ("run_seconds", String(Int((l.runMillis / 1000).rounded()))),
+                                ("stop_seconds", String(Int((l.stopMillis / 1000).rounded()))),
+                                ("fault_seconds", String(Int((l.faultMillis / 1000).rounded()))),
+                                ("stoppages", n(l.stoppages)), ("utilisation", opt(l.utilisation)),
+                            ])
+                        }, pretty: true)
+                ))
         case .workshop:
-            pairs.append((
-                "workshops",
-                JSONText.array(
-                    workshops.map { w in
-                        JSONText.object([
-                            ("workshop", JSONText.string(w.workshop)), ("pieces", n(w.pieces)), ("picks", n(w.picks)),
-                            ("run_seconds", String(Int((w.runMillis / 1000).rounded()))), ("kwh", n(w.kwh)),
-                            ("water_l", n(w.waterL)),
-                            ("voltage_out_of_band_seconds", String(Int((w.voltageOutMillis / 1000).rounded()))),
-                            ("no_power_seconds", String(Int((w.noPowerMillis / 1000).rounded()))),
-                        ])
-                    }, pretty: true)
-            ))
+            pairs.append(
+                (
+                    "workshops",
+                    JSONText.array(
+                        workshops.map { w in
+                            JSONText.object([
+                                ("workshop", JSONText.string(w.workshop)), ("pieces", n(w.pieces)), ("picks", n(w.picks)),
+                                ("run_seconds", String(Int((w.runMillis / 1000).rounded()))), ("kwh", n(w.kwh)),
+                                ("water_l", n(w.waterL)),
+                                ("voltage_out_of_band_seconds", String(Int((w.voltageOutMillis / 1000).rounded()))),
+                                ("no_power_seconds", String(Int((w.noPowerMillis / 1000).rounded()))),
+                            ])
+                        }, pretty: true)
+                ))
         }
         return "{\n  " + pairs.map { "\(JSONText.string($0.0)): \($0.1)" }.joined(separator: ",\n  ") + "\n}\n"
     }

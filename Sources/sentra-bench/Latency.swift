@@ -16,7 +16,8 @@ extension SentraBench {
         @Option(help: "Directory of the built binaries.") var bin = ".build/release"
 
         func run() throws {
-            let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-latency-\(UUID().uuidString.prefix(8))").path
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-latency-\(UUID().uuidString.prefix(8))")
+                .path
             try FileManager.default.createDirectory(atPath: "\(work)/log", withIntermediateDirectories: true)
             // The example, plus a rule that fires at once: the tank above 90 % on wm-1.
             let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
@@ -39,9 +40,14 @@ extension SentraBench {
             let log = "\(work)/sentrad.log"
             let d = try Proc(
                 "\(bin)/sentrad",
-                ["--config", "\(work)/sentra.yaml", "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state", "--log-dir", "\(work)/log"],
+                [
+                    "--config", "\(work)/sentra.yaml", "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state", "--log-dir",
+                    "\(work)/log",
+                ],
                 output: log)
-            try waitFor("sentrad to subscribe") { (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true }
+            try waitFor("sentrad to subscribe") {
+                (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true
+            }
 
             // Background load: loom readings at `load` per second, QoS 1 as boards send them.
             let stop = Atomic<Bool>(false)
@@ -122,7 +128,10 @@ extension SentraBench {
                 String(
                     format: "latency: %d alert lines under %d readings/s of background load (%d sent in %.1f s)", probes, load,
                     sent.load(ordering: .relaxed), elapsed))
-            print(String(format: "  publish → line in alerts.jsonl: p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 5 ms)", p(0.5), p(0.99), samples.last!))
+            print(
+                String(
+                    format: "  publish → line in alerts.jsonl: p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 5 ms)", p(0.5), p(0.99),
+                    samples.last!))
             try? FileManager.default.removeItem(atPath: work)
         }
 

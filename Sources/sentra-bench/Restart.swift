@@ -7,23 +7,30 @@ import SentraStore
 extension SentraBench {
     struct Restart: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time from SIGTERM to READY=1 of the next start, with a year of state for the example sentra; and the database's size.")
+            abstract:
+                "Time from SIGTERM to READY=1 of the next start, with a year of state for the example sentra; and the database's size.")
         @Option(help: "The example configuration.") var config = "config/sentra.example.yaml"
         @Option(help: "Days of hourly state to create.") var days = 365
         @Option(help: "Restarts to time.") var runs = 5
         @Option(help: "Directory of the built binaries.") var bin = ".build/release"
 
         func run() throws {
-            let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-restart-\(UUID().uuidString.prefix(8))").path
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-restart-\(UUID().uuidString.prefix(8))")
+                .path
             try FileManager.default.createDirectory(atPath: "\(work)/state", withIntermediateDirectories: true)
             let c = try Configuration.load(path: config)
             let t0 = Date()
             let size = try Self.fillYear(c, db: "\(work)/state/sentra.sqlite", days: days)
-            print(String(format: "state: %d days of hourly rows for %d devices in %.1f s: database %.1f MiB", days, c.registry.devices.count, Date().timeIntervalSince(t0), Double(size) / 1_048_576))
+            print(
+                String(
+                    format: "state: %d days of hourly rows for %d devices in %.1f s: database %.1f MiB", days, c.registry.devices.count,
+                    Date().timeIntervalSince(t0), Double(size) / 1_048_576))
 
             let broker = try BenchBroker(dir: "\(work)/broker")
             let notify = try NotifyListener(path: "\(work)/notify")
-            let args = ["--config", config, "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state", "--log-dir", "\(work)/log"]
+            let args = [
+                "--config", config, "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state", "--log-dir", "\(work)/log",
+            ]
             var current = try Proc("\(bin)/sentrad", args, output: "\(work)/sentrad-0.log", environment: ["NOTIFY_SOCKET": notify.path])
             try waitFor("READY=1") { notify.drain().contains { $0.contains("READY=1") } }
             var samples: [Double] = []
@@ -41,7 +48,10 @@ extension SentraBench {
             current.signal(SIGTERM)
             current.wait()
             samples.sort()
-            print(String(format: "restart: median %.0f ms, max %.0f ms over %d runs", samples[samples.count / 2] * 1000, samples.last! * 1000, runs))
+            print(
+                String(
+                    format: "restart: median %.0f ms, max %.0f ms over %d runs", samples[samples.count / 2] * 1000, samples.last! * 1000,
+                    runs))
             try? FileManager.default.removeItem(atPath: work)
         }
 
@@ -55,7 +65,11 @@ extension SentraBench {
             var hour = first
             while hour < now {
                 for (i, d) in c.registry.devices.enumerated() {
-                    let key = BucketKey(hour: hour, device: Int32(i), craftsman: d.loom.map { l in Int32(c.registry.craftsmen.firstIndex { $0.id == c.registry.loom(l)!.currentCraftsman }!) } ?? -1)
+                    let key = BucketKey(
+                        hour: hour, device: Int32(i),
+                        craftsman: d.loom.map { l in
+                            Int32(c.registry.craftsmen.firstIndex { $0.id == c.registry.loom(l)!.currentCraftsman }!)
+                        } ?? -1)
                     switch d.kind {
                     case .loom:
                         deltas.add(key, .picks, 1800)

@@ -34,7 +34,9 @@ func residentBytes() -> Int {
 extension SentraBench {
     struct Pipeline: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Readings per second per core through parse, registry lookup, aggregation (and rules), against a loop that only copies the payload bytes.")
+            abstract:
+                "Readings per second per core through parse, registry lookup, aggregation (and rules), against a loop that only copies the payload bytes."
+        )
         @Option(help: "Readings per round.") var readings = 1_000_000
         @Option(help: "Rounds; the best is reported.") var rounds = 5
         @Option(help: "Looms in the synthetic sentra.") var looms = 400
@@ -80,17 +82,26 @@ extension SentraBench {
             }
             let rate = Double(readings) / best
             let refRate = Double(readings) / bestRef
-            print("pipeline: \(readings) readings (\(bytes / readings) bytes avg), \(looms) looms, \(rules.count) alert rules, best of \(rounds)")
+            print(
+                "pipeline: \(readings) readings (\(bytes / readings) bytes avg), \(looms) looms, \(rules.count) alert rules, best of \(rounds)"
+            )
             print(String(format: "  reference (copy payload bytes): %.0f readings/s", refRate))
-            print(String(format: "  sentra pipeline:                %.0f readings/s/core (%.0f ns/reading)", rate, best * 1e9 / Double(readings)))
-            print(String(format: "  ratio pipeline/reference: %.3f; target 1,000,000 readings/s/core: %@", rate / refRate, rate >= 1_000_000 ? "met" : "MISSED"))
+            print(
+                String(
+                    format: "  sentra pipeline:                %.0f readings/s/core (%.0f ns/reading)", rate, best * 1e9 / Double(readings))
+            )
+            print(
+                String(
+                    format: "  ratio pipeline/reference: %.3f; target 1,000,000 readings/s/core: %@", rate / refRate,
+                    rate >= 1_000_000 ? "met" : "MISSED"))
             print("  accepted \(accepted) (checksum \(checksum % 10))")
         }
     }
 
     struct Memory: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Resident memory of a running sentrad with the example sentra and with a synthetic large one, after every device reported.")
+            abstract:
+                "Resident memory of a running sentrad with the example sentra and with a synthetic large one, after every device reported.")
         @Option(help: "The example configuration.") var config = "config/sentra.example.yaml"
         @Option(help: "Looms in the large synthetic sentra.") var looms = 10_000
         @Option(help: "Craftsmen in the large synthetic sentra.") var craftsmen = 1_000
@@ -109,9 +120,14 @@ extension SentraBench {
                 let log = "\(work)/sentrad-\(name).log"
                 let d = try Proc(
                     "\(bin)/sentrad",
-                    ["--config", path, "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state-\(name)", "--log-dir", "\(work)/log-\(name)"],
+                    [
+                        "--config", path, "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state-\(name)", "--log-dir",
+                        "\(work)/log-\(name)",
+                    ],
                     output: log)
-                try waitFor("sentrad to subscribe") { (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true }
+                try waitFor("sentrad to subscribe") {
+                    (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true
+                }
                 let idle = d.residentBytes
                 let start = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
                 let msgs = Synthetic.messages(registry, count: registry.devices.count * rounds, start: start)
@@ -128,7 +144,8 @@ extension SentraBench {
                 d.wait()
                 print(
                     "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(msgs.count) readings: "
-                        + "sentrad RSS \(rss / 1_048_576) MiB (idle after start \(idle / 1_048_576) MiB); target for the large one < 64 MiB")
+                        + "sentrad RSS \(rss / 1_048_576) MiB (idle after start \(idle / 1_048_576) MiB); target for the large one < 64 MiB"
+                )
             }
             try? FileManager.default.removeItem(atPath: work)
         }

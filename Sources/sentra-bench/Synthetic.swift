@@ -31,7 +31,8 @@ enum Synthetic {
             let payload: String
             switch d.kind {
             case .loom:
-                payload = #"{"ts":\#(ts),"seq":\#(round),"picks":\#(round * 7),"pieces":\#(round / 300),"run_s":\#(round * 10),"state":"run"}"#
+                payload =
+                    #"{"ts":\#(ts),"seq":\#(round),"picks":\#(round * 7),"pieces":\#(round / 300),"run_s":\#(round * 10),"state":"run"}"#
             case .power:
                 payload = #"{"ts":\#(ts),"v":\#(215 + Double(round % 10) / 10),"a":3.2,"w":700,"kwh":\#(Double(round) * 0.002)}"#
             case .water:

@@ -53,7 +53,9 @@ struct SentraSimCommand: ParsableCommand {
     @Option(help: "Readings per message, as a gateway batches them (JSON arrays).")
     var batch: Int = 1
 
-    @Option(name: .customLong("fault"), help: "Inject KIND[@TIME][:DEVICE]; TIME is HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS] or +N[s|m|h]. Repeatable.")
+    @Option(
+        name: .customLong("fault"), help: "Inject KIND[@TIME][:DEVICE]; TIME is HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS] or +N[s|m|h]. Repeatable."
+    )
     var faultSpecs: [String] = []
 
     @Option(help: "'random' injects faults at --fault-rate; 'none' (default) only those given by --fault.")
@@ -281,9 +283,11 @@ final class MQTTSink: SimulationSink {
 
     private func connect() throws {
         let connected = ConnectedSignal()
-        let c = MQTTClient(options: options, logger: logger, onEvent: { event in
-            if case .connected = event { connected.set() }
-        })
+        let c = MQTTClient(
+            options: options, logger: logger,
+            onEvent: { event in
+                if case .connected = event { connected.set() }
+            })
         try c.start()
         guard connected.wait(seconds: 30) else {
             c.stop()

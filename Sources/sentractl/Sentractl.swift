@@ -65,7 +65,9 @@ extension Sentractl {
             if format == "json" {
                 let ws = r.workshops.map { JSONText.object([("id", JSONText.string($0.id)), ("name", JSONText.string($0.name))]) }
                 let cs = r.craftsmen.map {
-                    JSONText.object([("id", JSONText.string($0.id)), ("name", JSONText.string($0.name)), ("workshop", JSONText.string($0.workshop))])
+                    JSONText.object([
+                        ("id", JSONText.string($0.id)), ("name", JSONText.string($0.name)), ("workshop", JSONText.string($0.workshop)),
+                    ])
                 }
                 let ls = r.looms.map {
                     JSONText.object([
@@ -183,7 +185,8 @@ extension Sentractl {
     }
 
     struct Tail: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Follow the alert log across rotations, readable by a person (or --json).")
+        static let configuration = CommandConfiguration(
+            abstract: "Follow the alert log across rotations, readable by a person (or --json).")
         @OptionGroup var common: Common
         @Option(help: "Only alerts at least this severe: info, warning or critical.") var severity: String = "info"
         @Option(help: "Only alerts of this workshop.") var workshop: String?

@@ -54,7 +54,8 @@ struct Sentrad: AsyncParsableCommand {
             pluginSettings.sentraName = configuration.name
             if let dir = ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] { pluginSettings.pluginDirectory = dir }
             let plugins = try PluginHost(
-                log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory, settings: pluginSettings, logger: logger)
+                log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory, settings: pluginSettings,
+                logger: logger)
             let ingest = try IngestService(
                 configuration: configuration, queue: queue, store: store, alertLog: alertLog, status: status, logger: logger)
             let mqtt = try MQTTService(configuration: configuration, queue: queue, status: status, notifier: notifier, logger: logger)

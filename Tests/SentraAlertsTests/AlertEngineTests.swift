@@ -52,7 +52,8 @@ import Testing
 
     @Test func keepFiringForHoldsAfterRecovery() {
         var rule = Rules.voltageSag
-        rule.condition = .threshold(field: .v, below: true, limit: 198, resolveAt: 205, forMillis: 0, keepFiringMillis: 60_000, offlineFires: false)
+        rule.condition = .threshold(
+            field: .v, below: true, limit: 198, resolveAt: 205, forMillis: 0, keepFiringMillis: 60_000, offlineFires: false)
         let t0 = at("2026-11-24T10:00:00")
         let h = Harness(rules: [rule], start: t0)
         h.send(pm1, ts: t0, "\"v\":180")
@@ -257,7 +258,8 @@ import Testing
         let t0 = at("2026-11-24T10:00:00")
         var tank = RuleSpec(
             name: "tank_low", severity: .warning, scope: RuleScope(kind: .water), window: .always,
-            condition: .threshold(field: .level, below: true, limit: 15, resolveAt: 25, forMillis: 0, keepFiringMillis: 0, offlineFires: false),
+            condition: .threshold(
+                field: .level, below: true, limit: 15, resolveAt: 25, forMillis: 0, keepFiringMillis: 0, offlineFires: false),
             summary: "Water tank at {workshop}/{device} down to {value} %")
         let h = Harness(rules: [Rules.voltageSag, tank], start: t0)
         for s in stride(from: 0, through: 30, by: 10) { h.send(pm1, ts: t0 + second(s), "\"v\":187") }
@@ -278,7 +280,8 @@ import Testing
         tank.summary = "Tank low"
         h.engine.reload(registry: h.registry, rules: [Rules.voltageSag, tank])
         var sag = Rules.voltageSag
-        sag.condition = .threshold(field: .v, below: true, limit: 190, resolveAt: 205, forMillis: 30_000, keepFiringMillis: 0, offlineFires: false)
+        sag.condition = .threshold(
+            field: .v, below: true, limit: 190, resolveAt: 205, forMillis: 30_000, keepFiringMillis: 0, offlineFires: false)
         h.engine.reload(registry: h.registry, rules: [sag, tank])
         #expect(h.events.suffix(2).allSatisfy { $0.status == .resolved && $0.summary.contains("was changed by a reload") })
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SentraCore
+import Synchronization
 import Testing
 
 @testable import SentraAlerts

@@ -2,11 +2,11 @@ import Foundation
 import SentraCore
 import Testing
 
+@testable import SentraAlerts
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import SentraAlerts
 
 /// A test plugin whose behaviour a file decides, so one program can crash, hang or print
 /// garbage and then recover. It appends every seq it acknowledges to `seqs`.
@@ -174,17 +174,17 @@ func withHost(_ host: PluginHost, _ body: () async throws -> Void) async throws 
         let log = try AlertLog(path: dir + "/alerts.jsonl", timeZone: jakarta)
         let script = dir + "/emitter.sh"
         try #"""
-            #!/bin/sh
-            read hello
-            echo '{"type":"hello","protocol":1}'
-            echo '{"type":"log","level":"warning","message":"about to alert"}'
-            echo '{"type":"alert","rule":"disk_full","severity":"critical","summary":"Disk full","value":97.5}'
-            echo '{"type":"future_thing","x":1}'
-            while read line; do
-              seq=$(echo "$line" | sed -n 's/^{"type":"event","seq":\([0-9]*\).*/\1/p')
-              echo "{\"type\":\"ack\",\"seq\":$seq}"
-            done
-            """#.write(toFile: script, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        read hello
+        echo '{"type":"hello","protocol":1}'
+        echo '{"type":"log","level":"warning","message":"about to alert"}'
+        echo '{"type":"alert","rule":"disk_full","severity":"critical","summary":"Disk full","value":97.5}'
+        echo '{"type":"future_thing","x":1}'
+        while read line; do
+          seq=$(echo "$line" | sed -n 's/^{"type":"event","seq":\([0-9]*\).*/\1/p')
+          echo "{\"type\":\"ack\",\"seq\":$seq}"
+        done
+        """#.write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
         let spec = PluginSpec(name: "emitter", builtin: nil, command: [script], options: [:], timeoutMillis: 2000, minSeverity: .info)
         let host = try PluginHost(log: log, plugins: [spec], stateDirectory: dir + "/state")

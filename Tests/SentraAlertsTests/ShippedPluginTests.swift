@@ -2,11 +2,11 @@ import Foundation
 import SentraCore
 import Testing
 
+@testable import SentraAlerts
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import SentraAlerts
 
 /// The repository's `plugins/` folder.
 let pluginDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -42,7 +42,8 @@ func freeLoopbackPort() -> Int {
         let dir = temporaryDirectory()
         let log = try AlertLog(path: dir + "/alerts.jsonl", timeZone: jakarta)
         let out = dir + "/example.log"
-        let spec = PluginSpec(name: "example", builtin: "example", command: [], options: ["path": out], timeoutMillis: 5000, minSeverity: .info)
+        let spec = PluginSpec(
+            name: "example", builtin: "example", command: [], options: ["path": out], timeoutMillis: 5000, minSeverity: .info)
         let h = try host(log, spec, state: dir + "/state")
         try await withHost(h) {
             for i in 0..<3 { try log.append(sampleEvent(i)) }

@@ -40,7 +40,8 @@ func testRegistry() -> Registry {
 enum Rules {
     static let voltageSag = RuleSpec(
         name: "voltage_sag", severity: .warning, scope: RuleScope(kind: .power), window: .always,
-        condition: .threshold(field: .v, below: true, limit: 198, resolveAt: 205, forMillis: 30_000, keepFiringMillis: 0, offlineFires: false),
+        condition: .threshold(
+            field: .v, below: true, limit: 198, resolveAt: 205, forMillis: 30_000, keepFiringMillis: 0, offlineFires: false),
         summary: "Voltage {value} V below {limit} V for {for} at {workshop}/{device}")
     static let powerOutage = RuleSpec(
         name: "power_outage", severity: .critical, scope: RuleScope(kind: .power), window: .always,
@@ -48,7 +49,8 @@ enum Rules {
         summary: "Power outage at {workshop}/{device}: {value} V")
     static let waterLowFlow = RuleSpec(
         name: "water_low_flow", severity: .warning, scope: RuleScope(kind: .water), window: .dyeing,
-        condition: .threshold(field: .lpm, below: true, limit: 1, resolveAt: 1, forMillis: 120_000, keepFiringMillis: 0, offlineFires: false),
+        condition: .threshold(
+            field: .lpm, below: true, limit: 1, resolveAt: 1, forMillis: 120_000, keepFiringMillis: 0, offlineFires: false),
         summary: "Water flow {value} L/min below {limit} L/min for {for} during dyeing at {workshop}/{device}")
     static let loomStalled = RuleSpec(
         name: "loom_stalled", severity: .warning, scope: RuleScope(kind: .loom), window: .shift,

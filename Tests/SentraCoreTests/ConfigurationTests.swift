@@ -101,8 +101,10 @@ import Testing
         let c = try Configuration.parse(
             yaml: Self.base.replacingOccurrences(
                 of: "{ id: loom-1, workshop: ws-1, craftsman: c-a }",
-                with: "{ id: loom-1, workshop: ws-1, craftsman: c-a, reassigned: [{ craftsman: c-b, since: 2026-11-20 }] }")
-                .replacingOccurrences(of: "  - { id: c-a, workshop: ws-1 }", with: "  - { id: c-a, workshop: ws-1 }\n  - { id: c-b, workshop: ws-1 }"),
+                with: "{ id: loom-1, workshop: ws-1, craftsman: c-a, reassigned: [{ craftsman: c-b, since: 2026-11-20 }] }"
+            )
+            .replacingOccurrences(
+                of: "  - { id: c-a, workshop: ws-1 }", with: "  - { id: c-a, workshop: ws-1 }\n  - { id: c-b, workshop: ws-1 }"),
             file: "x.yaml")
         let loom = try #require(c.registry.loom("loom-1"))
         // 2026-11-20T00:00+07:00 is 2026-11-19T17:00Z.

@@ -9,7 +9,9 @@ import Testing
 /// Issue 3: a full day of the example sentra replayed in virtual time through the pipeline
 /// into a real SQLite file; the report reproduces the simulator's ground truth exactly.
 @Suite struct DayReplayTests {
-    @Test(arguments: [[], ["reboot@10:00:loom-07", "glitch@11:00:loom-12", "duplicate@12:30:pm-1", "out-of-order@14:00:loom-30", "garbage@09:00:wm-2"]])
+    @Test(arguments: [
+        [], ["reboot@10:00:loom-07", "glitch@11:00:loom-12", "duplicate@12:30:pm-1", "out-of-order@14:00:loom-30", "garbage@09:00:wm-2"],
+    ])
     func aDayReplaysToTheTruth(faults: [String]) throws {
         let config = try Configuration.load(path: ConfigurationTests.examplePath)
         var calendar = config.calendar

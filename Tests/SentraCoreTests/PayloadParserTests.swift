@@ -14,7 +14,8 @@ import Testing
     }
 
     @Test func parsesALoomReading() throws {
-        let r = try one(#"{"ts":1764000000123,"seq":7,"picks":1200,"pieces":3,"run_s":3600,"state":"run","note":{"a":[1,2,{"b":null}]}}"#).get()
+        let r = try one(#"{"ts":1764000000123,"seq":7,"picks":1200,"pieces":3,"run_s":3600,"state":"run","note":{"a":[1,2,{"b":null}]}}"#)
+            .get()
         #expect(r.ts == 1_764_000_000_123)
         #expect(r.seq == 7)
         #expect(r[.picks] == 1200)
@@ -68,7 +69,8 @@ import Testing
     @Test func sizeLimits() {
         let pad = String(repeating: "a", count: 5000)
         #expect(reason(#"{"picks":1,"pad":"\#(pad)"}"#) == .tooLarge)
-        let batch = "[" + Array(repeating: #"{"picks":1,"pad":"\#(String(repeating: "b", count: 3000))"}"#, count: 30).joined(separator: ",") + "]"
+        let batch =
+            "[" + Array(repeating: #"{"picks":1,"pad":"\#(String(repeating: "b", count: 3000))"}"#, count: 30).joined(separator: ",") + "]"
         #expect(PayloadParser.parse(Array(batch.utf8), kind: .loom).first?.failureReason == .tooLarge)
     }
 

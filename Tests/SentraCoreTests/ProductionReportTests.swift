@@ -128,10 +128,15 @@ import Testing
         let store = try tempStore()
         try commit(&h, store)
         let before = try store.report(registry: h.pipeline.registry, calendar: calendar, from: "2026-11-24", to: "2026-11-24")
-        let pruned = try store.pruneHourly(olderThanDays: 1, registry: h.pipeline.registry, calendar: calendar, now: Self.midnight + 3 * 86_400_000)
+        let pruned = try store.pruneHourly(
+            olderThanDays: 1, registry: h.pipeline.registry, calendar: calendar, now: Self.midnight + 3 * 86_400_000)
         #expect(pruned == 1)
         let after = try store.report(registry: h.pipeline.registry, calendar: calendar, from: "2026-11-24", to: "2026-11-24")
-        #expect(after.craftsmen == before.craftsmen.map { var c = $0; c.utilisation = c.utilisation; return c })
+        #expect(
+            after.craftsmen
+                == before.craftsmen.map {
+                    var c = $0; c.utilisation = c.utilisation; return c
+                })
         #expect(after.craftsmen[0].picks == 60)
     }
 }

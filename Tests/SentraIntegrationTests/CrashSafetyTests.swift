@@ -14,7 +14,8 @@ import Testing
         for c in (obj["craftsmen"] as? [[String: Any]]) ?? [] {
             let num = { (k: String) in (c[k] as? NSNumber)?.doubleValue ?? 0 }
             out[c["craftsman"] as? String ?? "?"] = Row(
-                pieces: Int(num("pieces")), picks: Int(num("picks")), runSeconds: Int(num("run_seconds")), kwh: num("kwh"), water: num("water_l"))
+                pieces: Int(num("pieces")), picks: Int(num("picks")), runSeconds: Int(num("run_seconds")), kwh: num("kwh"),
+                water: num("water_l"))
         }
         var un: [String: (Double, Double)] = [:]
         for u in (obj["unattributed"] as? [[String: Any]]) ?? [] {
@@ -89,7 +90,8 @@ import Testing
                 let rw = totals(report)
                 let metersDone = tw.allSatisfy { w, t in abs((rw[w]?[0] ?? 0) - t[0]) < 0.0005 && abs((rw[w]?[1] ?? 0) - t[1]) < 0.05 }
                 return metersDone
-                    && report.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] } == truth.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] }
+                    && report.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] }
+                        == truth.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] }
             }
         } catch {
             Issue.record("report: \(last)")

@@ -14,7 +14,9 @@ import Testing
         try broker.publish("sentra/ws-bandar-01/loom/loom-01", ["not json", #"{"picks":"many"}"#, #"{"picks":-1}"#, "{}"])
         try broker.publish("sentra/ws-bandar-01/loom/nobody", [#"{"picks":1}"#])
         try broker.publish("sentra/ws-bandar-01/gas/x", [#"{"picks":1}"#])
-        try broker.publish("sentra/ws-bandar-01/power/pm-1", [#"[{"ts":\#(t),"v":221,"kwh":1.5},{"ts":\#(t + 500),"v":"x"},{"ts":\#(t + 1000),"v":220,"kwh":1.6}]"#])
+        try broker.publish(
+            "sentra/ws-bandar-01/power/pm-1",
+            [#"[{"ts":\#(t),"v":221,"kwh":1.5},{"ts":\#(t + 500),"v":"x"},{"ts":\#(t + 1000),"v":220,"kwh":1.6}]"#])
         try await eventually("readings to be committed") {
             try daemon.accepted() == 22 && daemon.rejected("unknown_kind") == 1
         }

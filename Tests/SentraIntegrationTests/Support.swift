@@ -200,7 +200,9 @@ final class Broker: @unchecked Sendable {
         let input = Pipe()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
-        p.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-l", "-i", "test-pub-\(UUID().uuidString.prefix(6))"]
+        p.arguments = [
+            "-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-l", "-i", "test-pub-\(UUID().uuidString.prefix(6))",
+        ]
         p.standardInput = input
         try p.run()
         input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))

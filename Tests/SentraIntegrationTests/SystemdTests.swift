@@ -94,7 +94,11 @@ final class DatagramListener: @unchecked Sendable {
             return
         }
         let (status, out) = try run(
-            "/bin/bash", [Paths.root.appendingPathComponent("systemd/verify.sh").path, Paths.root.appendingPathComponent("systemd/sentrad.service").path, Paths.binary("sentrad")])
+            "/bin/bash",
+            [
+                Paths.root.appendingPathComponent("systemd/verify.sh").path,
+                Paths.root.appendingPathComponent("systemd/sentrad.service").path, Paths.binary("sentrad"),
+            ])
         #expect(status == 0, "\(out)")
         #expect(out.contains("Overall exposure level for sentrad.service: 0."), "\(out)")
     }
@@ -126,7 +130,9 @@ final class DatagramListener: @unchecked Sendable {
         // A good file with a new loom: applied without a restart.
         let added = original.replacingOccurrences(
             of: "\ndevices:\n",
-            with: "  - { id: loom-41, workshop: ws-bandar-01, craftsman: c-siti }\n\ndevices:\n  - { id: loom-41, workshop: ws-bandar-01, kind: loom, loom: loom-41 }\n")
+            with:
+                "  - { id: loom-41, workshop: ws-bandar-01, craftsman: c-siti }\n\ndevices:\n  - { id: loom-41, workshop: ws-bandar-01, kind: loom, loom: loom-41 }\n"
+        )
         try added.write(to: config, atomically: true, encoding: .utf8)
         daemon.child?.signal(SIGHUP)
         try await eventually("the reload") { daemon.child!.output.contains("configuration reloaded") }

@@ -53,7 +53,8 @@ func lines(_ path: String) throws -> Int {
 final class Child {
     let pid: pid_t
 
-    init(_ path: String, _ arguments: [String], stdout: String = "/dev/null", stderr: String = "/dev/null", stderrPipe: Int32? = nil) throws {
+    init(_ path: String, _ arguments: [String], stdout: String = "/dev/null", stderr: String = "/dev/null", stderrPipe: Int32? = nil) throws
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

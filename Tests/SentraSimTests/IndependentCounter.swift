@@ -110,7 +110,11 @@ struct IndependentCounter {
             switch name {
             case "kwh", "l":
                 if let c = craftsman {
-                    if name == "kwh" { perDay[day, default: [:]][c, default: Totals()].kwh += inc } else { perDay[day, default: [:]][c, default: Totals()].litres += inc }
+                    if name == "kwh" {
+                        perDay[day, default: [:]][c, default: Totals()].kwh += inc
+                    } else {
+                        perDay[day, default: [:]][c, default: Totals()].litres += inc
+                    }
                 } else {
                     var m = meterHours[hour, default: [:]][workshop] ?? (0, 0)
                     if name == "kwh" { m.kwh += inc } else { m.l += inc }
