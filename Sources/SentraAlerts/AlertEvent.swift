@@ -199,26 +199,8 @@ public enum NumberFormat {
 }
 
 enum JSON {
-    static func appendString(_ v: String, to s: inout String) {
-        s += "\""
-        for c in v.unicodeScalars {
-            switch c {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            default:
-                if c.value < 0x20 {
-                    let h = String(c.value, radix: 16)
-                    s += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    s.unicodeScalars.append(c)
-                }
-            }
-        }
-        s += "\""
-    }
+    /// A JSON string literal, appended (one escaping rule for the whole project: `JSONText`).
+    static func appendString(_ v: String, to s: inout String) { s += JSONText.string(v) }
 }
 
 @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
