@@ -169,6 +169,8 @@ public final class AlertEngine: IngestObserver {
     private func build(carrying carried: [String: AlertSlotState]) {
         let r = registry
         slots = []
+        handedOut = []
+        rebuilt = true
         conditions = rules.map(\.condition)
         windows = rules.map(\.window)
         deviceSlots = Array(repeating: [], count: r.devices.count)
@@ -219,6 +221,43 @@ public final class AlertEngine: IngestObserver {
     // MARK: - Persistence and reload
 
     /// Every slot with something to remember.
+    /// The slots' states as last returned by `changedRecords()`, to hand out only what changed.
+    private var handedOut: [AlertSlotState] = []
+    /// The slot set changed (start, reload): the next `changedRecords()` says so.
+    private var rebuilt = true
+
+    /// The records whose state changed since the last call (an empty state means: delete
+    /// its row), and whether the whole set must replace what was persisted (after a start
+    /// or reload, when slots came and went). Cheaper than `snapshot()` for a large sentra:
+    /// the per-reading fields of every device change only for the devices heard.
+    public func changedRecords() -> (records: [AlertStateRecord], replaceAll: Bool) {
+        let replace = rebuilt
+        rebuilt = false
+        if handedOut.count != slots.count { handedOut = Array(repeating: AlertSlotState(), count: slots.count) }
+        var out: [AlertStateRecord] = []
+        for i in slots.indices where replace ? !slots[i].state.isEmpty : persistedChange(i) {
+            handedOut[i] = slots[i].state
+            let rule = rules[slots[i].rule]
+            out.append(
+                AlertStateRecord(
+                    rule: rule.name, type: Self.typeName(rule.condition), subject: subjectKey(rule: rule, subject: slots[i].subject),
+                    state: slots[i].state))
+        }
+        return (out, replace)
+    }
+
+    /// Whether slot `i` changed in a way worth persisting. An `absent` slot's `lastHeard` moves
+    /// with every reading but means nothing after a restart (silence is measured from the
+    /// later of the last reading and the daemon's start), so it alone is no change.
+    private func persistedChange(_ i: Int) -> Bool {
+        guard case .absent = conditions[slots[i].rule] else { return slots[i].state != handedOut[i] }
+        var a = slots[i].state
+        var b = handedOut[i]
+        a.lastHeard = nil
+        b.lastHeard = nil
+        return a != b
+    }
+
     public func snapshot() -> [AlertStateRecord] {
         slots.compactMap { s in
             guard !s.state.isEmpty else { return nil }

@@ -30,38 +30,19 @@ final class StoreUsualRates: UsualRateProvider {
 /// The alert engine's lifecycle state in the state database, one row per slot, written only
 /// when it changed, in the same transaction as the counters.
 struct AlertStatePersistence {
-    private var saved: [String: AlertStateRecord] = [:]
     private let encoder = JSONEncoder()
 
     static func key(_ r: AlertStateRecord) -> String { "\(r.rule)|\(r.type)|\(r.subject)" }
 
-    mutating func restore(from store: ProductionStore) throws -> [AlertStateRecord] {
+    func restore(from store: ProductionStore) throws -> [AlertStateRecord] {
         let decoder = JSONDecoder()
-        let records = try store.loadAlertStates().compactMap { try? decoder.decode(AlertStateRecord.self, from: $0.record) }
-        saved = Dictionary(records.map { (Self.key($0), $0) }, uniquingKeysWith: { a, _ in a })
-        return records
+        return try store.loadAlertStates().compactMap { try? decoder.decode(AlertStateRecord.self, from: $0.record) }
     }
 
-    /// After a failed commit: write every record again next time.
-    mutating func invalidate() { saved.removeAll() }
-
-    /// What changed since the last call: rows to write (nil: delete).
-    mutating func changes(_ snapshot: [AlertStateRecord]) -> [(id: String, record: Data?)] {
-        var out: [(String, Data?)] = []
-        var seen = Set<String>()
-        for r in snapshot {
-            let k = Self.key(r)
-            seen.insert(k)
-            if saved[k] != r {
-                out.append((k, try? encoder.encode(r)))
-                saved[k] = r
-            }
-        }
-        for k in saved.keys where !seen.contains(k) {
-            out.append((k, nil))
-            saved[k] = nil
-        }
-        return out
+    /// Rows to write (nil: delete), and whether they replace every row (after a start or reload).
+    func changes(_ engine: AlertEngine) -> (rows: [(id: String, record: Data?)], replaceAll: Bool) {
+        let (records, replace) = engine.changedRecords()
+        return (records.map { r in (Self.key(r), r.state == AlertSlotState() ? nil : try? encoder.encode(r)) }, replace)
     }
 }
 

@@ -155,14 +155,16 @@ public final class IngestService: Service, @unchecked Sendable {
     private func commit() {
         let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
         let statsChanged = pipeline.stats != lastCommittedStats
-        let alertChanges = alertStates.changes(engine.snapshot())
-        if !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged || !alertChanges.isEmpty {
+        let alertChanges = alertStates.changes(engine)
+        if !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged || !alertChanges.rows.isEmpty || alertChanges.replaceAll {
             let meta = statsChanged ? [("ingest_stats", Self.statsJSON(pipeline.stats, since: startedAt, at: clock()))] : []
             committer.submit(
                 .init(
-                    batch: .init(deltas: pipeline.deltas, devices: devices, alertStates: alertChanges, meta: meta),
+                    batch: .init(
+                        deltas: pipeline.deltas, devices: devices, alertStates: alertChanges.rows,
+                        replaceAlertStates: alertChanges.replaceAll, meta: meta),
                     registry: pipeline.registry, calendar: pipeline.calendar,
-                    alertsWritten: alertChanges.isEmpty ? nil : (alertWriter, alertWriter.lastTicket)))
+                    alertsWritten: alertChanges.rows.isEmpty ? nil : (alertWriter, alertWriter.lastTicket)))
             lastCommittedStats = pipeline.stats
             pipeline.deltas.removeAll()
             pipeline.markClean()

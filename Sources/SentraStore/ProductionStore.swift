@@ -93,12 +93,15 @@ public final class ProductionStore: @unchecked Sendable {
         public var deltas: BucketDeltas
         public var devices: [(key: String, state: DeviceState)]
         public var alertStates: [(id: String, record: Data?)]
+        /// `alertStates` replace every alert row (the engine's slot set changed).
+        public var replaceAlertStates: Bool
         /// Small key/value facts committed alongside (ingest counts for `sentractl status`).
         public var meta: [(key: String, value: String)]
         public init(
             deltas: BucketDeltas, devices: [(key: String, state: DeviceState)], alertStates: [(id: String, record: Data?)] = [],
-            meta: [(key: String, value: String)] = []
+            replaceAlertStates: Bool = false, meta: [(key: String, value: String)] = []
         ) {
+            self.replaceAlertStates = replaceAlertStates
             self.deltas = deltas
             self.devices = devices
             self.alertStates = alertStates
@@ -159,6 +162,7 @@ public final class ProductionStore: @unchecked Sendable {
             for (key, value) in batch.meta {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             }
+            if batch.replaceAlertStates { try db.execute(sql: "DELETE FROM alert_state") }
             for (id, record) in batch.alertStates {
                 if let record {
                     try db.execute(sql: "INSERT OR REPLACE INTO alert_state (id, record) VALUES (?, ?)", arguments: [id, record])
