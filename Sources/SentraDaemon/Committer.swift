@@ -26,7 +26,7 @@ final class Committer: @unchecked Sendable {
     private var closed = false
     private var finished = false
 
-    init(store: ProductionStore, status: DaemonStatus, logger: Logger, depth: Int = 2) {
+    init(store: ProductionStore, status: DaemonStatus, logger: Logger, depth: Int = 1) {
         self.store = store
         self.status = status
         self.logger = logger

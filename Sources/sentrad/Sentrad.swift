@@ -23,6 +23,9 @@ struct Sentrad: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String = "info"
 
     func run() async throws {
+        // Two malloc arenas, not one per thread (8 per core by default): the daemon's threads
+        // hand buffers to each other, and per-thread arenas only fragment (BENCHMARKS.md, memory).
+        _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         bootstrapLogging(level: level)
         let logger = Logger(label: "sentrad")
@@ -116,3 +119,6 @@ struct Sentrad: AsyncParsableCommand {
 
 /// glibc's malloc_trim(3) (malloc.h is not in Swift's Glibc module).
 @_silgen_name("malloc_trim") func glibcMallocTrim(_ pad: Int) -> Int32
+
+/// glibc's mallopt(3).
+@_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
