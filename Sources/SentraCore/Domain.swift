@@ -62,6 +62,21 @@ public enum Field: Int, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The index of a cumulative counter in `DeviceState.counters`, nil for other fields.
+    @inline(__always) public var counterSlot: Int? {
+        switch self {
+        case .kwh: 0
+        case .l: 1
+        case .picks: 2
+        case .pieces: 3
+        case .skeins: 4
+        case .runS: 5
+        default: nil
+        }
+    }
+
+    public static let counterCount = 6
+
     public var kind: DeviceKind {
         switch self {
         case .v, .a, .w, .kwh: .power

@@ -3,7 +3,15 @@
 public struct DeviceState: Sendable, Equatable {
     public var lastTs: Int64?
     public var lastSeq: Int64?
-    public var counters: [CounterBaseline?] = Array(repeating: nil, count: Field.count)
+    /// One slot per cumulative counter (`Field.counterSlot`), not per field: this is the bulk
+    /// of a device's state, and a large sentra keeps thousands.
+    public var counters: [CounterBaseline?] = Array(repeating: nil, count: Field.counterCount)
+
+    /// The committed baseline of counter `f`.
+    public subscript(counter f: Field) -> CounterBaseline? {
+        get { f.counterSlot.flatMap { counters[$0] } }
+        set { if let i = f.counterSlot { counters[i] = newValue } }
+    }
     /// Loom: the last reported state and when it began to hold.
     public var state: LoomState?
     public var stateTs: Int64?
@@ -224,7 +232,7 @@ public struct IngestPipeline {
             for f in Field.allCases where f.isCounter && r.has(f) {
                 let x = r.values[f.rawValue]
                 if f == .runS { d.hasRunCounter = true }
-                let decision = CounterRules.apply(x, ts: ts, to: &d.counters[f.rawValue], maxPerMinute: settings.rates.limit(f))
+                let decision = CounterRules.apply(x, ts: ts, to: &d.counters[f.counterSlot!], maxPerMinute: settings.rates.limit(f))
                 let inc: Double
                 switch decision {
                 case .baseline, .pendingDip: inc = 0

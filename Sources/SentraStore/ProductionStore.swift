@@ -153,7 +153,7 @@ public final class ProductionStore: @unchecked Sendable {
                         s.hasRunCounter, s.offlineSince,
                     ])
                     for f in Field.allCases {
-                        if let c = s.counters[f.rawValue] {
+                        if let c = s[counter: f] {
                             try cs.execute(arguments: [key, f.wireName, c.value, c.ts, c.pendingValue, c.pendingTs])
                         }
                     }
@@ -193,7 +193,7 @@ public final class ProductionStore: @unchecked Sendable {
                 let key: String = row["device"]
                 guard let f = Field(wireName: row["field"]) else { continue }
                 var s = out[key] ?? DeviceState()
-                s.counters[f.rawValue] = CounterBaseline(
+                s[counter: f] = CounterBaseline(
                     value: row["value"], ts: row["ts"], pendingValue: row["pending_value"], pendingTs: row["pending_ts"])
                 out[key] = s
             }
