@@ -23,8 +23,6 @@ public final class MessageQueue: @unchecked Sendable {
     private var closed = false
     private var consumerWaiting = false
     public let capacity: Int
-    /// Highest depth seen, for status and metrics.
-    public private(set) var highWater = 0
 
     public init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -40,7 +38,6 @@ public final class MessageQueue: @unchecked Sendable {
         if closed { return false }
         buffer[(head + count) % capacity] = m
         count += 1
-        if count > highWater { highWater = count }
         // Wake the consumer only when it sleeps: one futex wake per batch, not per message.
         if consumerWaiting { condition.broadcast() }
         return true
