@@ -87,9 +87,11 @@ struct Reader {
         return out
     }
 
-    mutating func string(_ e: (key: Node, value: Node)?, _ path: String, required: Bool = false) -> String? {
+    /// A string value; a missing required one is reported at the line of `parent`, the
+    /// mapping it should have been in.
+    mutating func string(_ e: (key: Node, value: Node)?, _ path: String, required: Bool = false, in parent: Node? = nil) -> String? {
         guard let e else {
-            if required { error(nil, path, "missing (required)") }
+            if required { error(parent, path, "missing (required)") }
             return nil
         }
         guard let s = e.value.scalar?.string, !s.isEmpty else {
@@ -163,8 +165,8 @@ struct Reader {
         return number.isEmpty ? total : nil
     }
 
-    mutating func id(_ e: (key: Node, value: Node)?, _ path: String) -> String? {
-        guard let s = string(e, path, required: true) else { return nil }
+    mutating func id(_ e: (key: Node, value: Node)?, _ path: String, in parent: Node) -> String? {
+        guard let s = string(e, path, required: true, in: parent) else { return nil }
         guard DeviceTopic.isValidID(s) else {
             error(e?.value, path, "'\(s)' is not a valid id (1 to 63 of a-z 0-9 _ -, starting with a letter or digit)")
             return nil
@@ -315,7 +317,7 @@ struct Reader {
         for (i, n) in sequence(top["workshops"], "workshops").enumerated() {
             let p = "workshops[\(i)]"
             guard let w = mapping(n, p, allowed: ["id", "name", "shift", "dyeing"]) else { continue }
-            guard let id = self.id(w["id"] ?? (n, n), "\(p).id") else { continue }
+            guard let id = self.id(w["id"], "\(p).id", in: n) else { continue }
             if let line = workshopLine[id] {
                 error(w["id"]?.value, "\(p).id", "duplicate workshop id '\(id)' (first at line \(line))")
                 continue
@@ -334,16 +336,13 @@ struct Reader {
         for (i, n) in sequence(top["craftsmen"], "craftsmen").enumerated() {
             let p = "craftsmen[\(i)]"
             guard let c = mapping(n, p, allowed: ["id", "name", "workshop"]) else { continue }
-            guard let id = self.id(c["id"] ?? (n, n), "\(p).id") else { continue }
+            guard let id = self.id(c["id"], "\(p).id", in: n) else { continue }
             if let line = craftsmanLine[id] {
                 error(c["id"]?.value, "\(p).id", "duplicate craftsman id '\(id)' (first at line \(line))")
                 continue
             }
             craftsmanLine[id] = c["id"]?.value.mark?.line ?? 0
-            guard let ws = string(c["workshop"], "\(p).workshop", required: true) else {
-                if c["workshop"] == nil { errors[errors.count - 1].line = n.mark?.line ?? 0 }
-                continue
-            }
+            guard let ws = string(c["workshop"], "\(p).workshop", required: true, in: n) else { continue }
             if workshopLine[ws] == nil { error(c["workshop"]?.value, "\(p).workshop", "unknown workshop '\(ws)'") }
             craftsmen.append(Craftsman(id: id, name: string(c["name"], "\(p).name") ?? id, workshop: ws))
         }
@@ -354,16 +353,13 @@ struct Reader {
         for (i, n) in sequence(top["looms"], "looms").enumerated() {
             let p = "looms[\(i)]"
             guard let l = mapping(n, p, allowed: ["id", "workshop", "craftsman", "reassigned"]) else { continue }
-            guard let id = self.id(l["id"] ?? (n, n), "\(p).id") else { continue }
+            guard let id = self.id(l["id"], "\(p).id", in: n) else { continue }
             if let line = loomLine[id] {
                 error(l["id"]?.value, "\(p).id", "duplicate loom id '\(id)' (first at line \(line))")
                 continue
             }
             loomLine[id] = l["id"]?.value.mark?.line ?? 0
-            guard let ws = string(l["workshop"], "\(p).workshop", required: true) else {
-                errors[errors.count - 1].line = n.mark?.line ?? 0
-                continue
-            }
+            guard let ws = string(l["workshop"], "\(p).workshop", required: true, in: n) else { continue }
             if workshopLine[ws] == nil { error(l["workshop"]?.value, "\(p).workshop", "unknown workshop '\(ws)'") }
             guard let c = l["craftsman"] else {
                 error(n, "\(p).craftsman", "missing (required): every loom is assigned to a craftsman")
@@ -375,9 +371,9 @@ struct Reader {
             for (j, r) in sequence(l["reassigned"], "\(p).reassigned").enumerated() {
                 let rp = "\(p).reassigned[\(j)]"
                 guard let m = mapping(r, rp, allowed: ["craftsman", "since"]) else { continue }
-                guard let rc = string(m["craftsman"], "\(rp).craftsman", required: true) else { continue }
+                guard let rc = string(m["craftsman"], "\(rp).craftsman", required: true, in: r) else { continue }
                 if craftsmanWorkshop[rc] == nil { error(m["craftsman"]?.value, "\(rp).craftsman", "unknown craftsman '\(rc)'") }
-                guard let since = string(m["since"], "\(rp).since", required: true) else { continue }
+                guard let since = string(m["since"], "\(rp).since", required: true, in: r) else { continue }
                 guard let ms = sinceMillis(since, &calendar) else {
                     error(m["since"]?.value, "\(rp).since", "expected a date YYYY-MM-DD or YYYY-MM-DDTHH:MM in the sentra's time zone")
                     continue
@@ -392,16 +388,10 @@ struct Reader {
         for (i, n) in sequence(top["devices"], "devices").enumerated() {
             let p = "devices[\(i)]"
             guard let d = mapping(n, p, allowed: ["id", "workshop", "kind", "loom", "craftsman"]) else { continue }
-            guard let id = self.id(d["id"] ?? (n, n), "\(p).id") else { continue }
-            guard let ws = string(d["workshop"], "\(p).workshop", required: true) else {
-                errors[errors.count - 1].line = n.mark?.line ?? 0
-                continue
-            }
+            guard let id = self.id(d["id"], "\(p).id", in: n) else { continue }
+            guard let ws = string(d["workshop"], "\(p).workshop", required: true, in: n) else { continue }
             if workshopLine[ws] == nil { error(d["workshop"]?.value, "\(p).workshop", "unknown workshop '\(ws)'") }
-            guard let kindName = string(d["kind"], "\(p).kind", required: true) else {
-                if d["kind"] == nil { errors[errors.count - 1].line = n.mark?.line ?? 0 }
-                continue
-            }
+            guard let kindName = string(d["kind"], "\(p).kind", required: true, in: n) else { continue }
             guard let kind = DeviceKind(rawValue: kindName) else {
                 error(d["kind"]?.value, "\(p).kind", "unknown kind '\(kindName)' (power, water or loom)")
                 continue
@@ -562,10 +552,7 @@ struct Reader {
                     "keep_firing_for", "offline", "fraction", "days",
                 ])
         else { return nil }
-        guard let name = string(m["name"], "\(p).name", required: true) else {
-            errors[errors.count - 1].line = node.mark?.line ?? 0
-            return nil
-        }
+        guard let name = string(m["name"], "\(p).name", required: true, in: node) else { return nil }
         let severityName = string(m["severity"], "\(p).severity") ?? "warning"
         guard let severity = Severity(rawValue: severityName) else {
             error(m["severity"]?.value, "\(p).severity", "expected info, warning or critical")
@@ -590,16 +577,13 @@ struct Reader {
             }
             window = rw
         }
-        guard let type = string(m["type"], "\(p).type", required: true) else {
-            errors[errors.count - 1].line = node.mark?.line ?? 0
-            return nil
-        }
+        guard let type = string(m["type"], "\(p).type", required: true, in: node) else { return nil }
         let forMillis = duration(m["for"], "\(p).for") ?? 0
         let condition: RuleCondition
         var defaultSummary: String
         switch type {
         case "threshold":
-            guard let fieldName = string(m["field"], "\(p).field", required: true) else { return nil }
+            guard let fieldName = string(m["field"], "\(p).field", required: true, in: node) else { return nil }
             guard let field = Field(wireName: fieldName) else {
                 error(m["field"]?.value, "\(p).field", "unknown field '\(fieldName)'")
                 return nil
@@ -647,10 +631,7 @@ struct Reader {
 
     mutating func plugin(_ node: Node, _ p: String) -> PluginSpec? {
         guard let m = mapping(node, p, allowed: ["name", "builtin", "command", "options", "timeout", "min_severity"]) else { return nil }
-        guard let name = string(m["name"], "\(p).name", required: true) else {
-            errors[errors.count - 1].line = node.mark?.line ?? 0
-            return nil
-        }
+        guard let name = string(m["name"], "\(p).name", required: true, in: node) else { return nil }
         let builtin = string(m["builtin"], "\(p).builtin")
         var command: [String] = []
         if let c = m["command"] {

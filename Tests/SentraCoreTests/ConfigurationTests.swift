@@ -77,6 +77,18 @@ import Testing
         #expect(e.contains { $0.line == 9 && $0.key == "looms[1].craftsman" && $0.message.contains("c-z") })
     }
 
+    @Test func missingKeysAreReportedAtTheirMapping() {
+        let e = errors(
+            Self.base + """
+                  - { id: pm-1, kind: power }
+                  - { workshop: ws-1, kind: water }
+                  - { id: wm-2, workshop: "", kind: water }
+                """)
+        #expect(e.contains { $0.line == 9 && $0.key == "devices[1].workshop" && $0.message.contains("missing") })
+        #expect(e.contains { $0.line == 10 && $0.key == "devices[2].id" && $0.message.contains("missing") })
+        #expect(e.contains { $0.line == 11 && $0.key == "devices[3].workshop" && $0.message.contains("non-empty") })
+    }
+
     @Test func typosAndBadValues() {
         let e = errors(
             Self.base + """
