@@ -28,16 +28,15 @@ public final class IngestService: Service, @unchecked Sendable {
     private let observer: DaemonObserver
     private let alertLog: AlertLog
     private let engine: AlertEngine
-    private var alertStates = AlertStatePersistence()
-    /// An alert event was written since the last commit: commit its state at once, so a
-    /// crash cannot make the next start fire it again.
-    private var alertsWritten = false
+    private let alertStates = AlertStatePersistence()
     private var lastPrune: Int64 = 0
     private var lastCommittedStats = IngestStats()
     private let startedAt: Int64
+    /// Set when the engine emitted an event: its state is committed at once, so a crash
+    /// cannot make the next start fire it again.
     private let alertFlag: AlertFlag
-    private let committer: Committer
-    private let alertWriter: AlertWriter
+    private let committer: SerialWorker<CommitJob>
+    private let alertWriter: SerialWorker<AlertEvent>
 
     public init(
         configuration: Configuration, queue: MessageQueue, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
@@ -50,7 +49,6 @@ public final class IngestService: Service, @unchecked Sendable {
         self.logger = logger
         self.clock = clock
         startedAt = clock()
-        committer = Committer(store: store, status: status, logger: logger)
         let saved = try store.loadDeviceStates()
         pipeline = IngestPipeline(
             registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
@@ -58,13 +56,14 @@ public final class IngestService: Service, @unchecked Sendable {
         pipeline.observer = observer
         self.alertLog = alertLog
         let flag = AlertFlag()
-        let writer = AlertWriter(log: alertLog, logger: logger)
+        let writer = makeAlertWriter(log: alertLog, logger: logger)
         alertWriter = writer
+        committer = makeCommitter(store: store, alertWriter: writer, status: status, logger: logger)
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
             usualRates: StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone), logger: logger
         ) { event in
-            writer.enqueue(event)
+            writer.submit(event)
             flag.set = true
         }
         alertFlag = flag
@@ -164,7 +163,7 @@ public final class IngestService: Service, @unchecked Sendable {
                         deltas: pipeline.deltas, devices: devices, alertStates: alertChanges.rows,
                         replaceAlertStates: alertChanges.replaceAll, meta: meta),
                     registry: pipeline.registry, calendar: pipeline.calendar,
-                    alertsWritten: alertChanges.rows.isEmpty ? nil : (alertWriter, alertWriter.lastTicket)))
+                    alertTicket: alertChanges.rows.isEmpty ? nil : alertWriter.lastTicket))
             lastCommittedStats = pipeline.stats
             pipeline.deltas.removeAll()
             pipeline.markClean()
