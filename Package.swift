@@ -44,6 +44,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // Process and loopback helpers shared by the benchmarks and the integration tests.
+        .target(name: "SentraProcess"),
         .target(name: "SentraSim", dependencies: ["SentraCore", "SentraConfig", "SentraMQTT"]),
 
         .executableTarget(
@@ -73,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "sentra-bench",
             dependencies: [
-                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraDaemon", "SentraSim", "SentraMQTT",
+                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraDaemon", "SentraSim", "SentraMQTT", "SentraProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,6 +84,6 @@ let package = Package(
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraSim"]),
         .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraCore"]),
         .testTarget(name: "SentraSimTests", dependencies: ["SentraSim", "SentraCore", "SentraConfig", "sentra-sim"]),
-        .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd"]),
+        .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd", "SentraProcess"]),
     ]
 )

@@ -1,10 +1,11 @@
 import Foundation
+import SentraProcess
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A child process for the benchmarks: posix_spawn, output to a file, CPU time from /proc.
+/// A child process for the benchmarks (`Spawn.start`), output to a file, CPU time from /proc.
 final class Proc {
     let pid: pid_t
     private(set) var exitStatus: Int32?
@@ -12,29 +13,7 @@ final class Proc {
     init(_ path: String, _ args: [String], output: String = "/dev/null", environment: [String: String] = [:]) throws {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, b in b }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
-        guard rc == 0 else { throw BenchError("cannot start \(path): \(String(cString: strerror(rc)))") }
-        self.pid = pid
+        pid = try Spawn.start(path, args, output: output, environment: env)
     }
 
     var isRunning: Bool {
@@ -101,29 +80,9 @@ func waitFor(_ what: String, timeout: Double = 120, poll: Double = 0.01, _ condi
     throw BenchError("timed out waiting for \(what)")
 }
 
-func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
+func freeLoopbackPort() -> Int { Loopback.freePort() }
 
-func loopbackAccepts(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    return withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    } == 0
-}
+func loopbackAccepts(_ port: Int) -> Bool { Loopback.accepts(port) }
 
 /// A mosquitto of the benchmark's own, on a free loopback port.
 final class BenchBroker {

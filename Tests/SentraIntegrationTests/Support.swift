@@ -1,4 +1,5 @@
 import Foundation
+import SentraProcess
 import Testing
 
 #if canImport(Glibc)
@@ -40,35 +41,12 @@ func eventually(_ what: String, timeout: Double = 30, _ condition: () throws -> 
     throw TestFailure("timed out after \(timeout) s waiting for: \(what)")
 }
 
-/// A free TCP port on loopback (bound to port 0, then released).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
+func freePort() -> Int { Loopback.freePort() }
 
-func canConnect(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    return withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    } == 0
-}
+func canConnect(port: Int) -> Bool { Loopback.accepts(port) }
 
-/// A child process with its output in a file. Spawned with posix_spawn and an empty signal
-/// mask: the test runner's threads block some signals, and a child that inherits that mask
-/// (mosquitto waits in ppoll with its inherited mask) would never see SIGTERM.
+/// A child process with its output in a file (`Spawn.start`: an empty signal mask, so
+/// SIGTERM reaches it even from the test runner's threads).
 final class Child: @unchecked Sendable {
     let pid: pid_t
     let logURL: URL
@@ -85,34 +63,7 @@ final class Child: @unchecked Sendable {
         for k in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "SENTRA_JOURNAL_SOCKET"] { env[k] = nil }
         env.merge(environment) { _, b in b }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, argv, envp)
-        guard rc == 0 else { throw TestFailure("cannot start \(executable): \(String(cString: strerror(rc)))") }
-        self.pid = pid
+        pid = try Spawn.start(executable, arguments, output: log.path, environment: env)
     }
 
     var output: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
@@ -122,7 +73,7 @@ final class Child: @unchecked Sendable {
         var status: Int32 = 0
         let r = waitpid(pid, &status, WNOHANG)
         if r == pid {
-            exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            exitStatus = Spawn.exitCode(status)
             return false
         }
         return r == 0
@@ -288,7 +239,7 @@ func run(_ executable: String, _ args: [String], environment: [String: String] =
     let c = try Child(executable, args, log: log, environment: environment)
     var status: Int32 = 0
     waitpid(c.pid, &status, 0)
-    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let code = Spawn.exitCode(status)
     c.markExited(code)
     return (code, c.output)
 }

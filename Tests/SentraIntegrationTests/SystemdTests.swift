@@ -1,44 +1,16 @@
 import Foundation
+import SentraProcess
 import Testing
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A datagram socket the test owns, standing in for systemd's notify socket or journald's.
-final class DatagramListener: @unchecked Sendable {
-    let path: String
-    private let fd: Int32
-    private(set) var messages: [String] = []
-
-    init(name: String) throws {
-        path = Paths.tempDir("sock").appendingPathComponent(name).path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in path.utf8.enumerated() { raw[i] = b }
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if rc != 0 { throw TestFailure("bind \(path): \(String(cString: strerror(errno)))") }
+extension DatagramListener {
+    /// A listener on a new socket in a temporary directory.
+    convenience init(name: String) throws {
+        try self.init(path: Paths.tempDir("sock").appendingPathComponent(name).path)
     }
-
-    /// Reads whatever arrived.
-    func drain() -> [String] {
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            messages.append(String(decoding: buf[0..<n], as: UTF8.self))
-        }
-        return messages
-    }
-
-    func received(_ predicate: (String) -> Bool) -> Bool { drain().contains(where: predicate) }
-
-    deinit { close(fd) }
 }
 
 @Suite(.serialized) struct SystemdTests {
