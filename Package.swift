@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries: one module each, wrapped by exactly one Swift target.
@@ -44,6 +46,19 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The HTTP face (API, /metrics, dashboard): reads the daemon's parts, never writes them.
+        .target(
+            name: "SentraHTTP",
+            dependencies: [
+                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraDaemon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [
+                .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/app.js"), .embedInCode("Dashboard/style.css"),
+            ]
+        ),
         // Process and loopback helpers shared by the benchmarks and the integration tests.
         .target(name: "SentraProcess"),
         .target(name: "SentraSim", dependencies: ["SentraCore", "SentraConfig", "SentraMQTT"]),
@@ -51,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "sentrad",
             dependencies: [
-                "SentraDaemon", "SentraConfig", "SentraSystemd",
+                "SentraDaemon", "SentraHTTP", "SentraConfig", "SentraSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +99,9 @@ let package = Package(
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraSim"]),
         .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraCore"]),
         .testTarget(name: "SentraSimTests", dependencies: ["SentraSim", "SentraCore", "SentraConfig", "sentra-sim"]),
+        .testTarget(
+            name: "SentraHTTPTests",
+            dependencies: ["SentraHTTP", "SentraCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd", "SentraProcess"]),
     ]
 )

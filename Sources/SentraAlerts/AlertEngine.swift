@@ -35,6 +35,14 @@ public struct FiringAlert: Sendable, Codable, Equatable {
     public var value: Double?
     public var summary: String
     public var severity: Severity
+    public init(id: String, labels: [String: String], started: Int64, value: Double?, summary: String, severity: Severity) {
+        self.id = id
+        self.labels = labels
+        self.started = started
+        self.value = value
+        self.summary = summary
+        self.severity = severity
+    }
 }
 
 /// One persisted slot: the daemon stores these (e.g. as JSON in SQLite, committed with its
@@ -683,4 +691,9 @@ public final class AlertEngine: IngestObserver {
 
     /// Ids of the alerts firing now (for status pages and tests).
     public var firing: [FiringAlert] { slots.compactMap(\.state.firing) }
+
+    /// The alerts firing now with their rules' names (for the daemon's HTTP face).
+    public var firingByRule: [(rule: String, alert: FiringAlert)] {
+        slots.compactMap { s in s.state.firing.map { (rules[s.rule].name, $0) } }
+    }
 }

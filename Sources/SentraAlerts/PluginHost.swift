@@ -53,6 +53,7 @@ public final class PluginHost: Sendable {
     private let settings: Settings
     private let logger: Logger
     private let wakes: [WakeSignal]
+    private let healthTable: Mutex<[PluginHealth]>
 
     public init(
         log: AlertLog, plugins: [PluginSpec], stateDirectory: String, sinks: SinkRegistry = .standard,
@@ -65,6 +66,7 @@ public final class PluginHost: Sendable {
         self.settings = settings
         self.logger = logger
         wakes = plugins.map { _ in WakeSignal() }
+        healthTable = Mutex(plugins.map { PluginHealth(name: $0.name) })
         // Writes to a plugin that died must fail with EPIPE, not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
         try FileManager.default.createDirectory(atPath: cursorDirectory, withIntermediateDirectories: true)
@@ -83,6 +85,15 @@ public final class PluginHost: Sendable {
         }
         let wakes = self.wakes
         log.onAppend { _ in for w in wakes { w.signal() } }
+    }
+
+    /// Each plugin's health as of now, in configuration order (for `/metrics` and the API).
+    public var health: [PluginHealth] { healthTable.withLock { $0 } }
+
+    private func updateHealth(_ name: String, _ body: (inout PluginHealth) -> Void) {
+        healthTable.withLock { table in
+            if let i = table.firstIndex(where: { $0.name == name }) { body(&table[i]) }
+        }
     }
 
     /// Wakes every plugin worker (the log does this on each append).
@@ -274,13 +285,21 @@ public final class PluginHost: Sendable {
     private func failed(_ spec: PluginSpec, _ error: any Error, health h: inout Health) {
         if h.failures == 0 { h.firstFailure = now() }
         h.failures += 1
+        let failures = h.failures
+        updateHealth(spec.name) {
+            $0.up = false
+            $0.consecutiveFailures = failures
+            $0.failures += 1
+            $0.lastError = "\(error)"
+        }
         logger.warning(
             "plugin failed", metadata: ["sentra.plugin": "\(spec.name)", "sentra.failures": "\(h.failures)", "sentra.error": "\(error)"])
         guard h.failures >= settings.failuresBeforeAlert, !h.alerting else { return }
         h.alerting = true
-        appendOwn(
+        let firing = appendOwn(
             spec, status: .firing, started: h.firstFailure, value: Double(h.failures),
             summary: "Plugin \(spec.name) keeps failing (\(h.failures) times in a row): \(error)")
+        updateHealth(spec.name) { $0.failing = firing }
     }
 
     private func healthy(_ spec: PluginSpec, health h: inout Health) {
@@ -291,13 +310,20 @@ public final class PluginHost: Sendable {
             logger.info("plugin healthy again", metadata: ["sentra.plugin": "\(spec.name)"])
         }
         h = Health(backoff: settings.initialBackoff)
+        updateHealth(spec.name) {
+            $0.up = true
+            $0.consecutiveFailures = 0
+            $0.failing = nil
+        }
     }
 
-    private func appendOwn(_ spec: PluginSpec, status: AlertStatus, started: Int64, value: Double?, summary: String) {
+    @discardableResult
+    private func appendOwn(_ spec: PluginSpec, status: AlertStatus, started: Int64, value: Double?, summary: String) -> AlertEvent {
         let ev = AlertEvent(
             ts: now(), rule: "plugin_failing", status: status, severity: .warning, labels: ["component": spec.name],
             value: value, summary: summary, started: started)
         do { try log.append(ev) } catch { logger.error("cannot write plugin_failing: \(error)") }
+        return ev
     }
 
     private func work(_ spec: PluginSpec, wake: WakeSignal) async {
@@ -323,6 +349,7 @@ public final class PluginHost: Sendable {
             if transport == nil {
                 do {
                     transport = try await start(spec, wake: wake)
+                    if health.failures == 0 { updateHealth(spec.name) { $0.up = true } }
                 } catch is CancellationError {
                     break
                 } catch {
@@ -364,12 +391,33 @@ public final class PluginHost: Sendable {
                     continue
                 }
                 if health.failures > 0 { healthy(spec, health: &health) }
+                updateHealth(spec.name) { $0.delivered += 1 }
             }
             pending.removeFirst()
             cursor = next.seq
             do { try writeCursor(spec.name, cursor) } catch { logger.error("cannot write plugin cursor: \(error)") }
             log.setCursor(plugin: spec.name, seq: cursor)
+            let acked = cursor
+            updateHealth(spec.name) { $0.ackedSeq = acked }
         }
         await stop(transport, grace: settings.stopGrace)
     }
+}
+
+/// How one plugin is doing, as the host last saw it.
+public struct PluginHealth: Sendable, Equatable {
+    public var name: String
+    /// Started and not failing since its last delivery or start.
+    public var up = false
+    public var consecutiveFailures = 0
+    /// Failures since the daemon started.
+    public var failures = 0
+    /// Events handed over and acknowledged since the daemon started.
+    public var delivered = 0
+    /// The last alert-log seq the plugin has acknowledged (or skipped by severity).
+    public var ackedSeq: Int64?
+    public var lastError: String?
+    /// The `plugin_failing` alert firing about it, if any.
+    public var failing: AlertEvent?
+    public init(name: String) { self.name = name }
 }

@@ -44,10 +44,21 @@ public struct Configuration: Sendable {
     }
 
     public struct HTTP: Sendable, Equatable {
+        public var enabled = true
         public var host = "127.0.0.1"
         public var port = 8470
+        /// A file holding the bearer token; relative names are looked up in `$CREDENTIALS_DIRECTORY` first.
+        /// With a token every request needs it, also on loopback; beyond loopback it is required.
         public var tokenFile: String?
         public init() {}
+
+        /// Whether `host` names only this machine (127.0.0.0/8, ::1, localhost).
+        public static func isLoopback(_ host: String) -> Bool {
+            let h = host.lowercased()
+            if h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+            let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+        }
     }
 
     /// The time zone as Foundation knows it (validated when loading).
@@ -70,6 +81,40 @@ public struct Configuration: Sendable {
             self.http.host = h
             self.http.port = p
         }
+    }
+
+    /// Problems that only show once the command-line overrides are applied.
+    public func validateHTTP() throws {
+        if http.enabled && !HTTP.isLoopback(http.host) && http.tokenFile == nil {
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: file, line: 0, key: "http.token_file",
+                    message: "required when http.host (\(http.host)) is not a loopback address: set a token file or listen on 127.0.0.1")
+            ])
+        }
+    }
+
+    /// Reads a secret (a password, a token) named in the configuration under `key`: an absolute
+    /// path, or a relative name looked up in systemd's `$CREDENTIALS_DIRECTORY` first, then
+    /// beside the configuration file. Surrounding newlines are dropped; an empty file gives nil
+    /// (systemd's `SetCredential=` fallback is a lone newline).
+    public func readSecret(_ name: String, key: String) throws -> String? {
+        var candidates: [String] = []
+        if name.hasPrefix("/") {
+            candidates = [name]
+        } else {
+            if let dir = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] { candidates.append("\(dir)/\(name)") }
+            candidates.append(((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name))
+        }
+        for path in candidates {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                return secret.isEmpty ? nil : secret
+            }
+        }
+        throw ConfigurationErrors([
+            ConfigurationError(file: file, line: 0, key: key, message: "cannot read \(candidates.joined(separator: " or "))")
+        ])
     }
 
     static func hostPort(_ s: String, option: String) throws -> (String, Int) {

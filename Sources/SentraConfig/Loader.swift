@@ -110,6 +110,15 @@ struct Reader {
         return v
     }
 
+    mutating func bool(_ e: (key: Node, value: Node)?, _ path: String) -> Bool? {
+        guard let e else { return nil }
+        guard let v = e.value.bool else {
+            error(e.value, path, "expected true or false")
+            return nil
+        }
+        return v
+    }
+
     mutating func double(_ e: (key: Node, value: Node)?, _ path: String) -> Double? {
         guard let e else { return nil }
         guard let v = e.value.float ?? e.value.int.map(Double.init), v.isFinite else {
@@ -291,10 +300,14 @@ struct Reader {
                 int(a["max_kept_bytes"], "alert_log.max_kept_bytes", range: 1024...Int.max) ?? Int(alertLog.maxKeptBytes))
         }
         var http = Configuration.HTTP()
-        if let h = mapping(top["http"]?.value, "http", allowed: ["host", "port", "token_file"]) {
+        if let h = mapping(top["http"]?.value, "http", allowed: ["enabled", "host", "port", "token_file"]) {
+            http.enabled = bool(h["enabled"], "http.enabled") ?? http.enabled
             http.host = string(h["host"], "http.host") ?? http.host
             http.port = int(h["port"], "http.port", range: 1...65535) ?? http.port
             http.tokenFile = string(h["token_file"], "http.token_file")
+            if http.enabled, !Configuration.HTTP.isLoopback(http.host), http.tokenFile == nil, let host = h["host"] {
+                error(host.value, "http.host", "\(http.host) is not a loopback address, so http.token_file is required (or listen on 127.0.0.1)")
+            }
         }
 
         // Named schedules, referenced by workshops.

@@ -38,6 +38,8 @@ func makeCommitter(
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             status.update {
                 $0.lastCommitMillis = ms
+                $0.lastCommitAt = Int64(Date().timeIntervalSince1970 * 1000)
+                $0.commitHistogram.observe(seconds: ms / 1000)
                 $0.commits += 1
             }
         }

@@ -12,12 +12,19 @@ public final class DaemonStatus: Sendable {
         public var stats = IngestStats()
         public var queueDepth = 0
         public var lastCommitMillis: Double = 0
+        /// When the last commit ended (ms since the epoch), 0 before the first.
+        public var lastCommitAt: Int64 = 0
+        /// Commit durations, counted into `CommitHistogram.bounds` (seconds).
+        public var commitHistogram = CommitHistogram()
         public var commits = 0
         public var commitFailures = 0
         public var lastError: String?
         public var configFile = ""
         public var reloads = 0
         public var reloadFailures = 0
+        public var queueCapacity = 0
+        public var startedAt: Int64 = 0
+        public var broker = ""
     }
 
     private let state = Mutex(Snapshot())
@@ -35,5 +42,22 @@ public final class DaemonStatus: Sendable {
         return String(
             format: "%@; %.0f readings/s; %llu accepted, %llu rejected; queue %d", conn, readingsPerSecond,
             s.stats.accepted, s.stats.totalRejected, s.queueDepth)
+    }
+}
+
+/// Commit durations as a Prometheus histogram: cumulative counts at fixed bounds.
+public struct CommitHistogram: Sendable, Equatable {
+    /// Upper bounds in seconds; a commit is an fsync'd SQLite transaction (ms on a disk).
+    public static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+    /// `counts[i]`: commits that took at most `bounds[i]` (not cumulative; `+Inf` is `count`).
+    public var counts = [Int](repeating: 0, count: bounds.count)
+    public var count = 0
+    public var sum = 0.0
+    public init() {}
+
+    public mutating func observe(seconds: Double) {
+        count += 1
+        sum += seconds
+        if let i = Self.bounds.firstIndex(where: { seconds <= $0 }) { counts[i] += 1 }
     }
 }

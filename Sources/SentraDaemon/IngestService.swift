@@ -37,11 +37,14 @@ public final class IngestService: Service, @unchecked Sendable {
     private let alertFlag: AlertFlag
     private let committer: SerialWorker<CommitJob>
     private let alertWriter: SerialWorker<AlertEvent>
+    /// Where the HTTP face reads devices' latest values and the firing alerts.
+    public let live: LiveState
 
     public init(
         configuration: Configuration, queue: MessageQueue, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
-        logger: Logger, clock: @escaping MillisClock = systemMillis
+        logger: Logger, live: LiveState = LiveState(), clock: @escaping MillisClock = systemMillis
     ) throws {
+        self.live = live
         self.configuration = configuration
         self.queue = queue
         self.store = store
@@ -52,7 +55,8 @@ public final class IngestService: Service, @unchecked Sendable {
         let saved = try store.loadDeviceStates()
         pipeline = IngestPipeline(
             registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
-        observer = DaemonObserver(logger: logger, clock: clock)
+        observer = DaemonObserver(
+            logger: logger, clock: clock, tracker: LiveTracker(registry: configuration.registry, restored: pipeline.devices))
         pipeline.observer = observer
         self.alertLog = alertLog
         let flag = AlertFlag()
@@ -69,6 +73,7 @@ public final class IngestService: Service, @unchecked Sendable {
         alertFlag = flag
         engine.restore(try alertStates.restore(from: store))
         observer.forward = engine
+        publishLive(now: startedAt)
         logger.info("state loaded", metadata: ["sentra.devices": "\(saved.count)", "sentra.database": "\(store.path)"])
     }
 
@@ -122,6 +127,7 @@ public final class IngestService: Service, @unchecked Sendable {
                 nextCommit = now + interval
                 observer.tick(now: now)
                 engine.tick(now: now)
+                publishLive(now: now)
                 if now - lastPrune > 3_600_000 { prune() }
             }
             if closed { break }
@@ -137,7 +143,9 @@ public final class IngestService: Service, @unchecked Sendable {
         configuration = new
         pipeline.settings = new.ingest
         pipeline.calendar = new.calendar
+        let old = pipeline.registry
         pipeline.apply(registry: new.registry)
+        observer.tracker.remap(from: old, to: new.registry)
         engine.reload(registry: new.registry, rules: new.rules)
         status.update { $0.reloads += 1 }
         logger.info(
@@ -176,6 +184,13 @@ public final class IngestService: Service, @unchecked Sendable {
         }
     }
 
+    private func publishLive(now: Int64) {
+        live.publish(
+            LiveSnapshot(
+                registry: pipeline.registry, settings: pipeline.settings, devices: observer.tracker.devices,
+                firing: engine.firingByRule.map { FiringRuleAlert(rule: $0.rule, alert: $0.alert) }, at: now))
+    }
+
     /// This run's counts, as `sentractl status` shows them.
     static func statsJSON(_ s: IngestStats, since: Int64, at: Int64) -> String {
         let reasons = RejectReason.allCases.map { (r: RejectReason) in (r.name, String(s[r])) }
@@ -205,22 +220,30 @@ final class DaemonObserver: IngestObserver {
     private var log: RateLimitedLog
     private let clock: MillisClock
     var forward: (any IngestObserver)?
+    var tracker: LiveTracker
 
-    init(logger: Logger, clock: @escaping MillisClock) {
+    init(logger: Logger, clock: @escaping MillisClock, tracker: LiveTracker) {
         log = RateLimitedLog(logger: logger)
         self.clock = clock
+        self.tracker = tracker
     }
 
     func tick(now: Int64) { log.roll(now) }
 
-    func accepted(device: Int, reading: Reading, ts: Int64) { forward?.accepted(device: device, reading: reading, ts: ts) }
+    func accepted(device: Int, reading: Reading, ts: Int64) {
+        tracker.accepted(device: device, reading: reading, ts: ts)
+        forward?.accepted(device: device, reading: reading, ts: ts)
+    }
     func increased(device: Int, field: Field, by amount: Double, ts: Int64) {
         forward?.increased(device: device, field: field, by: amount, ts: ts)
     }
     func counterEvent(device: Int, field: Field, decision: CounterDecision, value: Double, ts: Int64) {
         forward?.counterEvent(device: device, field: field, decision: decision, value: value, ts: ts)
     }
-    func status(device: Int, online: Bool, ts: Int64) { forward?.status(device: device, online: online, ts: ts) }
+    func status(device: Int, online: Bool, ts: Int64) {
+        tracker.status(device: device, online: online)
+        forward?.status(device: device, online: online, ts: ts)
+    }
     func rejected(_ reason: RejectReason, topic: String, device: Int?) {
         log.rejected(reason, topic: topic, now: clock())
         forward?.rejected(reason, topic: topic, device: device)

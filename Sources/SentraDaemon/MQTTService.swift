@@ -25,7 +25,7 @@ public final class MQTTService: Service, @unchecked Sendable {
         o.cleanSession = false
         o.keepAliveSeconds = b.keepAliveSeconds
         o.username = b.username
-        o.password = try b.passwordFile.flatMap { try Self.readPassword($0, configFile: configuration.file) }
+        o.password = try b.passwordFile.flatMap { try configuration.readSecret($0, key: "broker.password_file") }
         o.caFile = b.caFile
         o.certFile = b.certFile
         o.keyFile = b.keyFile
@@ -53,30 +53,6 @@ public final class MQTTService: Service, @unchecked Sendable {
                     }
                 }
             })
-    }
-
-    /// The broker password: a relative name is looked up in systemd's `$CREDENTIALS_DIRECTORY`
-    /// first, then beside the configuration file.
-    /// An empty file means no password (systemd's `SetCredential=` fallback is a lone newline).
-    static func readPassword(_ name: String, configFile: String) throws -> String? {
-        var candidates: [String] = []
-        if name.hasPrefix("/") {
-            candidates = [name]
-        } else {
-            if let dir = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] { candidates.append("\(dir)/\(name)") }
-            candidates.append(((configFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name))
-        }
-        for path in candidates {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                let password = text.trimmingCharacters(in: .newlines)
-                return password.isEmpty ? nil : password
-            }
-        }
-        throw ConfigurationErrors([
-            ConfigurationError(
-                file: configFile, line: 0, key: "broker.password_file",
-                message: "cannot read the password from \(candidates.joined(separator: " or "))")
-        ])
     }
 
     public func run() async throws {

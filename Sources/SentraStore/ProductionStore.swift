@@ -83,6 +83,23 @@ public final class ProductionStore: @unchecked Sendable {
                     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                     """)
         }
+        // Production totals per device and craftsman since the first reading, never pruned:
+        // what Prometheus sees as counters. Backfilled from the hourly rows still kept.
+        m.registerMigration("v2-totals") { db in
+            let cols = metricColumns.map { "\($0) REAL NOT NULL DEFAULT 0" }.joined(separator: ", ")
+            let sums = metricColumns.map { "SUM(\($0))" }.joined(separator: ", ")
+            try db.execute(
+                sql: """
+                    CREATE TABLE total (
+                        device TEXT NOT NULL, craftsman TEXT NOT NULL,
+                        kind TEXT NOT NULL, workshop TEXT NOT NULL, loom TEXT NOT NULL,
+                        \(cols),
+                        PRIMARY KEY (device, craftsman)
+                    ) WITHOUT ROWID;
+                    INSERT INTO total (device, craftsman, kind, workshop, loom, \(metricColumns.joined(separator: ", ")))
+                    SELECT device, craftsman, MAX(kind), MAX(workshop), MAX(loom), \(sums) FROM hourly GROUP BY device, craftsman;
+                    """)
+        }
         return m
     }
 
@@ -120,6 +137,16 @@ public final class ProductionStore: @unchecked Sendable {
             ON CONFLICT (hour, device, craftsman) DO UPDATE SET \(sets)
             """
     }()
+    static let upsertTotal: String = {
+        let cols = metricColumns.joined(separator: ", ")
+        let qs = metricColumns.map { _ in "?" }.joined(separator: ", ")
+        let sets = metricColumns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO total (device, craftsman, kind, workshop, loom, \(cols))
+            VALUES (?, ?, ?, ?, ?, \(qs))
+            ON CONFLICT (device, craftsman) DO UPDATE SET loom = excluded.loom, \(sets)
+            """
+    }()
 
     /// Writes deltas, device states and alert states in one transaction.
     public func commit(_ batch: Batch, registry: Registry, calendar: LocalCalendar) throws {
@@ -127,15 +154,21 @@ public final class ProductionStore: @unchecked Sendable {
         try pool.write { db in
             if !batch.deltas.isEmpty {
                 let stmt = try db.cachedStatement(sql: Self.upsertHourly)
+                let totals = try db.cachedStatement(sql: Self.upsertTotal)
                 for (key, bucket) in batch.deltas.buckets {
                     let d = registry.devices[Int(key.device)]
                     let craftsman = key.craftsman >= 0 ? registry.craftsmen[Int(key.craftsman)].id : ""
-                    var args: [(any DatabaseValueConvertible)?] = [
-                        key.hour, calendar.date(atMillis: key.hour * 1000), IngestPipeline.stateKey(d), d.kind.rawValue,
-                        d.workshop, d.loom ?? "", craftsman,
-                    ]
-                    for m in Metric.allCases { args.append(bucket[m]) }
-                    try stmt.execute(arguments: StatementArguments(args))
+                    let deviceKey = IngestPipeline.stateKey(d)
+                    var values: [(any DatabaseValueConvertible)?] = []
+                    for m in Metric.allCases { values.append(bucket[m]) }
+                    try stmt.execute(
+                        arguments: StatementArguments(
+                            [
+                                key.hour, calendar.date(atMillis: key.hour * 1000), deviceKey, d.kind.rawValue, d.workshop,
+                                d.loom ?? "", craftsman,
+                            ] + values))
+                    try totals.execute(
+                        arguments: StatementArguments([deviceKey, craftsman, d.kind.rawValue, d.workshop, d.loom ?? ""] + values))
                 }
             }
             if !batch.devices.isEmpty {
@@ -249,6 +282,61 @@ extension ProductionStore {
                     FROM hourly WHERE craftsman = ? AND kind = 'loom' AND day >= ? AND day < ?
                     GROUP BY day HAVING SUM(pieces) > 0 ORDER BY day DESC LIMIT ?
                     """, arguments: [utcOffset, hourOfDay, craftsman, from, before, days])
+        }
+    }
+}
+
+/// Everything one device counted for one craftsman ('' for its workshop) since it was first
+/// heard: monotonic, never pruned, the source of the production counters in `/metrics`.
+public struct DeviceTotal: Sendable, Equatable {
+    /// `workshop/kind/id`, as `IngestPipeline.stateKey`.
+    public var device: String
+    public var deviceID: String
+    public var kind: String
+    public var workshop: String
+    public var loom: String
+    public var craftsman: String
+    public var values: [Double]
+    public subscript(_ m: Metric) -> Double { values[m.rawValue] }
+}
+
+extension ProductionStore {
+    /// The production totals, one row per device and craftsman.
+    public func totals() throws -> [DeviceTotal] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM total ORDER BY device, craftsman").map { row in
+                let key: String = row["device"]
+                return DeviceTotal(
+                    device: key, deviceID: String(key.split(separator: "/", maxSplits: 2).last ?? Substring(key)),
+                    kind: row["kind"], workshop: row["workshop"], loom: row["loom"], craftsman: row["craftsman"],
+                    values: Metric.allCases.map { row[$0.column] ?? 0 })
+            }
+        }
+    }
+}
+
+extension ProductionStore {
+    /// Pieces per craftsman, local day and local hour of day (0...23) for days `from`
+    /// through `to`, inclusive: the dashboard's "today against his usual". `utcOffset` is
+    /// the sentra's offset in seconds (hours are stored as UTC seconds).
+    public func piecesByHour(from: String, to: String, utcOffset: Int64) throws -> [String: [String: [Double]]] {
+        try pool.read { db in
+            var out: [String: [String: [Double]]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT craftsman, day, ((hour + ?) / 3600) % 24 AS h, SUM(pieces) AS pieces
+                    FROM hourly WHERE kind = 'loom' AND craftsman != '' AND day >= ? AND day <= ?
+                    GROUP BY craftsman, day, h
+                    """, arguments: [utcOffset, from, to])
+            while let row = try rows.next() {
+                let c: String = row["craftsman"]
+                let d: String = row["day"]
+                let h: Int = row["h"]
+                guard (0..<24).contains(h) else { continue }
+                out[c, default: [:]][d, default: [Double](repeating: 0, count: 24)][h] += row["pieces"] ?? 0
+            }
+            return out
         }
     }
 }

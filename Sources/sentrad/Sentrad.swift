@@ -3,7 +3,9 @@ import Foundation
 import Logging
 import SentraAlerts
 import SentraConfig
+import SentraCore
 import SentraDaemon
+import SentraHTTP
 import SentraMQTT
 import SentraStore
 import SentraSystemd
@@ -13,7 +15,8 @@ import ServiceLifecycle
 @main
 struct Sentrad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sentrad", abstract: "Sentra's daemon: takes readings from mosquitto, counts production, raises alerts.")
+        commandName: "sentrad", abstract: "Sentra's daemon: takes readings from mosquitto, counts production, raises alerts.",
+        version: SentraVersion.current)
 
     @Option(help: "The configuration file (YAML).") var config: String
     @Option(help: "The broker as HOST:PORT, overriding the configuration.") var broker: String?
@@ -34,6 +37,7 @@ struct Sentrad: AsyncParsableCommand {
         do {
             configuration = try Configuration.load(path: config)
             try configuration.override(broker: broker, stateDirectory: stateDir, logDirectory: logDir, http: http)
+            try configuration.validateHTTP()
         } catch {
             FileHandle.standardError.write(Data("sentrad: the configuration is not valid:\n\(error)\n".utf8))
             throw ExitCode(1)
@@ -46,7 +50,12 @@ struct Sentrad: AsyncParsableCommand {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             }
             let status = DaemonStatus()
-            status.update { $0.configFile = config }
+            status.update {
+                $0.configFile = config
+                $0.startedAt = Int64(Date().timeIntervalSince1970 * 1000)
+                $0.queueCapacity = configuration.queueCapacity
+                $0.broker = "\(configuration.broker.host):\(configuration.broker.port)"
+            }
             let queue = MessageQueue(capacity: configuration.queueCapacity)
             let store = try ProductionStore(path: configuration.stateDatabasePath)
             let alertLog = try AlertLog(
@@ -66,6 +75,26 @@ struct Sentrad: AsyncParsableCommand {
                 path: config, overrides: (broker, stateDir, logDir), ingest: ingest, alertLog: alertLog, status: status, notifier: notifier,
                 logger: logger)
             let systemd = SystemdService(notifier: notifier, status: status)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: ingest),
+                .init(service: mqtt), .init(service: reload),
+            ]
+            if configuration.http.enabled {
+                let token = try configuration.http.tokenFile.flatMap { try configuration.readSecret($0, key: "http.token_file") }
+                if configuration.http.tokenFile != nil && (token?.count ?? 0) < 16 {
+                    FileHandle.standardError.write(Data("sentrad: http.token_file: the token must have at least 16 characters\n".utf8))
+                    throw ExitCode(1)
+                }
+                let view = DaemonView(
+                    name: configuration.name, timeZone: configuration.calendar.timeZone, version: SentraVersion.current, status: status,
+                    live: ingest.live, store: store, alertLog: alertLog, plugins: plugins)
+                services.append(
+                    .init(
+                        service: HTTPServer.application(
+                            view: view, host: configuration.http.host, port: configuration.http.port, policy: AccessPolicy(token: token),
+                            logger: logger)))
+            }
+            services.append(.init(service: systemd))
             // Shut down in reverse order: STOPPING=1 first, then the broker connection,
             // then the ingest thread drains the queue and commits, then the plugins (last: the
             // ingest service returns as soon as the broker connection closes its queue, and a
@@ -73,10 +102,7 @@ struct Sentrad: AsyncParsableCommand {
             // drain alerted).
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [
-                        .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: ingest),
-                        .init(service: mqtt), .init(service: reload), .init(service: systemd),
-                    ],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             logger.info(
@@ -90,6 +116,9 @@ struct Sentrad: AsyncParsableCommand {
             logger.info("sentrad stopped")
         } catch let error as ExitCode {
             throw error
+        } catch let error as ConfigurationErrors {
+            FileHandle.standardError.write(Data("sentrad: the configuration is not valid:\n\(error)\n".utf8))
+            throw ExitCode(1)
         } catch {
             logger.critical("sentrad failed", metadata: ["sentra.error": "\(error)"])
             throw ExitCode(2)

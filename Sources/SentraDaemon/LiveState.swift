@@ -1,0 +1,98 @@
+import SentraAlerts
+import SentraCore
+import Synchronization
+
+/// One device as the daemon's HTTP face shows it.
+public struct LiveDevice: Sendable, Equatable {
+    /// Event time of its last accepted reading.
+    public var lastHeard: Int64?
+    /// False once it said `offline` (its Last Will), until it is heard again.
+    public var online = true
+    public var state: LoomState?
+    /// When the loom's current state began (event time), as far as this run has seen.
+    public var stateSince: Int64?
+    /// The latest value of each instantaneous field (`v`, `lpm`, `level`, ...), by `Field.rawValue`.
+    public var gauges = [Double?](repeating: nil, count: Field.count)
+    public init() {}
+}
+
+/// An alert firing now and the rule that fired it.
+public struct FiringRuleAlert: Sendable, Equatable {
+    public var rule: String
+    public var alert: FiringAlert
+    public init(rule: String, alert: FiringAlert) {
+        self.rule = rule
+        self.alert = alert
+    }
+}
+
+/// What the ingest thread last published: the registry, each device's latest values and the
+/// engine's firing alerts, copied once per commit interval (not per reading).
+public struct LiveSnapshot: Sendable {
+    public var registry: Registry
+    public var settings: IngestSettings
+    /// By `registry.devices` index.
+    public var devices: [LiveDevice]
+    public var firing: [FiringRuleAlert]
+    /// The daemon's clock when it was taken (ms since the epoch).
+    public var at: Int64
+}
+
+/// The latest `LiveSnapshot`, written by the ingest thread and read by HTTP handlers.
+public final class LiveState: Sendable {
+    private let state = Mutex<LiveSnapshot?>(nil)
+    public init() {}
+    public var snapshot: LiveSnapshot? { state.withLock { $0 } }
+    func publish(_ s: LiveSnapshot) { state.withLock { $0 = s } }
+}
+
+/// The ingest thread's side: follows accepted readings and status messages, a few stores
+/// per reading.
+struct LiveTracker {
+    private(set) var devices: [LiveDevice]
+
+    init(registry: Registry, restored: [DeviceState]) {
+        devices = restored.map(Self.device(from:))
+        if devices.count < registry.devices.count {
+            devices += Array(repeating: LiveDevice(), count: registry.devices.count - devices.count)
+        }
+    }
+
+    static func device(from s: DeviceState) -> LiveDevice {
+        var d = LiveDevice()
+        d.lastHeard = s.lastTs
+        d.online = s.offlineSince == nil
+        d.state = s.state
+        d.stateSince = s.stateTs
+        d.gauges[Field.v.rawValue] = s.voltage
+        return d
+    }
+
+    mutating func accepted(device i: Int, reading r: Reading, ts: Int64) {
+        guard i < devices.count else { return }
+        devices[i].lastHeard = ts
+        devices[i].online = true
+        var mask = r.mask
+        while mask != 0 {
+            let f = mask.trailingZeroBitCount
+            mask &= mask - 1
+            if Field(rawValue: f)?.isCounter == false { devices[i].gauges[f] = r.values[f] }
+        }
+        if let s = r.state, s != devices[i].state {
+            devices[i].state = s
+            devices[i].stateSince = ts
+        }
+    }
+
+    mutating func status(device i: Int, online: Bool) {
+        guard i < devices.count else { return }
+        devices[i].online = online
+    }
+
+    /// Carries devices over to a reloaded registry by their key; new devices start empty.
+    mutating func remap(from old: Registry, to new: Registry) {
+        var byKey: [String: LiveDevice] = [:]
+        for (i, d) in old.devices.enumerated() where i < devices.count { byKey[IngestPipeline.stateKey(d)] = devices[i] }
+        devices = new.devices.map { byKey[IngestPipeline.stateKey($0)] ?? LiveDevice() }
+    }
+}

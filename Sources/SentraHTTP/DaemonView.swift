@@ -1,0 +1,64 @@
+import Foundation
+import SentraAlerts
+import SentraConfig
+import SentraCore
+import SentraDaemon
+import SentraStore
+
+/// Everything the HTTP face reads, and only reads: the daemon's status, the ingest thread's
+/// published snapshot, the state database, the alert log and the plugin host.
+public struct DaemonView: Sendable {
+    public var name: String
+    public var timeZone: TimeZone
+    public var version: String
+    public var status: DaemonStatus
+    public var live: LiveState
+    public var store: ProductionStore
+    public var alertLog: AlertLog
+    public var plugins: PluginHost?
+    /// How many past working days make a craftsman's usual (as `production_low` uses).
+    public var usualDays: Int
+    public var clock: @Sendable () -> Int64
+
+    public init(
+        name: String, timeZone: TimeZone, version: String, status: DaemonStatus, live: LiveState, store: ProductionStore,
+        alertLog: AlertLog, plugins: PluginHost?, usualDays: Int = 14,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        self.name = name
+        self.timeZone = timeZone
+        self.version = version
+        self.status = status
+        self.live = live
+        self.store = store
+        self.alertLog = alertLog
+        self.plugins = plugins
+        self.usualDays = usualDays
+        self.clock = clock
+    }
+
+    var calendar: LocalCalendar { LocalCalendar(timeZone: timeZone) }
+
+    func time(_ ms: Int64?) -> String { ms.map { JSONText.string(RFC3339.format($0, timeZone: timeZone)) } ?? "null" }
+
+    /// Every firing alert: the rule engine's and the plugin host's own.
+    func firing(_ snapshot: LiveSnapshot?) -> [FiringRuleAlert] {
+        var out = snapshot?.firing ?? []
+        for h in plugins?.health ?? [] {
+            if let e = h.failing {
+                out.append(
+                    FiringRuleAlert(
+                        rule: e.rule,
+                        alert: FiringAlert(
+                            id: e.id, labels: e.labels, started: e.started, value: e.value, summary: e.summary, severity: e.severity)))
+            }
+        }
+        return out
+    }
+}
+
+/// Number formatting for JSON: nil and non-finite values are `null`.
+func num(_ v: Double?) -> String {
+    guard let v, v.isFinite else { return "null" }
+    return JSONText.number(v)
+}

@@ -1,0 +1,142 @@
+import Foundation
+import SentraAlerts
+import SentraCore
+import SentraDaemon
+import SentraStore
+
+extension DaemonView {
+    /// `GET /metrics`: the daemon's health and the sentra's production (docs/http.md lists
+    /// every family). Production counters come from the state database's totals, so they
+    /// survive restarts and never go down.
+    public func metricsText() throws -> String {
+        var p = PrometheusText()
+        let s = status.snapshot
+        let snap = live.snapshot
+
+        p.family("sentra_build_info", .gauge, "Sentra's version; always 1.")
+        p.sample("sentra_build_info", ["version": version], 1)
+        p.family("sentra_start_time_seconds", .gauge, "When the daemon started, seconds since the epoch.")
+        p.sample("sentra_start_time_seconds", [:], Double(s.startedAt) / 1000)
+
+        p.family("sentra_readings_accepted_total", .counter, "Readings accepted since the daemon started.")
+        p.sample("sentra_readings_accepted_total", [:], Double(s.stats.accepted))
+        p.family("sentra_readings_rejected_total", .counter, "Readings rejected since the daemon started, by reason (CONTRACT 1).")
+        for r in RejectReason.allCases { p.sample("sentra_readings_rejected_total", ["reason": r.name], Double(s.stats[r])) }
+        p.family("sentra_counter_events_total", .counter, "Counter values not counted as production: glitches and board resets.")
+        p.sample("sentra_counter_events_total", ["kind": "glitch"], Double(s.stats.glitches))
+        p.sample("sentra_counter_events_total", ["kind": "reset"], Double(s.stats.resets))
+        p.family("sentra_status_messages_total", .counter, "Device online/offline status messages taken.")
+        p.sample("sentra_status_messages_total", [:], Double(s.stats.statusMessages))
+
+        p.family("sentra_mqtt_connected", .gauge, "1 while connected to the broker.")
+        p.sample("sentra_mqtt_connected", [:], s.connected ? 1 : 0)
+        p.family("sentra_mqtt_subscribed", .gauge, "1 once the broker confirmed the subscriptions.")
+        p.sample("sentra_mqtt_subscribed", [:], s.subscribed ? 1 : 0)
+        p.family("sentra_mqtt_reconnects_total", .counter, "Connections to the broker lost and made again.")
+        p.sample("sentra_mqtt_reconnects_total", [:], Double(s.reconnects))
+        p.family("sentra_queue_depth", .gauge, "Messages received and waiting for the ingest thread.")
+        p.sample("sentra_queue_depth", [:], Double(s.queueDepth))
+        p.family("sentra_queue_capacity", .gauge, "Messages the ingest queue holds at most.")
+        p.sample("sentra_queue_capacity", [:], Double(s.queueCapacity))
+
+        p.family("sentra_commit_duration_seconds", .histogram, "Time of one state commit (an fsync'd SQLite transaction).")
+        var cumulative = 0
+        for (i, bound) in CommitHistogram.bounds.enumerated() {
+            cumulative += s.commitHistogram.counts[i]
+            p.sample("sentra_commit_duration_seconds_bucket", ["le": PrometheusText.format(bound)], Double(cumulative))
+        }
+        p.sample("sentra_commit_duration_seconds_bucket", ["le": "+Inf"], Double(s.commitHistogram.count))
+        p.sample("sentra_commit_duration_seconds_sum", [:], s.commitHistogram.sum)
+        p.sample("sentra_commit_duration_seconds_count", [:], Double(s.commitHistogram.count))
+        p.family("sentra_commit_failures_total", .counter, "State commits that failed (and were retried).")
+        p.sample("sentra_commit_failures_total", [:], Double(s.commitFailures))
+        p.family("sentra_last_commit_timestamp_seconds", .gauge, "When the last state commit ended, seconds since the epoch.")
+        p.sample("sentra_last_commit_timestamp_seconds", [:], Double(s.lastCommitAt) / 1000)
+        p.family("sentra_config_reloads_total", .counter, "Configuration reloads (SIGHUP), by result.")
+        p.sample("sentra_config_reloads_total", ["result": "success"], Double(s.reloads))
+        p.sample("sentra_config_reloads_total", ["result": "failure"], Double(s.reloadFailures))
+
+        let health = plugins?.health ?? []
+        p.family("sentra_plugin_up", .gauge, "1 while the plugin runs and its last delivery succeeded.")
+        for h in health { p.sample("sentra_plugin_up", ["plugin": h.name], h.up ? 1 : 0) }
+        p.family("sentra_plugin_failures_total", .counter, "Plugin failures (start, delivery, exit) since the daemon started.")
+        for h in health { p.sample("sentra_plugin_failures_total", ["plugin": h.name], Double(h.failures)) }
+        p.family("sentra_plugin_events_delivered_total", .counter, "Alert events a plugin acknowledged since the daemon started.")
+        for h in health { p.sample("sentra_plugin_events_delivered_total", ["plugin": h.name], Double(h.delivered)) }
+        p.family("sentra_plugin_acked_seq", .gauge, "The last alert-log seq a plugin has acknowledged.")
+        for h in health { if let a = h.ackedSeq { p.sample("sentra_plugin_acked_seq", ["plugin": h.name], Double(a)) } }
+        p.family("sentra_alert_log_seq", .gauge, "The seq of the last line in the alert log.")
+        p.sample("sentra_alert_log_seq", [:], Double(alertLog.lastSeq))
+
+        p.family("sentra_alerts_firing", .gauge, "Alerts firing now, by rule and severity.")
+        var firingCounts: [String: [Severity: Int]] = [:]
+        for f in firing(snap) { firingCounts[f.rule, default: [:]][f.alert.severity, default: 0] += 1 }
+        for (rule, bySeverity) in firingCounts.sorted(by: { $0.key < $1.key }) {
+            for (sev, n) in bySeverity.sorted(by: { $0.key < $1.key }) {
+                p.sample("sentra_alerts_firing", ["rule": rule, "severity": sev.rawValue], Double(n))
+            }
+        }
+
+        try production(&p)
+        if let snap { devices(&p, snap) }
+        return p.text
+    }
+
+    private func production(_ p: inout PrometheusText) throws {
+        let totals = try store.totals()
+        let families: [(String, String, Metric, DeviceKind, Double)] = [
+            ("sentra_pieces_total", "Pieces woven.", .pieces, .loom, 1),
+            ("sentra_picks_total", "Picks (weft insertions) woven.", .picks, .loom, 1),
+            ("sentra_skeins_total", "Skeins spun or dyed.", .skeins, .loom, 1),
+            ("sentra_running_seconds_total", "Seconds a loom ran.", .runMs, .loom, 0.001),
+            ("sentra_energy_kwh_total", "Energy in kWh, from meters' kwh counters.", .kwh, .power, 1),
+            ("sentra_water_litres_total", "Clean water in litres, from meters' l counters.", .litres, .water, 1),
+        ]
+        for (name, help, metric, kind, scale) in families {
+            p.family(name, .counter, help + " Labels: workshop, craftsman (empty: the workshop's), loom, device.")
+            for t in totals where t.kind == kind.rawValue {
+                p.sample(
+                    name, labels: [("workshop", t.workshop), ("craftsman", t.craftsman), ("loom", t.loom), ("device", t.deviceID)],
+                    t[metric] * scale)
+            }
+        }
+    }
+
+    private func devices(_ p: inout PrometheusText, _ snap: LiveSnapshot) {
+        let reg = snap.registry
+        func labels(_ i: Int) -> [(key: String, value: String)] {
+            let d = reg.devices[i]
+            let craftsman = d.craftsman ?? d.loom.flatMap { reg.loom($0) }.flatMap { $0.assignments.isEmpty ? nil : $0.currentCraftsman }
+            return [("workshop", d.workshop), ("craftsman", craftsman ?? ""), ("loom", d.loom ?? ""), ("device", d.id)]
+        }
+        let gauges: [(String, String, Field)] = [
+            ("sentra_voltage_volts", "Latest voltage of a power meter.", .v),
+            ("sentra_current_amperes", "Latest current of a power meter.", .a),
+            ("sentra_power_watts", "Latest power of a power meter.", .w),
+            ("sentra_water_flow_litres_per_minute", "Latest flow of a water meter.", .lpm),
+            ("sentra_tank_level_percent", "Latest tank level of a water meter, percent full.", .level),
+            ("sentra_water_pressure_bar", "Latest pressure of a water meter.", .bar),
+        ]
+        for (name, help, field) in gauges {
+            p.family(name, .gauge, help)
+            for i in reg.devices.indices where snap.devices[i].online {
+                if let v = snap.devices[i].gauges[field.rawValue] { p.sample(name, labels: labels(i), v) }
+            }
+        }
+        p.family("sentra_loom_state", .gauge, "1 for a loom board's current state (run, stop or fault), 0 for the others.")
+        for i in reg.devices.indices where reg.devices[i].kind == .loom {
+            guard let state = snap.devices[i].state, snap.devices[i].online else { continue }
+            for s in [LoomState.run, .stop, .fault] {
+                p.sample("sentra_loom_state", labels: labels(i) + [("state", s.name)], s == state ? 1 : 0)
+            }
+        }
+        p.family("sentra_device_up", .gauge, "0 after a device's Last Will said offline, until it is heard again.")
+        for i in reg.devices.indices {
+            p.sample("sentra_device_up", labels: labels(i) + [("kind", reg.devices[i].kind.rawValue)], snap.devices[i].online ? 1 : 0)
+        }
+        p.family("sentra_device_last_seen_timestamp_seconds", .gauge, "Event time of a device's last accepted reading.")
+        for i in reg.devices.indices {
+            if let t = snap.devices[i].lastHeard { p.sample("sentra_device_last_seen_timestamp_seconds", labels: labels(i), Double(t) / 1000) }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import Testing
+@testable import SentraHTTP
+@Test func placeholder() { #expect(true) }
