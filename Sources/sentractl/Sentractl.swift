@@ -147,13 +147,39 @@ extension Sentractl {
         }
     }
 
-    struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The daemon's ingest counts, as last committed to the state database.")
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The daemon on one screen, from its HTTP API; --json: the ingest counts it last committed to the state database.")
         @OptionGroup var common: Common
-        @Flag(help: "Print the raw JSON.") var json = false
+        @Option(help: "The daemon's HTTP listener as HOST:PORT, overriding the configuration.") var http: String?
+        @Flag(help: "Print the committed ingest counts as JSON (works with the daemon stopped).") var json = false
 
-        func run() throws {
-            let c = try common.load()
+        func run() async throws {
+            var c = try common.load()
+            if json {
+                print(try committedStats(c))
+                return
+            }
+            do {
+                try c.override(broker: nil, stateDirectory: nil, logDirectory: nil, http: http)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+            let client = try APIClient(configuration: c)
+            do {
+                let status = try await client.get("api/v1/status")
+                let alerts = try await client.get("api/v1/alerts?recent=0")
+                let production = try await client.get("api/v1/production")
+                print(StatusScreen.render(status: status, alerts: alerts, production: production), terminator: "")
+            } catch {
+                printError("sentractl: sentrad does not answer at \(client.base): \(error)")
+                if let stats = try? committedStats(c) { printError("The counts it last committed to the state database:\n\(stats)") }
+                throw ExitCode(1)
+            }
+        }
+
+        func committedStats(_ c: Configuration) throws -> String {
             let stats: String?
             do {
                 stats = try ProductionStore(readingFrom: c.stateDatabasePath).meta("ingest_stats")
@@ -165,22 +191,7 @@ extension Sentractl {
                 printError("sentractl: sentrad has not committed any counts yet")
                 throw ExitCode(1)
             }
-            if json {
-                print(stats)
-                return
-            }
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(stats.utf8)) as? [String: Any] else {
-                print(stats)
-                return
-            }
-            print("readings accepted: \(obj["accepted"] ?? 0)")
-            print("readings rejected: \(obj["rejected_total"] ?? 0)")
-            if let r = obj["rejected"] as? [String: Any] {
-                for (k, v) in r.sorted(by: { $0.key < $1.key }) where "\(v)" != "0" { print("  \(k): \(v)") }
-            }
-            if let e = obj["counter_events"] as? [String: Any] {
-                print("counter glitches: \(e["glitch"] ?? 0), resets: \(e["reset"] ?? 0)")
-            }
+            return stats
         }
     }
 
