@@ -145,17 +145,11 @@
 
   function render() {
     const d = state.data;
-    const focused = document.activeElement && document.activeElement.dataset
-      ? document.activeElement.dataset.craftsman : undefined;
     renderHeader();
     if (d.sentra || d.production) renderProduction();
     if (d.sentra) renderLooms();
     if (d.sentra) renderUtilities();
     if (d.alerts) renderAlerts();
-    if (focused) { // a re-render must not steal the keyboard user's place
-      const el = document.querySelector('[data-craftsman="' + CSS.escape(focused) + '"]');
-      if (el) el.focus({ preventScroll: true });
-    }
   }
 
   function renderHeader() {
@@ -261,7 +255,12 @@
       }
     }
     if (!rows.length) out.push(h('p', { class: 'calm' }, 'No craftsmen configured.'));
+    const focused = document.activeElement && document.activeElement.dataset.craftsman;
     $('production-body').replaceChildren(...out);
+    if (focused) { // a re-render must not take the keyboard user's place away
+      const el = document.querySelector('[data-craftsman="' + CSS.escape(focused) + '"]');
+      if (el) el.focus({ preventScroll: true });
+    }
   }
 
   // Pieces per local hour today (solid) against the usual per hour (faint, wider, behind).
@@ -320,7 +319,7 @@
           : l.since ? 'for ' + since(l.since) : '';
         return h('div', { class: 'loom st-' + st, data: { loom: l.id },
           title: l.since ? STATE_LABEL[st] + ' since ' + absTime(l.since) : null },
-        h('span', { class: 'lid' }, l.id), h('span', { class: 'lstate' }, STATE_LABEL[st]),
+        h('span', { class: 'lhead' }, h('span', { class: 'lid' }, l.id), h('span', { class: 'lstate' }, STATE_LABEL[st])),
         h('span', { class: 'lwho' }, who), h('span', { class: 'lwhen' }, when));
       });
       const summary = ['run', 'stop', 'fault', 'unknown', 'off'].filter((k) => count[k])
