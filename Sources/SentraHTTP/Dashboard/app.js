@@ -1,1 +1,397 @@
-// placeholder
+// Sentra dashboard: fetches the daemon's JSON API every 10 s and draws the page.
+// Plain ES2017, no framework, no build step, nothing from outside the daemon.
+// Every string from the API goes into the page as text (textContent / text nodes), never as markup.
+'use strict';
+(function () {
+  const REFRESH_MS = 10000;
+  const API = {
+    sentra: 'api/v1/sentra',
+    production: 'api/v1/production',
+    usual: 'api/v1/production/usual',
+    alerts: 'api/v1/alerts',
+    status: 'api/v1/status',
+  };
+  const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 };
+  const STATE_LABEL = { run: 'run', stop: 'stop', fault: 'fault', unknown: 'unknown', off: 'offline' };
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const body = document.body;
+  const $ = (id) => document.getElementById(id);
+
+  // Test hook: every uncaught error or rejection is counted into data-errors.
+  let errorCount = 0;
+  function reportError(what) {
+    errorCount += 1;
+    body.dataset.errors = String(errorCount);
+    console.error('sentra dashboard:', what);
+  }
+  window.addEventListener('error', (e) => reportError(e.error || e.message));
+  window.addEventListener('unhandledrejection', (e) => reportError(e.reason));
+  body.dataset.errors = '0';
+
+  const state = {
+    data: {},          // last good answer of each endpoint
+    failed: [],        // endpoints that failed in the last round
+    okAt: null,        // Date.now() of the last round where everything answered
+    skewMs: 0,         // daemon clock minus browser clock, from sentra.now
+    offsetMin: 0,      // the sentra's UTC offset, from sentra.now
+    selected: undefined, // craftsman whose hours chart is open; undefined = the first one
+    timer: null,
+    busy: false,
+    leaving: false,    // navigating to the login form
+  };
+
+  // ---- small helpers -------------------------------------------------------------------
+
+  function append(el, kids) {
+    for (const k of kids) {
+      if (k == null || k === false) continue;
+      if (Array.isArray(k)) append(el, k);
+      else el.appendChild(k instanceof Node ? k : document.createTextNode(String(k)));
+    }
+    return el;
+  }
+  // h('div', {class: 'x', data: {craftsman: id}, onclick: fn}, 'text', child, [children])
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v == null || v === false) continue;
+      if (k === 'class') el.className = v;
+      else if (k === 'data') Object.assign(el.dataset, v);
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+    return append(el, kids);
+  }
+  function svg(tag, attrs, ...kids) {
+    const el = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) if (v != null) el.setAttribute(k, String(v));
+    return append(el, kids);
+  }
+  const byId = (list, key) => new Map((list || []).map((x) => [x[key || 'id'], x]));
+  const num = (v, digits) => (v == null || !isFinite(v) ? '–' :
+    Number(v).toLocaleString(undefined, { maximumFractionDigits: digits == null ? 1 : digits }));
+  const pct = (v, max) => (max > 0 ? Math.max(0, Math.min(100, (100 * v) / max)) : 0).toFixed(2) + '%';
+
+  // Times: the API speaks RFC 3339 with the sentra's offset; the page shows the sentra's wall
+  // clock whatever the browser's time zone, and measures "ago" on the daemon's clock.
+  const daemonNow = () => Date.now() + state.skewMs;
+  function offsetOf(s) {
+    const m = /([+-])(\d\d):?(\d\d)$/.exec(s || '');
+    return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  }
+  const wall = (ms) => new Date(ms + state.offsetMin * 60000).toISOString(); // sentra-local, "Z" is a lie
+  function absTime(s) {
+    if (!s) return '–';
+    const today = state.data.sentra && state.data.sentra.today;
+    return s.slice(0, 10) === today ? s.slice(11, 19) : s.slice(0, 10) + ' ' + s.slice(11, 16);
+  }
+  function ago(s) {
+    const t = Date.parse(s || '');
+    if (isNaN(t)) return '–';
+    const sec = Math.round((daemonNow() - t) / 1000);
+    if (sec < 5) return 'just now';
+    if (sec < 60) return sec + ' s ago';
+    const min = Math.floor(sec / 60);
+    if (min < 60) return min + ' min ago';
+    const hr = Math.floor(min / 60);
+    if (hr < 10 && min % 60) return hr + ' h ' + (min % 60) + ' min ago';
+    if (hr < 48) return hr + ' h ago';
+    return Math.floor(hr / 24) + ' d ago';
+  }
+  const since = (s) => (s ? ago(s).replace(/ ago$/, '').replace('just now', 'now') : '–');
+
+  // ---- fetching ------------------------------------------------------------------------
+
+  async function getJSON(url) {
+    const res = await fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    if (res.status === 401) {
+      state.leaving = true;
+      location.assign('login');
+      throw new Error('not logged in');
+    }
+    if (!res.ok) throw new Error('HTTP ' + res.status);
+    return res.json();
+  }
+
+  async function refresh() {
+    clearTimeout(state.timer);
+    if (state.busy) return;
+    state.busy = true;
+    const names = Object.keys(API);
+    const results = await Promise.all(names.map((n) => getJSON(API[n]).then(
+      (v) => ({ ok: true, v }), (e) => ({ ok: false, e }))));
+    state.busy = false;
+    if (state.leaving) return;
+    state.failed = [];
+    results.forEach((r, i) => {
+      if (r.ok) state.data[names[i]] = r.v;
+      else state.failed.push(names[i] + ' (' + (r.e && r.e.message ? r.e.message : r.e) + ')');
+    });
+    if (results[0].ok && state.data.sentra.now) {
+      state.skewMs = Date.parse(state.data.sentra.now) - Date.now();
+      state.offsetMin = offsetOf(state.data.sentra.now);
+    }
+    if (state.failed.length === 0) state.okAt = Date.now();
+    try {
+      render();
+      if (state.failed.length === 0) body.dataset.state = 'ready';
+    } catch (e) {
+      reportError(e);
+    }
+    state.timer = setTimeout(refresh, REFRESH_MS);
+  }
+
+  // ---- rendering -----------------------------------------------------------------------
+
+  function render() {
+    const d = state.data;
+    renderHeader();
+    if (d.sentra || d.production) renderProduction();
+    if (d.sentra) renderLooms();
+    if (d.sentra) renderUtilities();
+    if (d.alerts) renderAlerts();
+  }
+
+  function renderHeader() {
+    const { sentra, status, alerts } = state.data;
+    const name = (sentra && sentra.name) || (status && status.name) || 'Sentra';
+    $('sentra-name').textContent = name;
+    document.title = name + ' · Sentra';
+    const parts = [];
+    if (status) {
+      const m = status.mqtt || {};
+      const mqtt = !m.connected ? ['bad', 'MQTT disconnected'] : !m.subscribed ? ['warn', 'MQTT not subscribed']
+        : ['ok', 'MQTT connected'];
+      parts.push(h('span', { class: mqtt[0] }, mqtt[1]));
+      const r = status.readings || {};
+      parts.push(h('span', null, 'readings ' + num(r.accepted, 0) + ' ok'));
+      parts.push(h('span', { class: r.rejected_total ? 'warn' : null }, num(r.rejected_total, 0) + ' rejected'));
+      for (const p of status.plugins || []) if (!p.up) parts.push(h('span', { class: 'bad' }, 'plugin ' + p.name + ' down'));
+      if (status.queue && status.queue.depth > status.queue.capacity / 2) parts.push(h('span', { class: 'warn' }, 'queue ' + num(status.queue.depth, 0)));
+    }
+    const firing = alerts ? alerts.firing.length : status ? status.alerts_firing : null;
+    if (firing != null) {
+      parts.push(h('a', { href: '#alerts', class: firing ? 'bad' : 'ok' },
+        firing ? firing + (firing === 1 ? ' alert' : ' alerts') + ' firing' : 'no alerts'));
+    }
+    if (status && status.version) parts.push(h('span', { class: 'dim' }, 'v' + status.version));
+    $('health').replaceChildren(...parts.flatMap((p, i) => (i ? [' · ', p] : [p])));
+
+    const banner = $('banner');
+    if (state.failed.length) {
+      banner.hidden = false;
+      banner.replaceChildren(h('strong', null, 'Stale: cannot reach the daemon. '),
+        state.okAt ? 'Showing the data from ' + wall(state.okAt + state.skewMs).slice(11, 19) + '. '
+          : 'No data yet. ',
+        h('small', null, 'Failed: ' + state.failed.join(', ') + '. Retrying every 10 s.'));
+      body.dataset.stale = 'true';
+    } else {
+      banner.hidden = true;
+      delete body.dataset.stale;
+    }
+    tick();
+  }
+
+  // The clock and "updated … ago" move every second between refreshes.
+  function tick() {
+    if (state.data.sentra) {
+      const now = daemonNow();
+      const date = new Date(now + state.offsetMin * 60000).toLocaleDateString(undefined,
+        { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' });
+      $('clock').textContent = date + ' ' + wall(now).slice(11, 16);
+    }
+    $('updated').textContent = state.okAt
+      ? 'Updated ' + ago(new Date(state.okAt + state.skewMs).toISOString()) + ' · refreshes every 10 s' : '';
+  }
+
+  function groupByWorkshop(items) {
+    const groups = new Map(((state.data.sentra || {}).workshops || []).map((w) => [w.id, { ws: w, items: [] }]));
+    for (const it of items) {
+      if (!groups.has(it.workshop)) groups.set(it.workshop, { ws: { id: it.workshop, name: it.workshop }, items: [] });
+      groups.get(it.workshop).items.push(it);
+    }
+    return [...groups.values()];
+  }
+
+  function renderProduction() {
+    const { sentra, production, usual } = state.data;
+    const prodBy = byId(production && production.craftsmen, 'craftsman');
+    const usualBy = byId(usual && usual.craftsmen, 'craftsman');
+    const people = sentra ? sentra.craftsmen
+      : production.craftsmen.map((c) => ({ id: c.craftsman, name: c.name, workshop: c.workshop }));
+    const rows = people.map((c) => {
+      const p = prodBy.get(c.id) || {};
+      const u = usualBy.get(c.id) || {};
+      return { id: c.id, name: c.name || p.name || c.id, workshop: c.workshop,
+        pieces: u.pieces_today != null ? u.pieces_today : p.pieces || 0,
+        soFar: u.usual_so_far, day: u.usual_day, usual: u, prod: p };
+    });
+    let max = 1;
+    for (const r of rows) max = Math.max(max, r.pieces, r.soFar || 0, r.day || 0);
+    if (state.selected === undefined && rows.length) state.selected = rows[0].id;
+
+    const out = [];
+    for (const g of groupByWorkshop(rows)) {
+      const total = g.items.reduce((s, r) => s + r.pieces, 0);
+      out.push(h('h3', null, g.ws.name, ' ',
+        h('span', { class: 'dim' }, num(total, 1) + ' pcs' + (g.ws.in_shift === false ? ' · off shift' : ''))));
+      for (const r of g.items) {
+        const open = state.selected === r.id;
+        const below = r.soFar != null && r.soFar >= 1 && r.pieces < 0.5 * r.soFar;
+        const noUsual = r.soFar == null && r.day == null;
+        out.push(h('button', {
+          type: 'button', class: 'crow' + (open ? ' open' : ''), data: { craftsman: r.id }, 'aria-expanded': String(open),
+          onclick: () => { state.selected = open ? null : r.id; renderProduction(); },
+        },
+        h('span', { class: 'cname' }, r.name),
+        h('span', { class: 'cnum' }, h('b', null, num(r.pieces, 1)), ' pcs'),
+        h('span', { class: 'cbar', 'aria-hidden': 'true' },
+          r.day != null ? h('span', { class: 'bday', style: 'width:' + pct(r.day, max) }) : null,
+          h('span', { class: 'bpcs' + (below ? ' below' : ''), style: 'width:' + pct(r.pieces, max) }),
+          r.soFar != null ? h('span', { class: 'bnow', style: 'left:' + pct(r.soFar, max) }) : null),
+        h('span', { class: 'cusual' + (noUsual ? ' dim' : '') }, noUsual ? 'no usual yet'
+          : 'usual ' + num(r.soFar) + ' by now · ' + num(r.day) + ' a day')));
+        if (open) out.push(hoursChart(r));
+      }
+    }
+    if (!rows.length) out.push(h('p', { class: 'calm' }, 'No craftsmen configured.'));
+    const focused = document.activeElement && document.activeElement.dataset.craftsman;
+    $('production-body').replaceChildren(...out);
+    if (focused) { // a re-render must not take the keyboard user's place away
+      const el = document.querySelector('[data-craftsman="' + CSS.escape(focused) + '"]');
+      if (el) el.focus({ preventScroll: true });
+    }
+  }
+
+  // Pieces per local hour today (solid) against the usual per hour (faint, wider, behind).
+  function hoursChart(r) {
+    const hours = r.usual.hours || new Array(24).fill(0);
+    const usualHours = r.usual.usual_hours;
+    const top = Math.max(1, ...hours, ...(usualHours || []));
+    const W = 240, H = 64, base = H - 2;
+    const nowHour = state.data.sentra ? Number(wall(daemonNow()).slice(11, 13)) : -1;
+    const y = (v) => base - (v / top) * (base - 8);
+    const g = [];
+    g.push(svg('line', { x1: 0, x2: W, y1: base, y2: base, class: 'axis' }));
+    g.push(svg('rect', { x: nowHour * 10, y: 0, width: 10, height: base, class: 'nowcol' }));
+    for (let i = 0; i < 24; i++) {
+      const u = usualHours ? usualHours[i] : null;
+      const tip = String(i).padStart(2, '0') + ':00 ' + num(hours[i]) + ' pcs' + (u != null ? ', usual ' + num(u) : '');
+      g.push(svg('g', null, svg('title', null, tip),
+        u ? svg('rect', { x: i * 10 + 0.5, y: y(u), width: 9, height: base - y(u), class: 'husual' }) : null,
+        hours[i] ? svg('rect', { x: i * 10 + 2.5, y: y(hours[i]), width: 5, height: base - y(hours[i]), class: 'hpcs' }) : null,
+        svg('rect', { x: i * 10, y: 0, width: 10, height: base, fill: 'transparent' })));
+    }
+    const labels = [0, 6, 12, 18, 23].map((i) => h('span', { style: 'left:' + pct(i * 10 + 5, W) }, String(i).padStart(2, '0')));
+    return h('div', { class: 'hours', data: { hoursOf: r.id } },
+      h('div', { class: 'hcap' }, 'Pieces per hour today', usualHours ? ' vs usual' : ' (no usual yet)',
+        ' · top of scale ' + num(top)),
+      svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img',
+        'aria-label': 'Pieces per hour today for ' + r.name }, ...g),
+      h('div', { class: 'hlabels' }, labels),
+      extraFigures(r.prod));
+  }
+
+  function extraFigures(p) {
+    if (!p || p.craftsman == null) return null;
+    const bits = [];
+    if (p.utilisation != null) bits.push('utilisation ' + num(p.utilisation * 100, 0) + ' %');
+    bits.push('run ' + num(p.run_seconds / 3600, 1) + ' h', 'picks ' + num(p.picks, 0));
+    if (p.kwh_per_piece != null) bits.push(num(p.kwh_per_piece, 2) + ' kWh/pc');
+    if (p.litres_per_piece != null) bits.push(num(p.litres_per_piece, 1) + ' L/pc');
+    return h('div', { class: 'hfig dim' }, bits.join(' · '));
+  }
+
+  function renderLooms() {
+    const { sentra } = state.data;
+    const names = byId(sentra.craftsmen);
+    const idleOnly = $('looms-idle').checked;
+    const out = [];
+    for (const g of groupByWorkshop(sentra.looms || [])) {
+      if (!g.items.length) continue;
+      const count = { run: 0, stop: 0, fault: 0, unknown: 0, off: 0 };
+      const tiles = g.items.map((l) => {
+        const st = l.online === false ? 'off' : STATE_LABEL[l.state] ? l.state : 'unknown';
+        count[st] += 1;
+        if (idleOnly && st === 'run') return null;
+        const who = l.craftsman ? (names.get(l.craftsman) || { name: l.craftsman }).name : 'no craftsman';
+        const when = st === 'off' ? (l.last_heard ? 'heard ' + ago(l.last_heard) : 'never heard')
+          : l.since ? 'for ' + since(l.since) : '';
+        return h('div', { class: 'loom st-' + st, data: { loom: l.id },
+          title: l.since ? STATE_LABEL[st] + ' since ' + absTime(l.since) : null },
+        h('span', { class: 'lhead' }, h('span', { class: 'lid' }, l.id), h('span', { class: 'lstate' }, STATE_LABEL[st])),
+        h('span', { class: 'lwho' }, who), h('span', { class: 'lwhen' }, when));
+      });
+      const summary = ['run', 'stop', 'fault', 'unknown', 'off'].filter((k) => count[k])
+        .map((k) => h('span', { class: 'chip st-' + k }, count[k] + ' ' + STATE_LABEL[k]));
+      out.push(h('h3', null, g.ws.name, ' ', summary), h('div', { class: 'tiles' }, tiles));
+    }
+    if (!out.length) out.push(h('p', { class: 'calm' }, 'No looms configured.'));
+    else if (idleOnly && !out.some((el) => el.className === 'tiles' && el.firstChild)) {
+      out.unshift(h('p', { class: 'calm' }, 'Every loom is running.'));
+    }
+    $('looms-body').replaceChildren(...out);
+  }
+
+  function statusPill(s) {
+    const st = ['ok', 'alert', 'offline', 'none'].includes(s) ? s : 'none';
+    return h('span', { class: 'pill s-' + st }, st === 'none' ? 'no meter' : st);
+  }
+
+  function tankGauge(p, status) {
+    if (p == null) return null;
+    const v = Math.max(0, Math.min(100, p));
+    return svg('svg', { class: 'tank', viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+      svg('rect', { x: 0, y: 0, width: 100, height: 10, rx: 2, class: 'ttrack' }),
+      svg('rect', { x: 0, y: 0, width: v, height: 10, rx: 2, class: 'tfill' + (status === 'alert' || v < 15 ? ' low' : '') }));
+  }
+
+  function renderUtilities() {
+    const cards = (state.data.sentra.workshops || []).map((w) => {
+      const pw = w.power || {}, wt = w.water || {};
+      return h('div', { class: 'card', data: { workshop: w.id } },
+        h('h3', null, w.name || w.id),
+        h('div', { class: 'util' }, h('span', { class: 'ulbl' }, 'Power'), statusPill(pw.status),
+          h('span', { class: 'uval' }, num(pw.voltage) + ' V · ' + num(pw.watts, 0) + ' W')),
+        h('div', { class: 'util' }, h('span', { class: 'ulbl' }, 'Water'), statusPill(wt.status),
+          h('span', { class: 'uval' }, num(wt.flow_lpm) + ' L/min')),
+        h('div', { class: 'util tankrow' }, h('span', { class: 'ulbl' }, 'Tank'),
+          tankGauge(wt.tank_percent, wt.status) || h('span', { class: 'dim' }, 'no reading'),
+          h('span', { class: 'uval' }, wt.tank_percent == null ? '' : num(wt.tank_percent) + ' %')),
+        w.alerts && w.alerts.length ? h('div', { class: 'ualerts' }, w.alerts.map((a) => h('span', { class: 'chip' }, a))) : null);
+    });
+    $('utilities-body').replaceChildren(...cards);
+  }
+
+  function labelChips(labels) {
+    return h('ul', { class: 'labels' }, Object.keys(labels || {}).sort()
+      .map((k) => h('li', null, k + '=' + labels[k])));
+  }
+
+  function renderAlerts() {
+    const { firing, recent } = state.data.alerts;
+    const sorted = (firing || []).slice().sort((a, b) => (SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
+      || String(b.started).localeCompare(String(a.started)));
+    $('h-alerts').textContent = sorted.length ? 'Alerts firing (' + sorted.length + ')' : 'Alerts firing';
+    $('alerts-body').replaceChildren(...(sorted.length ? sorted.map((a) =>
+      h('article', { class: 'alert sev-' + a.severity, data: { alertId: a.id, rule: a.rule } },
+        h('div', { class: 'ahead' }, h('span', { class: 'pill sev' }, a.severity), ' ', h('strong', null, a.rule),
+          h('span', { class: 'when', title: a.started }, 'since ' + since(a.started) + ' · ' + absTime(a.started))),
+        h('p', { class: 'summary' }, a.summary), labelChips(a.labels)))
+      : [h('p', { class: 'calm' }, 'No alerts firing. All quiet.')]));
+    const events = (recent || []).slice().reverse();
+    $('recent-summary').textContent = 'Recent alert events (' + events.length + ')';
+    $('recent-body').replaceChildren(...events.map((e) =>
+      h('li', { class: 'ev-' + e.status, data: { seq: e.seq } },
+        h('span', { class: 'when' }, absTime(e.ts)), ' ',
+        h('span', { class: 'pill ' + (e.status === 'firing' ? 'sev-' + e.severity : 's-resolved') }, e.status), ' ',
+        h('strong', null, e.rule), ' ', h('span', null, e.summary))));
+  }
+
+  // ---- start ---------------------------------------------------------------------------
+
+  $('looms-idle').addEventListener('change', () => { if (state.data.sentra) renderLooms(); });
+  setInterval(tick, 1000);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) refresh(); });
+  refresh();
+})();
