@@ -102,6 +102,7 @@ extension DaemonView {
         var cal = calendar
         let today = cal.date(atMillis: clock())
         let (a, b) = (from ?? to ?? today, to ?? from ?? today)
+        for d in [a, b] where LocalCalendar.daysSinceEpoch(d) == nil { throw ReportError.badDate(d) }
         guard let registry = live.snapshot?.registry else { throw APIError.notReady }
         return try store.report(registry: registry, calendar: cal, from: a, to: b).json(by: grouping)
     }

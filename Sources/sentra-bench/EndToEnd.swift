@@ -4,6 +4,7 @@ import Logging
 import SentraConfig
 import SentraCore
 import SentraMQTT
+import SentraProcess
 import SentraStore
 
 extension SentraBench {
@@ -39,7 +40,7 @@ extension SentraBench {
                 let sub = try Proc(
                     "/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-c", "-i", "bench-sub", "-q", "1", "-t", "sentra/#", "-C", "1"])
                 let daemonArgs = [
-                    "--config", benchConfig, "--broker", address, "--state-dir", "\(work)/state-q\(q)", "--log-dir", "\(work)/log-q\(q)",
+                    "--config", benchConfig, "--broker", address, "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir", "\(work)/state-q\(q)", "--log-dir", "\(work)/log-q\(q)",
                 ]
                 let d1 = try Proc("\(bin)/sentrad", daemonArgs, output: "\(work)/sentrad-q\(q)-1.log")
                 try waitFor("sentrad to subscribe") {

@@ -4,6 +4,7 @@ import Logging
 import SentraConfig
 import SentraCore
 import SentraMQTT
+import SentraProcess
 import Synchronization
 
 extension SentraBench {
@@ -41,7 +42,7 @@ extension SentraBench {
             let d = try Proc(
                 "\(bin)/sentrad",
                 [
-                    "--config", "\(work)/sentra.yaml", "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state", "--log-dir",
+                    "--config", "\(work)/sentra.yaml", "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir", "\(work)/state", "--log-dir",
                     "\(work)/log",
                 ],
                 output: log)

@@ -3,6 +3,7 @@ import Foundation
 import SentraAlerts
 import SentraConfig
 import SentraCore
+import SentraProcess
 import SentraStore
 
 /// `sentra-bench`: the project's benchmarks. Each prints its result against a reference
@@ -121,7 +122,7 @@ extension SentraBench {
                 let d = try Proc(
                     "\(bin)/sentrad",
                     [
-                        "--config", path, "--broker", "127.0.0.1:\(broker.port)", "--state-dir", "\(work)/state-\(name)", "--log-dir",
+                        "--config", path, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir", "\(work)/state-\(name)", "--log-dir",
                         "\(work)/log-\(name)",
                     ],
                     output: log)

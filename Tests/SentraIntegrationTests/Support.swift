@@ -174,6 +174,9 @@ final class Daemon: @unchecked Sendable {
     var runs = 0
     /// The configuration `sentractl` reads (a test may break the daemon's own on purpose).
     var ctlConfig: String?
+    /// The daemon's HTTP listener: a free loopback port of its own, never the default 8470.
+    let httpPort = freePort()
+    var httpURL: String { "http://127.0.0.1:\(httpPort)" }
 
     init(broker: Broker, config: String = Paths.exampleConfig, dir: URL? = nil) {
         self.broker = broker
@@ -189,7 +192,10 @@ final class Daemon: @unchecked Sendable {
         runs += 1
         let c = try Child(
             Paths.binary("sentrad"),
-            ["--config", config, "--broker", broker.address, "--state-dir", stateDir, "--log-dir", logDir, "--log-level", "debug"],
+            [
+                "--config", config, "--broker", broker.address, "--state-dir", stateDir, "--log-dir", logDir, "--log-level", "debug",
+                "--http", "127.0.0.1:\(httpPort)",
+            ],
             log: dir.appendingPathComponent("sentrad-\(runs).log"), environment: environment)
         child = c
         if waitForSubscription {
