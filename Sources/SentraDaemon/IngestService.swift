@@ -127,7 +127,6 @@ public final class IngestService: Service, @unchecked Sendable {
                 nextCommit = now + interval
                 observer.tick(now: now)
                 engine.tick(now: now)
-                publishLive(now: now)
                 if now - lastPrune > 3_600_000 { prune() }
             }
             if closed { break }
@@ -182,6 +181,7 @@ public final class IngestService: Service, @unchecked Sendable {
             $0.stats = stats
             $0.queueDepth = depth
         }
+        publishLive(now: clock())
     }
 
     private func publishLive(now: Int64) {

@@ -32,10 +32,10 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Waits for `condition`, checking every 20 ms, failing after `timeout`. The event is awaited;
 /// the timeout only bounds a test that would otherwise hang.
-func eventually(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) async throws {
+func eventually(_ what: String, timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if try condition() { return }
+        if try await condition() { return }
         try await Task.sleep(for: .milliseconds(50))
     }
     throw TestFailure("timed out after \(timeout) s waiting for: \(what)")

@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Issue 6 end to end: the built `sentrad` serving HTTP, fed real MQTT by a real broker, read
+/// by the real `promtool`, Prometheus, `sentractl`, curl and Chromium.
+@Suite(.serialized) struct HTTPTests {
+    /// A broker and a daemon that has counted 2 pieces on loom-01 (Pak Anwar) and fired a
+    /// voltage sag on pm-1, both committed.
+    static func fedDaemon() async throws -> (Broker, Daemon) {
+        let broker = try await Broker()
+        let daemon = Daemon(broker: broker)
+        try await daemon.start()
+        let t = nowMillis() - 120_000
+        try broker.publish(
+            "sentra/ws-bandar-01/loom/loom-01",
+            (0...4).map { #"{"ts":\#(t + Int64($0) * 10_000),"picks":\#(1000 + $0 * 25),"pieces":\#(10 + $0 / 2),"state":"run"}"# })
+        try broker.publish("sentra/ws-bandar-01/power/pm-1", (0...4).map { #"{"ts":\#(t + Int64($0) * 10_000),"v":187,"kwh":5}"# })
+        try await eventually("the sag to fire and the pieces to be committed") {
+            let alerts = try? String(contentsOfFile: daemon.logDir + "/alerts.jsonl", encoding: .utf8)
+            let fired = alerts?.contains(#""rule":"voltage_sag","status":"firing""#) == true
+            return try fired && daemon.accepted() == 10
+        }
+        return (broker, daemon)
+    }
+
+    static func get(_ url: String, headers: [String: String] = [:]) async throws -> (Int, String) {
+        var r = URLRequest(url: URL(string: url)!, timeoutInterval: 10)
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await URLSession.shared.data(for: r)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        guard let o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw TestFailure("not an object: \(text)") }
+        return o
+    }
+
+    static func require(_ path: String, _ package: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("\(path) is not installed: scripts/install-deps installs \(package)")
+        }
+    }
+
+    @Test func metricsPassPromtoolAndARealPrometheusScrapesProduction() async throws {
+        try Self.require("/usr/bin/promtool", "prometheus")
+        try Self.require("/usr/bin/prometheus", "prometheus")
+        let (_, daemon) = try await Self.fedDaemon()
+        var metrics = ""
+        try await eventually("loom-01's pieces in /metrics") {
+            metrics = (try? await Self.get(daemon.httpURL + "/metrics").1) ?? ""
+            return metrics.contains(#"sentra_pieces_total{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01"} 2"#)
+        }
+        #expect(metrics.contains(#"sentra_picks_total{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01"} 100"#))
+        #expect(metrics.contains(#"sentra_voltage_volts{workshop="ws-bandar-01",device="pm-1"} 187"#))
+        #expect(metrics.contains(#"sentra_loom_state{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01",state="run"} 1"#))
+        #expect(metrics.contains(#"sentra_readings_rejected_total{reason="bad_json"} 0"#))
+        #expect(metrics.contains(#"sentra_alerts_firing{rule="voltage_sag",severity="warning"} 1"#))
+        #expect(metrics.contains("sentra_mqtt_connected 1"))
+        #expect(metrics.contains(#"sentra_commit_duration_seconds_bucket{le="+Inf"}"#))
+
+        // promtool: no parse error and no lint problem but the one the contract's name
+        // `sentra_counter_events_total` gives (promtool dislikes "counter" inside a name).
+        let file = daemon.dir.appendingPathComponent("metrics.txt")
+        try metrics.write(to: file, atomically: true, encoding: .utf8)
+        let (status, out) = try run("/bin/sh", ["-c", "promtool check metrics < '\(file.path)'"])
+        let problems = out.split(separator: "\n").filter { !$0.hasPrefix("sentra_counter_events_total ") }
+        #expect(status == 0 || (status == 3 && problems.isEmpty), "promtool exited \(status): \(out)")
+
+        // A real Prometheus on loopback scrapes the daemon; its API returns the series.
+        let prom = try await Prometheus(target: "127.0.0.1:\(daemon.httpPort)")
+        var value: String?
+        try await eventually("Prometheus to have scraped sentra_pieces_total", timeout: 60) {
+            let q = #"sentra_pieces_total{loom="loom-01"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            guard let (code, body) = try? await Self.get(prom.url + "/api/v1/query?query=" + q), code == 200 else { return false }
+            let result = ((try Self.json(body)["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+            value = (result.first?["value"] as? [Any])?.last as? String
+            return value != nil
+        }
+        #expect(value == "2")
+        let (_, targets) = try await Self.get(prom.url + "/api/v1/targets")
+        #expect(targets.contains(#""health":"up""#), "\(targets)")
+        try await daemon.terminate()
+    }
+
+    @Test func theAPIShowsTheSentraItsProductionAndAlertsAndSentractlStatusUsesIt() async throws {
+        let (_, daemon) = try await Self.fedDaemon()
+        var sentra: [String: Any] = [:]
+        try await eventually("loom-01 to show as running") {
+            sentra = try Self.json(try await Self.get(daemon.httpURL + "/api/v1/sentra").1)
+            return (sentra["looms"] as? [[String: Any]])?.first { $0["id"] as? String == "loom-01" }?["state"] as? String == "run"
+        }
+        #expect(sentra["name"] as? String == "Sentra Tenun Ikat Bandar Kidul")
+        #expect((sentra["craftsmen"] as? [[String: Any]])?.count == 8)
+        let ws1 = (sentra["workshops"] as? [[String: Any]])?.first { $0["id"] as? String == "ws-bandar-01" }
+        #expect((ws1?["power"] as? [String: Any])?["status"] as? String == "alert")
+        #expect((ws1?["power"] as? [String: Any])?["voltage"] as? Double == 187)
+        let today = try #require(sentra["today"] as? String)
+
+        // The same data as `sentractl report`.
+        let (code, production) = try await Self.get(daemon.httpURL + "/api/v1/production?date=\(today)")
+        #expect(code == 200)
+        let (rc, report) = try daemon.ctl(["report", "--format", "json", "--date", today])
+        #expect(rc == 0)
+        #expect(NSDictionary(dictionary: try Self.json(production)) == NSDictionary(dictionary: try Self.json(report)))
+        #expect(try await Self.get(daemon.httpURL + "/api/v1/production?date=yesterday").0 == 400)
+
+        let alerts = try Self.json(try await Self.get(daemon.httpURL + "/api/v1/alerts").1)
+        let firing = try #require(alerts["firing"] as? [[String: Any]])
+        #expect(firing.count == 1)
+        #expect(firing.first?["rule"] as? String == "voltage_sag")
+        #expect((firing.first?["started"] as? String)?.hasSuffix("+07:00") == true)
+        #expect((alerts["recent"] as? [[String: Any]])?.last?["status"] as? String == "firing")
+
+        let usual = try Self.json(try await Self.get(daemon.httpURL + "/api/v1/production/usual").1)
+        let anwar = (usual["craftsmen"] as? [[String: Any]])?.first { $0["craftsman"] as? String == "c-anwar" }
+        #expect((anwar?["hours"] as? [Any])?.count == 24)
+
+        let (st, screen) = try daemon.ctl(["status", "--http", "127.0.0.1:\(daemon.httpPort)"])
+        #expect(st == 0, "\(screen)")
+        #expect(screen.contains("subscribed"))
+        #expect(screen.contains("Pak Anwar"))
+        #expect(screen.contains("voltage_sag"))
+        #expect(screen.contains("10 accepted"))
+        try await daemon.terminate()
+        let (down, _) = try daemon.ctl(["status", "--http", "127.0.0.1:\(daemon.httpPort)"])
+        #expect(down == 1, "sentractl status with the daemon stopped")
+    }
+
+    /// Beyond loopback: inside a network namespace of its own (nothing outside can reach it),
+    /// the daemon listens on 192.0.2.10, and every request needs the token.
+    @Test func beyondLoopbackEveryRequestNeedsTheToken() async throws {
+        try Self.require("/usr/bin/unshare", "util-linux")
+        try Self.require("/usr/bin/curl", "curl")
+        let dir = Paths.tempDir("http-token")
+        let token = "s3cret-token-\(UUID().uuidString)"
+        try token.write(to: dir.appendingPathComponent("http-token"), atomically: true, encoding: .utf8)
+        let example = try String(contentsOfFile: Paths.exampleConfig, encoding: .utf8)
+        let open = example.replacingOccurrences(of: "http:\n  host: 127.0.0.1\n", with: "http:\n  host: 192.0.2.10\n")
+        #expect(open != example)
+        let openPath = dir.appendingPathComponent("open.yaml").path
+        try open.write(toFile: openPath, atomically: true, encoding: .utf8)
+        // Without a token file the configuration is refused, naming the key.
+        let (checkStatus, checkOut) = try run(Paths.binary("sentractl"), ["check", "--config", openPath])
+        #expect(checkStatus == 1)
+        #expect(checkOut.contains("open.yaml:39: http.host:"), "\(checkOut)")
+        let configPath = dir.appendingPathComponent("sentra.yaml").path
+        try open.replacingOccurrences(of: "  host: 192.0.2.10\n", with: "  host: 192.0.2.10\n  token_file: http-token\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let script = #"""
+            set -u
+            ip link set lo up && ip addr add 192.0.2.10/32 dev lo || { echo "netns setup failed"; exit 3; }
+            "$SENTRAD" --config "$CONFIG" --broker 127.0.0.1:9 --state-dir "$DIR/state" --log-dir "$DIR/log" 2>"$DIR/sentrad.log" &
+            pid=$!
+            for _ in $(seq 300); do curl -s -o /dev/null http://192.0.2.10:8470/ && break; kill -0 $pid || break; sleep 0.1; done
+            U=http://192.0.2.10:8470
+            echo "none $(curl -s -o "$DIR/none" -w '%{http_code}' $U/metrics)"
+            echo "wrong $(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong-wrong-wrong' $U/metrics)"
+            echo "bearer $(curl -s -o "$DIR/bearer" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" $U/metrics)"
+            echo "page $(curl -s -o "$DIR/page" -w '%{http_code}' -H 'Accept: text/html' $U/)"
+            echo "login $(curl -s -o /dev/null -D "$DIR/login-headers" -w '%{http_code}' --data-urlencode "token=$TOKEN" $U/login)"
+            cookie=$(grep -i '^set-cookie:' "$DIR/login-headers" | sed 's/^[^:]*: //; s/;.*//' | tr -d '\r')
+            echo "cookie $(curl -s -o "$DIR/cookie" -w '%{http_code}' -H "Cookie: $cookie" $U/api/v1/status)"
+            kill -TERM $pid; wait $pid; echo "exit $?"
+            """#
+        let (status, out) = try run(
+            "/usr/bin/unshare", ["-rn", "/bin/bash", "-c", script],
+            environment: ["SENTRAD": Paths.binary("sentrad"), "CONFIG": configPath, "DIR": dir.path, "TOKEN": token])
+        let log = (try? String(contentsOf: dir.appendingPathComponent("sentrad.log"), encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(out)\n\(log)")
+        #expect(out.contains("none 401"), "\(out)\n\(log)")
+        #expect(out.contains("wrong 401"), "\(out)")
+        #expect(out.contains("bearer 200"), "\(out)")
+        #expect(out.contains("page 401"), "\(out)")
+        #expect(out.contains("login 303"), "\(out)")
+        #expect(out.contains("cookie 200"), "\(out)")
+        #expect(out.contains("exit 0"), "\(out)")
+        let none = (try? String(contentsOf: dir.appendingPathComponent("none"), encoding: .utf8)) ?? "missing"
+        #expect(!none.contains("sentra_"), "a refused request got data: \(none)")
+        #expect(((try? String(contentsOf: dir.appendingPathComponent("bearer"), encoding: .utf8)) ?? "").contains("sentra_build_info"))
+        #expect(((try? String(contentsOf: dir.appendingPathComponent("page"), encoding: .utf8)) ?? "").contains("<form"))
+        let headers = (try? String(contentsOf: dir.appendingPathComponent("login-headers"), encoding: .utf8)) ?? ""
+        #expect(headers.lowercased().contains("httponly"), "\(headers)")
+    }
+}
+
+/// A real Prometheus (Debian's `prometheus`) on a free loopback port, scraping one target
+/// every second into its own storage.
+final class Prometheus: @unchecked Sendable {
+    let port = freePort()
+    let dir = Paths.tempDir("prometheus")
+    private var child: Child?
+
+    init(target: String) async throws {
+        let conf = """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: sentra
+                static_configs:
+                  - targets: ["\(target)"]
+            """
+        let config = dir.appendingPathComponent("prometheus.yml")
+        try conf.write(to: config, atomically: true, encoding: .utf8)
+        let c = try Child(
+            "/usr/bin/prometheus",
+            [
+                "--config.file=\(config.path)", "--storage.tsdb.path=\(dir.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)",
+            ],
+            log: dir.appendingPathComponent("prometheus.log"))
+        child = c
+        let port = self.port
+        try await eventually("prometheus to listen on \(port)", timeout: 30) {
+            if !c.isRunning { throw TestFailure("prometheus exited: \(c.output)") }
+            return canConnect(port: port)
+        }
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    deinit { child?.stop() }
+}
