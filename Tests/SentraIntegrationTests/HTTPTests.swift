@@ -130,6 +130,46 @@ import Testing
         #expect(down == 1, "sentractl status with the daemon stopped")
     }
 
+    /// The dashboard in Debian's headless Chromium: it renders the example sentra's craftsmen
+    /// and the firing alert with no console message at all, and a phone-sized screenshot is
+    /// saved to .build/screenshots/dashboard-phone.png.
+    @Test func theDashboardLoadsInHeadlessChromiumWithoutConsoleErrors() async throws {
+        try Self.require("/usr/bin/chromium", "chromium")
+        let (_, daemon) = try await Self.fedDaemon()
+        try await eventually("the sag to show in the API") {
+            (try? await Self.get(daemon.httpURL + "/api/v1/alerts").1)?.contains(#""rule": "voltage_sag""#) == true
+        }
+        let profile = daemon.dir.appendingPathComponent("chromium")
+        let common = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=15000",
+            "--window-size=412,915",
+        ]
+        let (status, out) = try run("/usr/bin/chromium", common + ["--dump-dom", daemon.httpURL + "/"])
+        #expect(status == 0, "\(out)")
+        let body = out.range(of: "<body[^>]*>", options: .regularExpression).map { String(out[$0]) } ?? ""
+        #expect(body.contains(#"data-state="ready""#), "the page never became ready: \(body)")
+        #expect(body.contains(#"data-errors="0""#), "\(body)")
+        for name in ["Pak Anwar", "Bu Siti", "Pak Budi", "Bu Wati", "Pak Joko", "Bu Sri", "Pak Agus", "Bu Ratna"] {
+            #expect(out.contains(name), "\(name) is not on the page")
+        }
+        #expect(out.contains(#"data-craftsman="c-anwar""#))
+        #expect(out.contains(#"data-rule="voltage_sag""#), "the firing alert is not on the page")
+        let console = out.split(separator: "\n").filter { $0.contains(":CONSOLE") }
+        #expect(console.isEmpty, "console messages: \(console.joined(separator: "\n"))")
+
+        let dir = Paths.root.appendingPathComponent(".build/screenshots")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let shot = dir.appendingPathComponent("dashboard-phone.png")
+        try? FileManager.default.removeItem(at: shot)
+        let (shotStatus, shotOut) = try run("/usr/bin/chromium", common + ["--screenshot=\(shot.path)", daemon.httpURL + "/"])
+        #expect(shotStatus == 0, "\(shotOut)")
+        let png = try Data(contentsOf: shot)
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "not a PNG")
+        #expect(png.count > 10_000, "a blank screenshot is tiny: \(png.count) bytes")
+        try await daemon.terminate()
+    }
+
     /// Beyond loopback: inside a network namespace of its own (nothing outside can reach it),
     /// the daemon listens on 192.0.2.10, and every request needs the token.
     @Test func beyondLoopbackEveryRequestNeedsTheToken() async throws {
