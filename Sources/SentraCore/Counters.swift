@@ -71,9 +71,12 @@ public enum CounterRules {
                 b.ts = ts
                 return .glitch(increase: inc)
             }
+            // Counted since the reset, so made after the last accepted reading at the earliest:
+            // a board that comes back with a large total (replaced, or preset) is implausible.
+            let from = b.ts
             b.value = x
             b.ts = ts
-            return .reset(increase: x)
+            return plausible(x, from: from, to: ts, maxPerMinute) ? .reset(increase: x) : .implausible
         }
         if x < b.value {
             b.pendingValue = x

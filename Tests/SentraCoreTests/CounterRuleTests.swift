@@ -90,6 +90,19 @@ struct Harness {
         #expect(h.pipeline.stats.resets == 1)
     }
 
+    /// A board replaced by one that already counted (or preset): the dip and the lower
+    /// confirming value look like a reboot, but its whole total is no increase since then.
+    @Test func aConfirmedResetToAnImplausibleTotalCountsNothing() {
+        var h = Harness()
+        h.send(#"{"ts":\#(t),"picks":500000}"#)
+        h.send(#"{"ts":\#(t + 10_000),"picks":400000}"#)
+        h.send(#"{"ts":\#(t + 20_000),"picks":400010}"#)
+        #expect(h.total(.picks) == 0)
+        #expect(h.rejected(.implausible) == 1)
+        h.send(#"{"ts":\#(t + 30_000),"picks":400020}"#)
+        #expect(h.total(.picks) == 10)
+    }
+
     @Test func implausibleJumpCountsNothingAndMovesTheBaseline() {
         var h = Harness()
         h.send(#"{"ts":\#(t),"picks":100}"#)
