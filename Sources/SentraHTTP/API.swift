@@ -127,7 +127,8 @@ extension DaemonView {
         let rows = registry.craftsmen.map { c -> String in
             let history = byHour[c.id] ?? [:]
             let todayHours = history[day] ?? [Double](repeating: 0, count: 24)
-            let past = history.filter { $0.key < day && $0.value.reduce(0, +) > 0 }.sorted { $0.key > $1.key }.prefix(usualDays).map(\.value)
+            let past = history.filter { $0.key < day && $0.value.reduce(0, +) > 0 }.sorted { $0.key > $1.key }.prefix(usualDays).map(
+                \.value)
             var pairs: [(String, String)] = [
                 ("craftsman", JSONText.string(c.id)), ("name", JSONText.string(c.name)), ("workshop", JSONText.string(c.workshop)),
                 ("pieces_today", num(todayHours.reduce(0, +))),

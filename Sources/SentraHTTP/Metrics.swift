@@ -136,7 +136,9 @@ extension DaemonView {
         }
         p.family("sentra_device_last_seen_timestamp_seconds", .gauge, "Event time of a device's last accepted reading.")
         for i in reg.devices.indices {
-            if let t = snap.devices[i].lastHeard { p.sample("sentra_device_last_seen_timestamp_seconds", labels: labels(i), Double(t) / 1000) }
+            if let t = snap.devices[i].lastHeard {
+                p.sample("sentra_device_last_seen_timestamp_seconds", labels: labels(i), Double(t) / 1000)
+            }
         }
     }
 }

@@ -40,7 +40,8 @@ extension SentraBench {
                 let sub = try Proc(
                     "/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-c", "-i", "bench-sub", "-q", "1", "-t", "sentra/#", "-C", "1"])
                 let daemonArgs = [
-                    "--config", benchConfig, "--broker", address, "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir", "\(work)/state-q\(q)", "--log-dir", "\(work)/log-q\(q)",
+                    "--config", benchConfig, "--broker", address, "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir",
+                    "\(work)/state-q\(q)", "--log-dir", "\(work)/log-q\(q)",
                 ]
                 let d1 = try Proc("\(bin)/sentrad", daemonArgs, output: "\(work)/sentrad-q\(q)-1.log")
                 try waitFor("sentrad to subscribe") {

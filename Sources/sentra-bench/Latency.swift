@@ -42,7 +42,8 @@ extension SentraBench {
             let d = try Proc(
                 "\(bin)/sentrad",
                 [
-                    "--config", "\(work)/sentra.yaml", "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir", "\(work)/state", "--log-dir",
+                    "--config", "\(work)/sentra.yaml", "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())",
+                    "--state-dir", "\(work)/state", "--log-dir",
                     "\(work)/log",
                 ],
                 output: log)

@@ -30,7 +30,8 @@ extension SentraBench {
             let broker = try BenchBroker(dir: "\(work)/broker")
             let notify = try DatagramListener(path: "\(work)/notify")
             let args = [
-                "--config", config, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir", "\(work)/state", "--log-dir", "\(work)/log",
+                "--config", config, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir",
+                "\(work)/state", "--log-dir", "\(work)/log",
             ]
             var current = try Proc("\(bin)/sentrad", args, output: "\(work)/sentrad-0.log", environment: ["NOTIFY_SOCKET": notify.path])
             try waitFor("READY=1") { notify.drain().contains { $0.contains("READY=1") } }

@@ -122,7 +122,8 @@ extension SentraBench {
                 let d = try Proc(
                     "\(bin)/sentrad",
                     [
-                        "--config", path, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir", "\(work)/state-\(name)", "--log-dir",
+                        "--config", path, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())",
+                        "--state-dir", "\(work)/state-\(name)", "--log-dir",
                         "\(work)/log-\(name)",
                     ],
                     output: log)

@@ -99,7 +99,9 @@ enum StatusScreen {
         line("")
         line(firing.isEmpty ? "no alerts firing" : "firing alerts (\(firing.count)):")
         for a in firing {
-            line("  \(a["severity"] as? String ?? "?") \(a["rule"] as? String ?? "?") since \(a["started"] as? String ?? "?"): \(a["summary"] as? String ?? "")")
+            line(
+                "  \(a["severity"] as? String ?? "?") \(a["rule"] as? String ?? "?") since \(a["started"] as? String ?? "?"): \(a["summary"] as? String ?? "")"
+            )
         }
         return out
     }

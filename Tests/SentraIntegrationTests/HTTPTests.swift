@@ -35,7 +35,9 @@ import Testing
     }
 
     static func json(_ text: String) throws -> [String: Any] {
-        guard let o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw TestFailure("not an object: \(text)") }
+        guard let o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw TestFailure("not an object: \(text)")
+        }
         return o
     }
 
@@ -56,7 +58,9 @@ import Testing
         }
         #expect(metrics.contains(#"sentra_picks_total{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01"} 100"#))
         #expect(metrics.contains(#"sentra_voltage_volts{workshop="ws-bandar-01",device="pm-1"} 187"#))
-        #expect(metrics.contains(#"sentra_loom_state{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01",state="run"} 1"#))
+        #expect(
+            metrics.contains(
+                #"sentra_loom_state{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01",state="run"} 1"#))
         #expect(metrics.contains(#"sentra_readings_rejected_total{reason="bad_json"} 0"#))
         #expect(metrics.contains(#"sentra_alerts_firing{rule="voltage_sag",severity="warning"} 1"#))
         #expect(metrics.contains("sentra_mqtt_connected 1"))
