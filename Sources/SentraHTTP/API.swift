@@ -18,20 +18,34 @@ extension DaemonView {
         let str = JSONText.string
         let list = { (xs: [String]) in JSONText.array(xs.map(str)) }
 
+        // Grouped once, so a sentra of thousands of looms costs a pass, not a pass per workshop.
         var loomDevice: [String: Int] = [:]
-        for (i, d) in reg.devices.enumerated() { if let l = d.loom { loomDevice[l] = i } }
+        var devicesOf: [String: [Int]] = [:]
+        for (i, d) in reg.devices.enumerated() {
+            if let l = d.loom { loomDevice[l] = i }
+            devicesOf[d.workshop, default: []].append(i)
+        }
         let craftsmanOf = { (l: Loom) -> String? in l.assignments.isEmpty ? nil : l.currentCraftsman }
+        var loomsOfWorkshop: [String: [String]] = [:]
+        var loomsOfCraftsman: [String: [String]] = [:]
+        for l in reg.looms {
+            loomsOfWorkshop[l.workshop, default: []].append(l.id)
+            if let c = craftsmanOf(l) { loomsOfCraftsman[c, default: []].append(l.id) }
+        }
+        var craftsmenOf: [String: [String]] = [:]
+        for c in reg.craftsmen { craftsmenOf[c.workshop, default: []].append(c.id) }
 
         let workshops = reg.workshops.map { w -> String in
-            let meters = reg.devices.indices.filter { reg.devices[$0].workshop == w.id }
+            let meters = devicesOf[w.id] ?? []
             let alerts = firing.filter { $0.alert.labels["workshop"] == w.id }
             func health(_ kind: DeviceKind, _ values: [(String, (Field, [Double]) -> Double?)]) -> String {
                 let ds = meters.filter { reg.devices[$0].kind == kind }
                 let ids = Set(ds.map { reg.devices[$0].id })
+                let onMeters = alerts.filter { $0.alert.labels["device"].map(ids.contains) ?? false }
                 let state: String
                 if ds.isEmpty {
                     state = "none"
-                } else if alerts.contains(where: { $0.alert.labels["device"].map(ids.contains) ?? false }) {
+                } else if !onMeters.isEmpty {
                     state = "alert"
                 } else if ds.allSatisfy({ !snap.devices[$0].online || snap.devices[$0].lastHeard == nil }) {
                     state = "offline"
@@ -51,14 +65,14 @@ extension DaemonView {
                     pairs.append((key, num(pick(field, xs))))
                 }
                 pairs.append(("devices", list(ds.map { reg.devices[$0].id })))
+                pairs.append(("alerts", list(Array(Set(onMeters.map(\.rule))).sorted())))
                 return JSONText.object(pairs)
             }
             let sum = { (_: Field, xs: [Double]) in xs.isEmpty ? nil : xs.reduce(0, +) }
             let minimum = { (_: Field, xs: [Double]) in xs.min() }
             return JSONText.object([
                 ("id", str(w.id)), ("name", str(w.name)), ("in_shift", w.shift.contains(local) ? "true" : "false"),
-                ("craftsmen", list(reg.craftsmen.filter { $0.workshop == w.id }.map(\.id))),
-                ("looms", list(reg.looms.filter { $0.workshop == w.id }.map(\.id))),
+                ("craftsmen", list(craftsmenOf[w.id] ?? [])), ("looms", list(loomsOfWorkshop[w.id] ?? [])),
                 ("power", health(.power, [("voltage", minimum), ("watts", sum)])),
                 ("water", health(.water, [("flow_lpm", sum), ("tank_percent", minimum)])),
                 ("alerts", list(Array(Set(alerts.map(\.rule))).sorted())),
@@ -67,7 +81,7 @@ extension DaemonView {
         let craftsmen = reg.craftsmen.map { c in
             JSONText.object([
                 ("id", str(c.id)), ("name", str(c.name)), ("workshop", str(c.workshop)),
-                ("looms", list(reg.looms.filter { craftsmanOf($0) == c.id }.map(\.id))),
+                ("looms", list(loomsOfCraftsman[c.id] ?? [])),
             ])
         }
         let looms = reg.looms.map { l -> String in

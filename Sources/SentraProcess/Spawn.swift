@@ -74,6 +74,38 @@ public enum Loopback {
         } == 0
     }
 
+    /// A blocking `GET path` over HTTP/1.1 with `Connection: close`: the status code and
+    /// the whole response (headers and body). For benchmarks, which measure the server, not
+    /// a client library.
+    public static func get(port: Int, path: String, headers: [String] = []) throws -> (status: Int, response: [UInt8]) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = address(port: port)
+        let connected = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Spawn.Failure(description: "cannot connect to 127.0.0.1:\(port)") }
+        let request =
+            (["GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Spawn.Failure(description: "send failed: errno \(errno)") }
+            sent += n
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        // "HTTP/1.1 200 OK"
+        let status = response.count >= 12 ? Int(String(decoding: response[9..<12], as: UTF8.self)) ?? 0 : 0
+        return (status, response)
+    }
+
     static func address(port: Int) -> sockaddr_in {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)

@@ -12,7 +12,7 @@ import SentraStore
 struct SentraBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentra-bench", abstract: "Sentra's benchmarks (see BENCHMARKS.md).",
-        subcommands: [Pipeline.self, EndToEnd.self, Latency.self, Memory.self, Restart.self])
+        subcommands: [Pipeline.self, EndToEnd.self, Latency.self, Memory.self, Restart.self, HTTP.self])
 }
 
 func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

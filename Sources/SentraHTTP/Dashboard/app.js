@@ -346,6 +346,12 @@
       svg('rect', { x: 0, y: 0, width: v, height: 10, rx: 2, class: 'tfill' + (status === 'alert' || v < 15 ? ' low' : '') }));
   }
 
+  // Only the rules firing on the workshop's meters belong on its power and water card.
+  function meterAlerts(w) {
+    const rules = [...((w.power && w.power.alerts) || []), ...((w.water && w.water.alerts) || [])];
+    return [...new Set(rules)].sort();
+  }
+
   function renderUtilities() {
     const cards = (state.data.sentra.workshops || []).map((w) => {
       const pw = w.power || {}, wt = w.water || {};
@@ -358,7 +364,7 @@
         h('div', { class: 'util tankrow' }, h('span', { class: 'ulbl' }, 'Tank'),
           tankGauge(wt.tank_percent, wt.status) || h('span', { class: 'dim' }, 'no reading'),
           h('span', { class: 'uval' }, wt.tank_percent == null ? '' : num(wt.tank_percent) + ' %')),
-        w.alerts && w.alerts.length ? h('div', { class: 'ualerts' }, w.alerts.map((a) => h('span', { class: 'chip' }, a))) : null);
+        meterAlerts(w).length ? h('div', { class: 'ualerts' }, meterAlerts(w).map((a) => h('span', { class: 'chip' }, a))) : null);
     });
     $('utilities-body').replaceChildren(...cards);
   }
