@@ -45,6 +45,23 @@ import Testing
 
         """
 
+    @Test func httpBeyondLoopbackNeedsATokenFile() throws {
+        let e = errors(Self.base + "http:\n  host: 0.0.0.0\n  enabled: yes-please\n")
+        #expect(e.contains { $0.line == 11 && $0.key == "http.enabled" && $0.message.contains("true or false") })
+        let e2 = errors(Self.base + "http:\n  host: 192.168.1.10\n")
+        #expect(e2.contains { $0.line == 10 && $0.key == "http.host" && $0.message.contains("token_file") })
+        let ok = try Configuration.parse(yaml: Self.base + "http:\n  host: 192.168.1.10\n  token_file: t\n", file: "ok.yaml")
+        #expect(ok.http.tokenFile == "t")
+        let off = try Configuration.parse(yaml: Self.base + "http:\n  enabled: false\n  host: 0.0.0.0\n", file: "off.yaml")
+        #expect(!off.http.enabled)
+        for h in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] { #expect(Configuration.HTTP.isLoopback(h), "\(h)") }
+        for h in ["0.0.0.0", "::", "192.168.1.10", "127.0.0.256", "sentra.local"] { #expect(!Configuration.HTTP.isLoopback(h), "\(h)") }
+        // An override on the command line is checked too.
+        var c = try Configuration.parse(yaml: Self.base, file: "base.yaml")
+        try c.override(broker: nil, stateDirectory: nil, logDirectory: nil, http: "0.0.0.0:8470")
+        #expect(throws: ConfigurationErrors.self) { try c.validateHTTP() }
+    }
+
     @Test func errorsNameFileLineAndKey() {
         let e = errors(
             Self.base + """

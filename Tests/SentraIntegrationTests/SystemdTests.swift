@@ -95,7 +95,7 @@ extension DatagramListener {
         try (original + "\nlooms:\n  - { id: x }\n").write(to: config, atomically: true, encoding: .utf8)
         daemon.child?.signal(SIGHUP)
         try await eventually("the rejection of the new file") { daemon.child!.output.contains("new configuration rejected") }
-        #expect(daemon.child!.output.contains("sentra.yaml:76: looms: key appears more than once"))
+        #expect(daemon.child!.output.contains("sentra.yaml:78: looms: key appears more than once"))
         try broker.publish("sentra/ws-bandar-01/loom/loom-01", [#"{"ts":\#(t),"picks":5}"#])
         try await eventually("a reading under the old configuration") { try daemon.accepted() == 1 }
 
