@@ -61,7 +61,7 @@ extension DaemonView {
                         case "flow_lpm": .lpm
                         default: .level
                         }
-                    let xs = ds.compactMap { snap.devices[$0].online ? snap.devices[$0].gauges[field.rawValue] : nil }
+                    let xs = ds.compactMap { snap.devices[$0].online ? snap.devices[$0][field] : nil }
                     pairs.append((key, num(pick(field, xs))))
                 }
                 pairs.append(("devices", list(ds.map { reg.devices[$0].id })))
@@ -96,7 +96,7 @@ extension DaemonView {
         }
         let devices = reg.devices.enumerated().map { i, dev -> String in
             let d = snap.devices[i]
-            let values = Field.allCases.compactMap { f in d.gauges[f.rawValue].map { (f.wireName, num($0)) } }
+            let values = LiveDevice.gaugeFields.compactMap { f in d[f].map { (f.wireName, num($0)) } }
             return JSONText.object([
                 ("id", str(dev.id)), ("workshop", str(dev.workshop)), ("kind", str(dev.kind.rawValue)),
                 ("loom", JSONText.optionalString(dev.loom)), ("craftsman", JSONText.optionalString(dev.craftsman)),

@@ -56,7 +56,7 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if policy.token == nil || request.uri.path.hasSuffix("/login") || policy.allows(request.headers) {
+        if policy.token == nil || request.uri.path == "/login" || policy.allows(request.headers) {
             return try await next(request, context)
         }
         if request.method == .get, request.headers[.accept]?.contains("text/html") == true {

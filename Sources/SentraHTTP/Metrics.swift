@@ -120,7 +120,7 @@ extension DaemonView {
         for (name, help, field) in gauges {
             p.family(name, .gauge, help)
             for i in reg.devices.indices where snap.devices[i].online {
-                if let v = snap.devices[i].gauges[field.rawValue] { p.sample(name, labels: labels(i), v) }
+                if let v = snap.devices[i][field] { p.sample(name, labels: labels(i), v) }
             }
         }
         p.family("sentra_loom_state", .gauge, "1 for a loom board's current state (run, stop or fault), 0 for the others.")

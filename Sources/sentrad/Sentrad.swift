@@ -29,6 +29,10 @@ struct Sentrad: AsyncParsableCommand {
         // Two malloc arenas, not one per thread (8 per core by default): the daemon's threads
         // hand buffers to each other, and per-thread arenas only fragment (BENCHMARKS.md, memory).
         _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
+        // Large buffers (a /metrics answer of a big sentra is megabytes) straight from mmap and
+        // back to the system when freed; glibc's default raises this threshold after the first
+        // free, and the heap then keeps such a buffer's pages for good (BENCHMARKS.md, http).
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 10)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         bootstrapLogging(level: level)
         let logger = Logger(label: "sentrad")

@@ -31,7 +31,7 @@ func emptyView() throws -> DaemonView {
 
     @Test func withATokenEveryPathNeedsItAndGetsNothingElse() async throws {
         try await app(token: token).test(.router) { client in
-            for path in ["/", "/metrics", "/api/v1/status", "/api/v1/sentra", "/api/v1/production", "/app.js", "/nope"] {
+            for path in ["/", "/metrics", "/api/v1/status", "/api/v1/sentra", "/api/v1/production", "/app.js", "/nope", "/api/v1/login"] {
                 try await client.execute(uri: path, method: .get) { r in
                     #expect(r.status == .unauthorized, "\(path)")
                     #expect(r.headers[.wwwAuthenticate] == "Bearer realm=\"sentra\"")

@@ -26,4 +26,16 @@ import Testing
         #expect(status == 0, "\(out)")
         #expect(out.contains("restart: median"), "\(out)")
     }
+
+    @Test func http() throws {
+        let (status, out) = try run(
+            Paths.binary("sentra-bench"),
+            [
+                "http", "--looms", "30", "--craftsmen", "5", "--rounds", "2", "--requests", "2", "--bin", bin, "--config",
+                Paths.exampleConfig,
+            ])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("GET /metrics"), "\(out)")
+        #expect(out.contains("large: 30 looms"), "\(out)")
+    }
 }
