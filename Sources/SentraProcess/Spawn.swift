@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -119,12 +120,26 @@ public enum Loopback {
 public final class DatagramListener: @unchecked Sendable {
     public let path: String
     private let fd: Int32
-    /// Everything received so far, in order.
-    public private(set) var messages: [String] = []
+    private let inbox = Inbox()
+    private let reader: Thread
 
+    /// What the reader thread and the test share.
+    private final class Inbox: Sendable {
+        let messages = Mutex<[String]>([])
+        let stopped = Atomic<Bool>(false)
+    }
+
+    /// Everything received so far, in order.
+    public var messages: [String] { inbox.messages.withLock { $0 } }
+
+    /// Binds `path` and reads on a thread of its own from then on: Linux queues only
+    /// `net.unix.max_dgram_qlen` datagrams (10 by default; systemd raises it to 512 for
+    /// journald), and a sender that never blocks (as the daemon's journal writer) would lose
+    /// what a listener polled now and then had no room for.
     public init(path: String) throws {
         self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        self.fd = fd
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
@@ -133,22 +148,35 @@ public final class DatagramListener: @unchecked Sendable {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        if rc != 0 { throw Spawn.Failure(description: "bind \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    /// Reads whatever arrived; returns everything received so far.
-    @discardableResult
-    public func drain() -> [String] {
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            messages.append(String(decoding: buf[0..<n], as: UTF8.self))
+        if rc != 0 {
+            close(fd)
+            throw Spawn.Failure(description: "bind \(path): \(String(cString: strerror(errno)))")
         }
-        return messages
+        // Wakes the reader every 100 ms to see whether it should stop.
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let inbox = self.inbox
+        reader = Thread {
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while !inbox.stopped.load(ordering: .relaxed) {
+                let n = recv(fd, &buf, buf.count, 0)
+                if n > 0 {
+                    let text = String(decoding: buf[0..<n], as: UTF8.self)
+                    inbox.messages.withLock { $0.append(text) }
+                }
+            }
+            close(fd)
+        }
+        reader.start()
     }
 
-    public func received(_ predicate: (String) -> Bool) -> Bool { drain().contains(where: predicate) }
+    /// Everything received so far (kept for callers written when this polled).
+    @discardableResult
+    public func drain() -> [String] { messages }
 
-    deinit { close(fd) }
+    public func received(_ predicate: (String) -> Bool) -> Bool { messages.contains(where: predicate) }
+
+    /// The reader sees this within one receive timeout and closes the socket itself, so the
+    /// descriptor is never closed under a `recv` in progress.
+    deinit { inbox.stopped.store(true, ordering: .relaxed) }
 }
