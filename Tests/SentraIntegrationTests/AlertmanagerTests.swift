@@ -14,9 +14,6 @@ final class Alertmanager: @unchecked Sendable {
     private let child: Child
 
     init() async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw TestFailure("\(Self.binary) is not installed: run scripts/install-deps (it installs prometheus-alertmanager)")
-        }
         dir = Paths.tempDir("alertmanager")
         port = freePort()
         // group_wait short: Alertmanager marks an alert `active` (not `unprocessed`) when its
@@ -32,19 +29,12 @@ final class Alertmanager: @unchecked Sendable {
             """
         let config = dir.appendingPathComponent("alertmanager.yml")
         try conf.write(to: config, atomically: true, encoding: .utf8)
-        let c = try Child(
-            Self.binary,
+        child = try await startLoopbackServer(
+            Self.binary, package: "prometheus-alertmanager",
             [
                 "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
                 "--storage.path=\(dir.appendingPathComponent("data").path)", "--config.file=\(config.path)",
-            ],
-            log: dir.appendingPathComponent("alertmanager.log"))
-        child = c
-        let port = self.port
-        try await eventually("alertmanager to listen on \(port)", timeout: 20) {
-            if !c.isRunning { throw TestFailure("alertmanager exited: \(c.output)") }
-            return canConnect(port: port)
-        }
+            ], port: port, dir: dir)
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
@@ -70,16 +60,6 @@ final class Alertmanager: @unchecked Sendable {
     }
 
     deinit { child.stop() }
-}
-
-/// `eventually` for a condition that must await (an HTTP request).
-func eventuallyAsync(_ what: String, timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    throw TestFailure("timed out after \(timeout) s waiting for: \(what)")
 }
 
 /// The shipped alertmanager plugin, run by the built daemon, against a real Alertmanager.
@@ -114,7 +94,7 @@ func eventuallyAsync(_ what: String, timeout: Double = 30, _ condition: () async
         let firingID = logLines().first { $0["rule"] as? String == "voltage_sag" }?["id"] as? String
         var seen: [String: Any]?
         do {
-            try await eventuallyAsync("voltage_sag active in Alertmanager's API") {
+            try await eventually("voltage_sag active in Alertmanager's API") {
                 seen = sag(try await am.alerts())
                 return (seen?["status"] as? [String: Any])?["state"] as? String == "active"
             }
@@ -134,7 +114,7 @@ func eventuallyAsync(_ what: String, timeout: Double = 30, _ condition: () async
             logLines().contains { $0["rule"] as? String == "voltage_sag" && $0["status"] as? String == "resolved" }
         }
         do {
-            try await eventuallyAsync("voltage_sag no longer active in Alertmanager's API") {
+            try await eventually("voltage_sag no longer active in Alertmanager's API") {
                 // Alertmanager leaves a resolved alert (endsAt passed) out of /api/v2/alerts.
                 guard sag(try await am.alerts("active=true")) == nil else { return false }
                 guard let a = sag(try await am.alerts()) else { return true }

@@ -49,7 +49,6 @@ import Testing
 
     @Test func metricsPassPromtoolAndARealPrometheusScrapesProduction() async throws {
         try Self.require("/usr/bin/promtool", "prometheus")
-        try Self.require("/usr/bin/prometheus", "prometheus")
         let (_, daemon) = try await Self.fedDaemon()
         var metrics = ""
         try await eventually("loom-01's pieces in /metrics") {
@@ -237,7 +236,7 @@ import Testing
 final class Prometheus: @unchecked Sendable {
     let port = freePort()
     let dir = Paths.tempDir("prometheus")
-    private var child: Child?
+    private let child: Child
 
     init(target: String) async throws {
         let conf = """
@@ -251,22 +250,15 @@ final class Prometheus: @unchecked Sendable {
             """
         let config = dir.appendingPathComponent("prometheus.yml")
         try conf.write(to: config, atomically: true, encoding: .utf8)
-        let c = try Child(
-            "/usr/bin/prometheus",
+        child = try await startLoopbackServer(
+            "/usr/bin/prometheus", package: "prometheus",
             [
                 "--config.file=\(config.path)", "--storage.tsdb.path=\(dir.appendingPathComponent("data").path)",
                 "--web.listen-address=127.0.0.1:\(port)",
-            ],
-            log: dir.appendingPathComponent("prometheus.log"))
-        child = c
-        let port = self.port
-        try await eventually("prometheus to listen on \(port)", timeout: 30) {
-            if !c.isRunning { throw TestFailure("prometheus exited: \(c.output)") }
-            return canConnect(port: port)
-        }
+            ], port: port, dir: dir)
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    deinit { child?.stop() }
+    deinit { child.stop() }
 }

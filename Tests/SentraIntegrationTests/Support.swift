@@ -43,6 +43,21 @@ func eventually(_ what: String, timeout: Double = 30, _ condition: () async thro
 
 func freePort() -> Int { Loopback.freePort() }
 
+/// A server from Debian's packages (Prometheus, Alertmanager) that a test starts on a free
+/// loopback port, with its log in `dir`; returns once it accepts connections.
+func startLoopbackServer(_ binary: String, package: String, _ arguments: [String], port: Int, dir: URL) async throws -> Child {
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        throw TestFailure("\(binary) is not installed: run scripts/install-deps (it installs \(package))")
+    }
+    let name = (binary as NSString).lastPathComponent
+    let c = try Child(binary, arguments, log: dir.appendingPathComponent("\(name).log"))
+    try await eventually("\(name) to listen on \(port)", timeout: 30) {
+        if !c.isRunning { throw TestFailure("\(name) exited: \(c.output)") }
+        return canConnect(port: port)
+    }
+    return c
+}
+
 func canConnect(port: Int) -> Bool { Loopback.accepts(port) }
 
 /// A child process with its output in a file (`Spawn.start`: an empty signal mask, so
