@@ -161,6 +161,14 @@ import Testing
         let console = out.split(separator: "\n").filter { $0.contains(":CONSOLE") }
         #expect(console.isEmpty, "console messages: \(console.joined(separator: "\n"))")
 
+        // Another day's production, as scripts/run links to the replayed day.
+        let today = try #require(try Self.json(try await Self.get(daemon.httpURL + "/api/v1/sentra").1)["today"] as? String)
+        let (dayStatus, dayOut) = try run("/usr/bin/chromium", common + ["--dump-dom", daemon.httpURL + "/?date=\(today)"])
+        #expect(dayStatus == 0)
+        #expect(dayOut.contains("Production on \(today)"), "\(dayOut.suffix(2000))")
+        #expect(dayOut.contains(#"data-state="ready""#))
+        #expect(dayOut.contains("Pak Anwar"))
+
         let dir = Paths.root.appendingPathComponent(".build/screenshots")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let shot = dir.appendingPathComponent("dashboard-phone.png")

@@ -4,10 +4,16 @@
 'use strict';
 (function () {
   const REFRESH_MS = 10000;
+  // `?date=YYYY-MM-DD` shows that day's production instead of today's (e.g. a replayed day).
+  const DAY = (function () {
+    const d = new URLSearchParams(location.search).get('date');
+    return d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : null;
+  })();
+  const DAY_QUERY = DAY ? '?date=' + DAY : '';
   const API = {
     sentra: 'api/v1/sentra',
-    production: 'api/v1/production',
-    usual: 'api/v1/production/usual',
+    production: 'api/v1/production' + DAY_QUERY,
+    usual: 'api/v1/production/usual' + DAY_QUERY,
     alerts: 'api/v1/alerts',
     status: 'api/v1/status',
   };
@@ -269,11 +275,13 @@
     const usualHours = r.usual.usual_hours;
     const top = Math.max(1, ...hours, ...(usualHours || []));
     const W = 240, H = 64, base = H - 2;
-    const nowHour = state.data.sentra ? Number(wall(daemonNow()).slice(11, 13)) : -1;
+    // The hour now is marked only on today's chart.
+    const today = state.data.sentra && (!DAY || DAY === state.data.sentra.today);
+    const nowHour = today ? Number(wall(daemonNow()).slice(11, 13)) : -1;
     const y = (v) => base - (v / top) * (base - 8);
     const g = [];
     g.push(svg('line', { x1: 0, x2: W, y1: base, y2: base, class: 'axis' }));
-    g.push(svg('rect', { x: nowHour * 10, y: 0, width: 10, height: base, class: 'nowcol' }));
+    if (nowHour >= 0) g.push(svg('rect', { x: nowHour * 10, y: 0, width: 10, height: base, class: 'nowcol' }));
     for (let i = 0; i < 24; i++) {
       const u = usualHours ? usualHours[i] : null;
       const tip = String(i).padStart(2, '0') + ':00 ' + num(hours[i]) + ' pcs' + (u != null ? ', usual ' + num(u) : '');
@@ -284,10 +292,10 @@
     }
     const labels = [0, 6, 12, 18, 23].map((i) => h('span', { style: 'left:' + pct(i * 10 + 5, W) }, String(i).padStart(2, '0')));
     return h('div', { class: 'hours', data: { hoursOf: r.id } },
-      h('div', { class: 'hcap' }, 'Pieces per hour today', usualHours ? ' vs usual' : ' (no usual yet)',
+      h('div', { class: 'hcap' }, DAY ? 'Pieces per hour on ' + DAY : 'Pieces per hour today', usualHours ? ' vs usual' : ' (no usual yet)',
         ' · top of scale ' + num(top)),
       svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img',
-        'aria-label': 'Pieces per hour today for ' + r.name }, ...g),
+        'aria-label': (DAY ? 'Pieces per hour on ' + DAY + ' for ' : 'Pieces per hour today for ') + r.name }, ...g),
       h('div', { class: 'hlabels' }, labels),
       extraFigures(r.prod));
   }
@@ -398,6 +406,9 @@
 
   $('looms-idle').addEventListener('change', () => { if (state.data.sentra) renderLooms(); });
   setInterval(tick, 1000);
+  if (DAY) {
+    $('h-production').replaceChildren('Production on ' + DAY + ' ', h('a', { href: './', class: 'dim' }, '(today)'));
+  }
   document.addEventListener('visibilitychange', () => { if (!document.hidden) refresh(); });
   refresh();
 })();
