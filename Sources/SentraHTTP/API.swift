@@ -38,7 +38,8 @@ extension DaemonView {
         let workshops = reg.workshops.map { w -> String in
             let meters = devicesOf[w.id] ?? []
             let alerts = firing.filter { $0.alert.labels["workshop"] == w.id }
-            func health(_ kind: DeviceKind, _ values: [(String, (Field, [Double]) -> Double?)]) -> String {
+            /// A workshop's meters of one kind: status, values combined over its meters, alerts.
+            func health(_ kind: DeviceKind, _ values: [(key: String, field: Field, combine: ([Double]) -> Double?)]) -> String {
                 let ds = meters.filter { reg.devices[$0].kind == kind }
                 let ids = Set(ds.map { reg.devices[$0].id })
                 let onMeters = alerts.filter { $0.alert.labels["device"].map(ids.contains) ?? false }
@@ -53,28 +54,20 @@ extension DaemonView {
                     state = "ok"
                 }
                 var pairs = [("status", str(state))]
-                for (key, pick) in values {
-                    let field: Field =
-                        switch key {
-                        case "voltage": .v
-                        case "watts": .w
-                        case "flow_lpm": .lpm
-                        default: .level
-                        }
-                    let xs = ds.compactMap { snap.devices[$0].online ? snap.devices[$0][field] : nil }
-                    pairs.append((key, num(pick(field, xs))))
+                for (key, field, combine) in values {
+                    pairs.append((key, num(combine(ds.compactMap { snap.devices[$0].online ? snap.devices[$0][field] : nil }))))
                 }
                 pairs.append(("devices", list(ds.map { reg.devices[$0].id })))
                 pairs.append(("alerts", list(Array(Set(onMeters.map(\.rule))).sorted())))
                 return JSONText.object(pairs)
             }
-            let sum = { (_: Field, xs: [Double]) in xs.isEmpty ? nil : xs.reduce(0, +) }
-            let minimum = { (_: Field, xs: [Double]) in xs.min() }
+            let sum = { (xs: [Double]) in xs.isEmpty ? nil : xs.reduce(0, +) }
+            let minimum = { (xs: [Double]) in xs.min() }
             return JSONText.object([
                 ("id", str(w.id)), ("name", str(w.name)), ("in_shift", w.shift.contains(local) ? "true" : "false"),
                 ("craftsmen", list(craftsmenOf[w.id] ?? [])), ("looms", list(loomsOfWorkshop[w.id] ?? [])),
-                ("power", health(.power, [("voltage", minimum), ("watts", sum)])),
-                ("water", health(.water, [("flow_lpm", sum), ("tank_percent", minimum)])),
+                ("power", health(.power, [("voltage", .v, minimum), ("watts", .w, sum)])),
+                ("water", health(.water, [("flow_lpm", .lpm, sum), ("tank_percent", .level, minimum)])),
                 ("alerts", list(Array(Set(alerts.map(\.rule))).sorted())),
             ])
         }
