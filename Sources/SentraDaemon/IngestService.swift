@@ -73,7 +73,7 @@ public final class IngestService: Service, @unchecked Sendable {
         alertFlag = flag
         engine.restore(try alertStates.restore(from: store))
         observer.forward = engine
-        publishLive(now: startedAt)
+        publishLive()
         logger.info("state loaded", metadata: ["sentra.devices": "\(saved.count)", "sentra.database": "\(store.path)"])
     }
 
@@ -181,14 +181,14 @@ public final class IngestService: Service, @unchecked Sendable {
             $0.stats = stats
             $0.queueDepth = depth
         }
-        publishLive(now: clock())
+        publishLive()
     }
 
-    private func publishLive(now: Int64) {
+    private func publishLive() {
         live.publish(
             LiveSnapshot(
-                registry: pipeline.registry, settings: pipeline.settings, devices: observer.tracker.devices,
-                firing: engine.firingByRule.map { FiringRuleAlert(rule: $0.rule, alert: $0.alert) }, at: now))
+                registry: pipeline.registry, devices: observer.tracker.devices,
+                firing: engine.firingByRule.map { FiringRuleAlert(rule: $0.rule, alert: $0.alert) }))
     }
 
     /// This run's counts, as `sentractl status` shows them.

@@ -3,7 +3,7 @@ import SentraCore
 import Synchronization
 
 /// One device as the daemon's HTTP face shows it.
-public struct LiveDevice: Sendable, Equatable {
+public struct LiveDevice: Sendable {
     /// Event time of its last accepted reading.
     public var lastHeard: Int64?
     /// False once it said `offline` (its Last Will), until it is heard again.
@@ -36,11 +36,6 @@ public struct LiveDevice: Sendable, Equatable {
         get { Self.slot(f).flatMap { values[$0].isNaN ? nil : values[$0] } }
         set { if let i = Self.slot(f) { values[i] = newValue ?? .nan } }
     }
-
-    public static func == (a: LiveDevice, b: LiveDevice) -> Bool {
-        a.lastHeard == b.lastHeard && a.online == b.online && a.state == b.state && a.stateSince == b.stateSince
-            && gaugeFields.allSatisfy { a[$0] == b[$0] }
-    }
 }
 
 /// An alert firing now and the rule that fired it.
@@ -57,12 +52,9 @@ public struct FiringRuleAlert: Sendable, Equatable {
 /// engine's firing alerts, copied once per commit interval (not per reading).
 public struct LiveSnapshot: Sendable {
     public var registry: Registry
-    public var settings: IngestSettings
     /// By `registry.devices` index.
     public var devices: [LiveDevice]
     public var firing: [FiringRuleAlert]
-    /// The daemon's clock when it was taken (ms since the epoch).
-    public var at: Int64
 }
 
 /// The latest `LiveSnapshot`, written by the ingest thread and read by HTTP handlers.
