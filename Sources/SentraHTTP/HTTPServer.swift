@@ -19,8 +19,16 @@ public enum HTTPServer {
         router.get("/style.css") { _, _ in asset(PackageResources.style_css, "text/css; charset=utf-8") }
 
         router.get("/metrics") { _, _ in
-            // The text format every Prometheus version scrapes (0.0.4).
-            try text(view.metricsText(), "text/plain; version=0.0.4; charset=utf-8")
+            // Everything is read first (a failure is a 500), then written a family at a time.
+            let scrape = try view.scrape()
+            return Response(
+                status: .ok,
+                // The text format every Prometheus version scrapes (0.0.4).
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody { writer in
+                    try await view.writeMetrics(scrape) { try await writer.write(ByteBuffer(string: $0)) }
+                    try await writer.finish(nil)
+                })
         }
         router.get("/api/v1/sentra") { _, _ in json(view.sentraJSON()) }
         router.get("/api/v1/status") { _, _ in json(view.statusJSON()) }

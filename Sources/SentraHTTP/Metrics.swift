@@ -4,14 +4,32 @@ import SentraCore
 import SentraDaemon
 import SentraStore
 
+/// What one scrape reads, all taken before the answer starts: a failure (the database) is
+/// then a 500, never an answer cut off halfway.
+public struct MetricsScrape: Sendable {
+    var status: DaemonStatus.Snapshot
+    var live: LiveSnapshot?
+    var totals: [DeviceTotal]
+    var plugins: [PluginHealth]
+    var alertLogSeq: Int64
+    var firing: [FiringRuleAlert]
+}
+
 extension DaemonView {
+    public func scrape() throws -> MetricsScrape {
+        let snap = live.snapshot
+        return MetricsScrape(
+            status: status.snapshot, live: snap, totals: try store.totals(), plugins: plugins?.health ?? [],
+            alertLogSeq: alertLog.lastSeq, firing: firing(snap))
+    }
+
     /// `GET /metrics`: the daemon's health and the sentra's production (docs/http.md lists
     /// every family). Production counters come from the state database's totals, so they
-    /// survive restarts and never go down.
-    public func metricsText() throws -> String {
+    /// survive restarts and never go down. Written a family at a time: the answer of a sentra
+    /// of 10,000 looms is megabytes, and is never whole in memory.
+    public func writeMetrics(_ m: MetricsScrape, _ write: (String) async throws -> Void) async throws {
         var p = PrometheusText()
-        let s = status.snapshot
-        let snap = live.snapshot
+        let s = m.status
 
         p.family("sentra_build_info", .gauge, "Sentra's version; always 1.")
         p.sample("sentra_build_info", ["version": version], 1)
@@ -56,7 +74,7 @@ extension DaemonView {
         p.sample("sentra_config_reloads_total", ["result": "success"], Double(s.reloads))
         p.sample("sentra_config_reloads_total", ["result": "failure"], Double(s.reloadFailures))
 
-        let health = plugins?.health ?? []
+        let health = m.plugins
         p.family("sentra_plugin_up", .gauge, "1 while the plugin runs and its last delivery succeeded.")
         for h in health { p.sample("sentra_plugin_up", ["plugin": h.name], h.up ? 1 : 0) }
         p.family("sentra_plugin_failures_total", .counter, "Plugin failures (start, delivery, exit) since the daemon started.")
@@ -66,24 +84,23 @@ extension DaemonView {
         p.family("sentra_plugin_acked_seq", .gauge, "The last alert-log seq a plugin has acknowledged.")
         for h in health { if let a = h.ackedSeq { p.sample("sentra_plugin_acked_seq", ["plugin": h.name], Double(a)) } }
         p.family("sentra_alert_log_seq", .gauge, "The seq of the last line in the alert log.")
-        p.sample("sentra_alert_log_seq", [:], Double(alertLog.lastSeq))
+        p.sample("sentra_alert_log_seq", [:], Double(m.alertLogSeq))
 
         p.family("sentra_alerts_firing", .gauge, "Alerts firing now, by rule and severity.")
         var firingCounts: [String: [Severity: Int]] = [:]
-        for f in firing(snap) { firingCounts[f.rule, default: [:]][f.alert.severity, default: 0] += 1 }
+        for f in m.firing { firingCounts[f.rule, default: [:]][f.alert.severity, default: 0] += 1 }
         for (rule, bySeverity) in firingCounts.sorted(by: { $0.key < $1.key }) {
             for (sev, n) in bySeverity.sorted(by: { $0.key < $1.key }) {
                 p.sample("sentra_alerts_firing", ["rule": rule, "severity": sev.rawValue], Double(n))
             }
         }
 
-        try production(&p)
-        if let snap { devices(&p, snap) }
-        return p.text
+        try await write(p.take())
+        try await production(&p, m.totals, write)
+        if let snap = m.live { try await devices(&p, snap, write) }
     }
 
-    private func production(_ p: inout PrometheusText) throws {
-        let totals = try store.totals()
+    private func production(_ p: inout PrometheusText, _ totals: [DeviceTotal], _ write: (String) async throws -> Void) async throws {
         let families: [(String, String, Metric, DeviceKind, Double)] = [
             ("sentra_pieces_total", "Pieces woven.", .pieces, .loom, 1),
             ("sentra_picks_total", "Picks (weft insertions) woven.", .picks, .loom, 1),
@@ -99,10 +116,11 @@ extension DaemonView {
                     name, labels: [("workshop", t.workshop), ("craftsman", t.craftsman), ("loom", t.loom), ("device", t.deviceID)],
                     t[metric] * scale)
             }
+            try await write(p.take())
         }
     }
 
-    private func devices(_ p: inout PrometheusText, _ snap: LiveSnapshot) {
+    private func devices(_ p: inout PrometheusText, _ snap: LiveSnapshot, _ write: (String) async throws -> Void) async throws {
         let reg = snap.registry
         func labels(_ i: Int) -> [(key: String, value: String)] {
             let d = reg.devices[i]
@@ -122,6 +140,7 @@ extension DaemonView {
             for i in reg.devices.indices where snap.devices[i].online {
                 if let v = snap.devices[i][field] { p.sample(name, labels: labels(i), v) }
             }
+            try await write(p.take())
         }
         p.family("sentra_loom_state", .gauge, "1 for a loom board's current state (run, stop or fault), 0 for the others.")
         for i in reg.devices.indices where reg.devices[i].kind == .loom {
@@ -130,15 +149,18 @@ extension DaemonView {
                 p.sample("sentra_loom_state", labels: labels(i) + [("state", s.name)], s == state ? 1 : 0)
             }
         }
+        try await write(p.take())
         p.family("sentra_device_up", .gauge, "0 after a device's Last Will said offline, until it is heard again.")
         for i in reg.devices.indices {
             p.sample("sentra_device_up", labels: labels(i) + [("kind", reg.devices[i].kind.rawValue)], snap.devices[i].online ? 1 : 0)
         }
+        try await write(p.take())
         p.family("sentra_device_last_seen_timestamp_seconds", .gauge, "Event time of a device's last accepted reading.")
         for i in reg.devices.indices {
             if let t = snap.devices[i].lastHeard {
                 p.sample("sentra_device_last_seen_timestamp_seconds", labels: labels(i), Double(t) / 1000)
             }
         }
+        try await write(p.take())
     }
 }

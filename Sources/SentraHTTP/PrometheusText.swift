@@ -12,6 +12,13 @@ public struct PrometheusText {
         text.reserveCapacity(16 << 10)
     }
 
+    /// What was written since the last `take`; the family names stay known, so a family
+    /// written twice across takes is still caught.
+    public mutating func take() -> String {
+        defer { text = "" }
+        return text
+    }
+
     /// Starts a metric family; its samples must follow before the next family.
     public mutating func family(_ name: String, _ kind: Kind, _ help: String) {
         precondition(families.insert(name).inserted, "metric family \(name) written twice")

@@ -55,6 +55,7 @@ extension SentraBench {
                     return Int(json.prefix { $0.isNumber }) ?? 0 >= msgs.count
                 }
                 let before = d.residentBytes
+                let peakBefore = d.peakResidentBytes
                 print(
                     "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(msgs.count) readings taken"
                 )
@@ -74,9 +75,12 @@ extension SentraBench {
                     if p == paths[0] { reference = median }
                     print(
                         "  GET \(p.padding(toLength: 26, withPad: " ", startingAt: 0)) median \(String(format: "%8.2f", median)) ms, p90 \(String(format: "%8.2f", times[times.count * 9 / 10])) ms, "
-                            + "\(String(format: "%7.1f", median / reference))x the reference, \(size / 1024) KiB")
+                            + "\(String(format: "%7.1f", median / reference))x the reference, \(size / 1024) KiB, peak RSS \(d.peakResidentBytes / 1_048_576) MiB"
+                    )
                 }
-                print("  sentrad RSS \(before / 1_048_576) MiB before the requests, \(d.residentBytes / 1_048_576) MiB after")
+                print(
+                    "  sentrad RSS \(before / 1_048_576) MiB before the requests (peak so far \(peakBefore / 1_048_576) MiB), "
+                        + "\(d.residentBytes / 1_048_576) MiB after (peak \(d.peakResidentBytes / 1_048_576) MiB)")
                 d.signal(SIGTERM)
                 d.wait()
             }

@@ -37,9 +37,13 @@ final class Proc {
         return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
     }
 
-    var residentBytes: Int {
+    var residentBytes: Int { statusBytes("VmRSS:") }
+    /// The highest resident size so far.
+    var peakResidentBytes: Int { statusBytes("VmHWM:") }
+
+    private func statusBytes(_ key: String) -> Int {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in s.split(separator: "\n") where line.hasPrefix(key) {
             return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
         }
         return 0
