@@ -59,6 +59,12 @@ public struct Configuration: Sendable {
             let parts = h.split(separator: ".", omittingEmptySubsequences: false)
             return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
         }
+
+        /// The listener is on and beyond loopback, yet has no token: not allowed.
+        public var lacksRequiredToken: Bool { enabled && !Self.isLoopback(host) && tokenFile == nil }
+
+        /// Shorter tokens are refused: they can be guessed.
+        public static let minimumTokenLength = 16
     }
 
     /// The time zone as Foundation knows it (validated when loading).
@@ -85,7 +91,7 @@ public struct Configuration: Sendable {
 
     /// Problems that only show once the command-line overrides are applied.
     public func validateHTTP() throws {
-        if http.enabled && !HTTP.isLoopback(http.host) && http.tokenFile == nil {
+        if http.lacksRequiredToken {
             throw ConfigurationErrors([
                 ConfigurationError(
                     file: file, line: 0, key: "http.token_file",
@@ -94,10 +100,26 @@ public struct Configuration: Sendable {
         }
     }
 
+    /// The HTTP bearer token from `http.token_file`, nil when none is configured; a configured
+    /// file that cannot be read, is empty or holds a short token is an error.
+    public func httpToken() throws -> String? {
+        guard let name = http.tokenFile else { return nil }
+        let token = try readSecret(name, key: "http.token_file") ?? ""
+        guard token.count >= HTTP.minimumTokenLength else {
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: file, line: 0, key: "http.token_file",
+                    message: "the token must have at least \(HTTP.minimumTokenLength) characters (it has \(token.count))")
+            ])
+        }
+        return token
+    }
+
     /// Reads a secret (a password, a token) named in the configuration under `key`: an absolute
     /// path, or a relative name looked up in systemd's `$CREDENTIALS_DIRECTORY` first, then
-    /// beside the configuration file. Surrounding newlines are dropped; an empty file gives nil
-    /// (systemd's `SetCredential=` fallback is a lone newline).
+    /// beside the configuration file. Surrounding newlines are dropped (an editor's last one),
+    /// other white space is part of the secret; an empty file gives nil (systemd's
+    /// `SetCredential=` fallback is a lone newline).
     public func readSecret(_ name: String, key: String) throws -> String? {
         var candidates: [String] = []
         if name.hasPrefix("/") {
@@ -108,7 +130,7 @@ public struct Configuration: Sendable {
         }
         for path in candidates {
             if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let secret = text.trimmingCharacters(in: .newlines)
                 return secret.isEmpty ? nil : secret
             }
         }

@@ -305,7 +305,7 @@ struct Reader {
             http.host = string(h["host"], "http.host") ?? http.host
             http.port = int(h["port"], "http.port", range: 1...65535) ?? http.port
             http.tokenFile = string(h["token_file"], "http.token_file")
-            if http.enabled, !Configuration.HTTP.isLoopback(http.host), http.tokenFile == nil, let host = h["host"] {
+            if http.lacksRequiredToken, let host = h["host"] {
                 error(
                     host.value, "http.host",
                     "\(http.host) is not a loopback address, so http.token_file is required (or listen on 127.0.0.1)")

@@ -45,7 +45,8 @@ public final class DaemonStatus: Sendable {
     }
 }
 
-/// Commit durations as a Prometheus histogram: cumulative counts at fixed bounds.
+/// Commit durations for a Prometheus histogram: a count per fixed bound (`/metrics` makes
+/// them cumulative when it writes the buckets).
 public struct CommitHistogram: Sendable, Equatable {
     /// Upper bounds in seconds; a commit is an fsync'd SQLite transaction (ms on a disk).
     public static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]

@@ -16,7 +16,7 @@ struct APIClient {
         if host == "0.0.0.0" { host = "127.0.0.1" } else if host == "::" { host = "::1" }
         base = "http://\(host.contains(":") ? "[\(host)]" : host):\(c.http.port)/"
         do {
-            token = try c.http.tokenFile.flatMap { try c.readSecret($0, key: "http.token_file") }
+            token = try c.httpToken()
         } catch {
             printError("\(error)")
             throw ExitCode(1)

@@ -84,11 +84,7 @@ struct Sentrad: AsyncParsableCommand {
                 .init(service: mqtt), .init(service: reload),
             ]
             if configuration.http.enabled {
-                let token = try configuration.http.tokenFile.flatMap { try configuration.readSecret($0, key: "http.token_file") }
-                if configuration.http.tokenFile != nil && (token?.count ?? 0) < 16 {
-                    FileHandle.standardError.write(Data("sentrad: http.token_file: the token must have at least 16 characters\n".utf8))
-                    throw ExitCode(1)
-                }
+                let token = try configuration.httpToken()
                 let view = DaemonView(
                     name: configuration.name, timeZone: configuration.calendar.timeZone, version: SentraVersion.current, status: status,
                     live: ingest.live, store: store, alertLog: alertLog, plugins: plugins)

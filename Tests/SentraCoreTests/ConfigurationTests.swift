@@ -62,6 +62,24 @@ import Testing
         #expect(throws: ConfigurationErrors.self) { try c.validateHTTP() }
     }
 
+    @Test func secretsKeepTheirSpacesAndTokensMustBeLong() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("sentra.yaml").path
+        try " pass word \n".write(to: dir.appendingPathComponent("pw"), atomically: true, encoding: .utf8)
+        try "short\n".write(to: dir.appendingPathComponent("short"), atomically: true, encoding: .utf8)
+        try "0123456789abcdef\n".write(to: dir.appendingPathComponent("long"), atomically: true, encoding: .utf8)
+        var c = try Configuration.parse(yaml: Self.base, file: file)
+        #expect(try c.readSecret("pw", key: "broker.password_file") == " pass word ")
+        #expect(try c.httpToken() == nil)
+        c.http.tokenFile = "short"
+        #expect(throws: ConfigurationErrors.self) { try c.httpToken() }
+        c.http.tokenFile = "long"
+        #expect(try c.httpToken() == "0123456789abcdef")
+        c.http.tokenFile = "missing"
+        #expect(throws: ConfigurationErrors.self) { try c.httpToken() }
+    }
+
     @Test func errorsNameFileLineAndKey() {
         let e = errors(
             Self.base + """
