@@ -17,13 +17,11 @@ final class StoreUsualRates: UsualRateProvider {
 
     func usualPiecesPerHour(craftsman: String, hourOfDay: Int, weekday: Int, beforeDate: String, days: Int) -> Double? {
         guard let before = LocalCalendar.daysSinceEpoch(beforeDate) else { return nil }
-        let from = LocalCalendar.civilDate(daysSinceEpoch: before - Int64(days) * 3)
         let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(before * 86_400))))
         let perDay =
-            (try? store.piecesInHourOfDay(
-                craftsman: craftsman, hourOfDay: hourOfDay, utcOffset: offset, from: from, before: beforeDate, days: days)) ?? []
+            (try? store.workingDayHours(craftsman: craftsman, before: beforeDate, days: days, utcOffset: offset))?[craftsman] ?? []
         guard !perDay.isEmpty else { return nil }
-        return InMemoryUsualRates.median(perDay)
+        return InMemoryUsualRates.median(perDay.map { $0[hourOfDay] })
     }
 }
 

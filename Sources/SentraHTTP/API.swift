@@ -121,21 +121,18 @@ extension DaemonView {
         var cal = calendar
         let today = cal.date(atMillis: now)
         let day = date ?? today
-        guard let days = LocalCalendar.daysSinceEpoch(day) else { throw ReportError.badDate(day) }
+        guard LocalCalendar.daysSinceEpoch(day) != nil else { throw ReportError.badDate(day) }
         guard let registry = live.snapshot?.registry else { throw APIError.notReady }
-        // Three times the days: a craftsman's working days are spread over weeks.
-        let from = LocalCalendar.civilDate(daysSinceEpoch: days - Int64(usualDays) * 3)
         let offset = cal.offset(atMillis: cal.startOfDay(day) ?? now)
-        let byHour = try store.piecesByHour(from: from, to: day, utcOffset: offset)
+        let onDay = try store.piecesByHour(from: day, to: day, utcOffset: offset)
+        let workingDays = try store.workingDayHours(before: day, days: usualDays, utcOffset: offset)
         // How far into `day` the comparison runs: now for today, the whole day for a past one.
         let local = cal.local(atMillis: now)
         let fractionOfDay: Double =
             day < today ? 24 : day > today ? 0 : Double(local.minuteOfDay) / 60
         let rows = registry.craftsmen.map { c -> String in
-            let history = byHour[c.id] ?? [:]
-            let todayHours = history[day] ?? [Double](repeating: 0, count: 24)
-            let past = history.filter { $0.key < day && $0.value.reduce(0, +) > 0 }.sorted { $0.key > $1.key }.prefix(usualDays).map(
-                \.value)
+            let todayHours = onDay[c.id]?[day] ?? [Double](repeating: 0, count: 24)
+            let past = workingDays[c.id] ?? []
             var pairs: [(String, String)] = [
                 ("craftsman", JSONText.string(c.id)), ("name", JSONText.string(c.name)), ("workshop", JSONText.string(c.workshop)),
                 ("pieces_today", num(todayHours.reduce(0, +))),

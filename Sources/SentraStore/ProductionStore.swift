@@ -268,24 +268,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-extension ProductionStore {
-    /// Pieces a craftsman made in local hour `hourOfDay` on each of his last `days` working
-    /// days (days he made anything) from `from` up to, not including, `before`.
-    public func piecesInHourOfDay(
-        craftsman: String, hourOfDay: Int, utcOffset: Int64, from: String, before: String, days: Int
-    ) throws -> [Double] {
-        try pool.read { db in
-            try Double.fetchAll(
-                db,
-                sql: """
-                    SELECT SUM(CASE WHEN ((hour + ?) / 3600) % 24 = ? THEN pieces ELSE 0 END)
-                    FROM hourly WHERE craftsman = ? AND kind = 'loom' AND day >= ? AND day < ?
-                    GROUP BY day HAVING SUM(pieces) > 0 ORDER BY day DESC LIMIT ?
-                    """, arguments: [utcOffset, hourOfDay, craftsman, from, before, days])
-        }
-    }
-}
-
 /// Everything one device counted for one craftsman ('' for its workshop) since it was first
 /// heard: monotonic, never pruned, the source of the production counters in `/metrics`.
 public struct DeviceTotal: Sendable, Equatable {
@@ -316,10 +298,12 @@ extension ProductionStore {
 }
 
 extension ProductionStore {
-    /// Pieces per craftsman, local day and local hour of day (0...23) for days `from`
-    /// through `to`, inclusive: the dashboard's "today against his usual". `utcOffset` is
-    /// the sentra's offset in seconds (hours are stored as UTC seconds).
-    public func piecesByHour(from: String, to: String, utcOffset: Int64) throws -> [String: [String: [Double]]] {
+    /// Pieces per craftsman (or of one), local day and local hour of day (0...23) for days
+    /// `from` through `to`, inclusive. `utcOffset` is the sentra's offset in seconds (hours
+    /// are stored as UTC seconds).
+    public func piecesByHour(
+        craftsman: String? = nil, from: String, to: String, utcOffset: Int64
+    ) throws -> [String: [String: [Double]]] {
         try pool.read { db in
             var out: [String: [String: [Double]]] = [:]
             let rows = try Row.fetchCursor(
@@ -327,8 +311,9 @@ extension ProductionStore {
                 sql: """
                     SELECT craftsman, day, ((hour + ?) / 3600) % 24 AS h, SUM(pieces) AS pieces
                     FROM hourly WHERE kind = 'loom' AND craftsman != '' AND day >= ? AND day <= ?
+                    AND (? IS NULL OR craftsman = ?)
                     GROUP BY craftsman, day, h
-                    """, arguments: [utcOffset, from, to])
+                    """, arguments: [utcOffset, from, to, craftsman, craftsman])
             while let row = try rows.next() {
                 let c: String = row["craftsman"]
                 let d: String = row["day"]
@@ -337,6 +322,22 @@ extension ProductionStore {
                 out[c, default: [:]][d, default: [Double](repeating: 0, count: 24)][h] += row["pieces"] ?? 0
             }
             return out
+        }
+    }
+
+    /// Each craftsman's pieces per local hour on each of his last `days` working days (days
+    /// he made anything) before local date `before`, newest first, found within the 3 × `days`
+    /// days before it: what his usual is the median of, for the `production_low` rule and for
+    /// the dashboard alike. `craftsman` narrows it to one.
+    public func workingDayHours(
+        craftsman: String? = nil, before: String, days: Int, utcOffset: Int64
+    ) throws -> [String: [[Double]]] {
+        guard let end = LocalCalendar.daysSinceEpoch(before), days > 0 else { return [:] }
+        let byDay = try piecesByHour(
+            craftsman: craftsman, from: LocalCalendar.civilDate(daysSinceEpoch: end - Int64(days) * 3),
+            to: LocalCalendar.civilDate(daysSinceEpoch: end - 1), utcOffset: utcOffset)
+        return byDay.mapValues { hoursOf in
+            hoursOf.filter { $0.value.reduce(0, +) > 0 }.sorted { $0.key > $1.key }.prefix(days).map(\.value)
         }
     }
 }

@@ -22,6 +22,37 @@ import Testing
         h.pipeline.markClean()
     }
 
+    /// The days a craftsman's usual is the median of: his last working days (days he made
+    /// anything) before the date, newest first, 24 local hours each.
+    @Test func workingDaysAreTheLastDaysHeMadeAnything() throws {
+        var h = Harness()
+        let m = Self.midnight
+        let hour: Int64 = 3_600_000
+        h.now = m + 5 * 86_400_000
+        h.send(#"{"ts":\#(m - 86_400_000 + 8 * hour),"pieces":10}"#)
+        var pieces = 10
+        // Nov 24, 25, (none on 26), 27, 28: at 09:xx one piece, on the 28th also one at 14:xx.
+        for (d, extra) in [(0, 0), (1, 0), (3, 0), (4, 1)] {
+            pieces += 1
+            h.send(#"{"ts":\#(m + Int64(d) * 86_400_000 + 9 * hour),"pieces":\#(pieces)}"#)
+            if extra > 0 {
+                pieces += 1
+                h.send(#"{"ts":\#(m + Int64(d) * 86_400_000 + 14 * hour),"pieces":\#(pieces)}"#)
+            }
+        }
+        let store = try tempStore()
+        try commit(&h, store)
+        let offset: Int64 = 7 * 3600
+        let days = try store.workingDayHours(before: "2026-11-29", days: 3, utcOffset: offset)["c-a"] ?? []
+        #expect(days.count == 3)
+        #expect(days.map { $0.reduce(0, +) } == [2, 1, 1])  // the 28th, 27th, 25th
+        #expect(days[0][9] == 1 && days[0][14] == 1)
+        #expect(days[1][9] == 1)
+        let one = try store.workingDayHours(craftsman: "c-b", before: "2026-11-29", days: 3, utcOffset: offset)
+        #expect(one.isEmpty)
+        #expect(try store.workingDayHours(before: "2026-11-25", days: 14, utcOffset: offset)["c-a"]?.count == 1)
+    }
+
     @Test func midnightIsTheSentrasMidnight() throws {
         #expect(LocalCalendar.civilDate(daysSinceEpoch: 20_000) == "2024-10-04")
         var cal = calendar
