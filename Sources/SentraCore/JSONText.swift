@@ -33,6 +33,7 @@ public enum JSONText {
     }
 
     public static func optionalString(_ s: String?) -> String { s.map(string) ?? "null" }
+    public static func optionalNumber(_ v: Double?) -> String { v.map { number($0) } ?? "null" }
 
     /// `{"k": v, ...}` from already-encoded values, in the given order.
     public static func object(_ pairs: [(String, String)]) -> String {

@@ -55,7 +55,8 @@ extension DaemonView {
                 }
                 var pairs = [("status", str(state))]
                 for (key, field, combine) in values {
-                    pairs.append((key, num(combine(ds.compactMap { snap.devices[$0].online ? snap.devices[$0][field] : nil }))))
+                    pairs.append(
+                        (key, JSONText.optionalNumber(combine(ds.compactMap { snap.devices[$0].online ? snap.devices[$0][field] : nil }))))
                 }
                 pairs.append(("devices", list(ds.map { reg.devices[$0].id })))
                 pairs.append(("alerts", list(Array(Set(onMeters.map(\.rule))).sorted())))
@@ -89,7 +90,7 @@ extension DaemonView {
         }
         let devices = reg.devices.enumerated().map { i, dev -> String in
             let d = snap.devices[i]
-            let values = LiveDevice.gaugeFields.compactMap { f in d[f].map { (f.wireName, num($0)) } }
+            let values = LiveDevice.gaugeFields.compactMap { f in d[f].map { (f.wireName, JSONText.optionalNumber($0)) } }
             return JSONText.object([
                 ("id", str(dev.id)), ("workshop", str(dev.workshop)), ("kind", str(dev.kind.rawValue)),
                 ("loom", JSONText.optionalString(dev.loom)), ("craftsman", JSONText.optionalString(dev.craftsman)),
@@ -135,22 +136,24 @@ extension DaemonView {
             let past = workingDays[c.id] ?? []
             var pairs: [(String, String)] = [
                 ("craftsman", JSONText.string(c.id)), ("name", JSONText.string(c.name)), ("workshop", JSONText.string(c.workshop)),
-                ("pieces_today", num(todayHours.reduce(0, +))),
+                ("pieces_today", JSONText.optionalNumber(todayHours.reduce(0, +))),
             ]
             if past.isEmpty {
                 pairs += [("usual_so_far", "null"), ("usual_day", "null")]
             } else {
                 let soFar = past.map { hours in Self.partialSum(hours, upTo: fractionOfDay) }
                 pairs += [
-                    ("usual_so_far", num(InMemoryUsualRates.median(soFar))),
-                    ("usual_day", num(InMemoryUsualRates.median(past.map { $0.reduce(0, +) }))),
+                    ("usual_so_far", JSONText.optionalNumber(InMemoryUsualRates.median(soFar))),
+                    ("usual_day", JSONText.optionalNumber(InMemoryUsualRates.median(past.map { $0.reduce(0, +) }))),
                 ]
             }
-            pairs.append(("hours", JSONText.array(todayHours.map { num($0) })))
+            pairs.append(("hours", JSONText.array(todayHours.map { JSONText.optionalNumber($0) })))
             pairs.append(
                 (
                     "usual_hours",
-                    past.isEmpty ? "null" : JSONText.array((0..<24).map { h in num(InMemoryUsualRates.median(past.map { $0[h] })) })
+                    past.isEmpty
+                        ? "null"
+                        : JSONText.array((0..<24).map { h in JSONText.optionalNumber(InMemoryUsualRates.median(past.map { $0[h] })) })
                 ))
             pairs.append(("days", String(past.count)))
             return JSONText.object(pairs)
@@ -177,7 +180,8 @@ extension DaemonView {
                 ("id", JSONText.string(f.alert.id)), ("rule", JSONText.string(f.rule)),
                 ("severity", JSONText.string(f.alert.severity.rawValue)),
                 ("labels", JSONText.object(f.alert.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })),
-                ("value", num(f.alert.value)), ("summary", JSONText.string(f.alert.summary)), ("started", time(f.alert.started)),
+                ("value", JSONText.optionalNumber(f.alert.value)), ("summary", JSONText.string(f.alert.summary)),
+                ("started", time(f.alert.started)),
             ])
         }
         return JSONText.object([
@@ -234,7 +238,7 @@ extension DaemonView {
                 "commits",
                 JSONText.object([
                     ("count", String(s.commits)), ("failures", String(s.commitFailures)),
-                    ("last_seconds", num(s.commits > 0 ? s.lastCommitMillis / 1000 : nil)),
+                    ("last_seconds", JSONText.optionalNumber(s.commits > 0 ? s.lastCommitMillis / 1000 : nil)),
                     ("last", time(s.lastCommitAt > 0 ? s.lastCommitAt : nil)),
                 ])
             ),

@@ -56,9 +56,3 @@ public struct DaemonView: Sendable {
         return out
     }
 }
-
-/// Number formatting for JSON: nil and non-finite values are `null`.
-func num(_ v: Double?) -> String {
-    guard let v, v.isFinite else { return "null" }
-    return JSONText.number(v)
-}
