@@ -30,34 +30,13 @@ extension SentraBench {
                 "/api/v1/status", "/metrics", "/api/v1/sentra", "/api/v1/production", "/api/v1/production/usual", "/api/v1/alerts", "/",
             ]
             for (name, path) in [("example", config), ("large", largeConfig)] {
-                let registry = try Configuration.load(path: path).registry
-                let broker = try BenchBroker(dir: "\(work)/broker-\(name)")
-                let log = "\(work)/sentrad-\(name).log"
-                let httpPort = Loopback.freePort()
-                let d = try Proc(
-                    "\(bin)/sentrad",
-                    [
-                        "--config", path, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(httpPort)",
-                        "--state-dir", "\(work)/state-\(name)", "--log-dir", "\(work)/log-\(name)",
-                    ],
-                    output: log)
-                try waitFor("sentrad to subscribe") {
-                    (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true
-                }
-                let start = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
-                let msgs = Synthetic.messages(registry, count: registry.devices.count * rounds, start: start)
-                try preloadStream(port: broker.port, msgs, qos: 1)
-                try waitFor("sentrad to take the readings", timeout: 600) {
-                    let (status, body) = try Loopback.get(port: httpPort, path: "/api/v1/status")
-                    guard status == 200, let text = String(bytes: body, encoding: .utf8),
-                        let json = text.range(of: "\"accepted\": ").map({ text[$0.upperBound...] })
-                    else { return false }
-                    return Int(json.prefix { $0.isNumber }) ?? 0 >= msgs.count
-                }
+                let daemon = try FedDaemon(bin: bin, config: path, work: work, name: name)
+                let (d, registry, httpPort) = (daemon.proc, daemon.registry, daemon.httpPort)
+                let taken = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000)
                 let before = d.residentBytes
                 let peakBefore = d.peakResidentBytes
                 print(
-                    "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(msgs.count) readings taken"
+                    "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(taken) readings taken"
                 )
                 var reference = 0.0
                 for p in paths {
@@ -81,8 +60,7 @@ extension SentraBench {
                 print(
                     "  sentrad RSS \(before / 1_048_576) MiB before the requests (peak so far \(peakBefore / 1_048_576) MiB), "
                         + "\(d.residentBytes / 1_048_576) MiB after (peak \(d.peakResidentBytes / 1_048_576) MiB)")
-                d.signal(SIGTERM)
-                d.wait()
+                daemon.stop()
             }
             try? FileManager.default.removeItem(atPath: work)
         }

@@ -1,5 +1,8 @@
 import Foundation
+import SentraConfig
+import SentraCore
 import SentraProcess
+import SentraStore
 
 #if canImport(Glibc)
     import Glibc
@@ -115,6 +118,52 @@ final class BenchBroker {
     }
 
     deinit {
+        proc.signal(SIGTERM)
+        proc.wait()
+    }
+}
+
+/// `sentrad` as the memory and HTTP benchmarks run it: a broker of its own, state and logs
+/// under `work`, a free HTTP port; started and subscribed when `init` returns.
+final class FedDaemon {
+    let proc: Proc
+    let broker: BenchBroker
+    let registry: Registry
+    let httpPort = freeLoopbackPort()
+    private let stateDir: String
+
+    init(bin: String, config: String, work: String, name: String) throws {
+        registry = try Configuration.load(path: config).registry
+        broker = try BenchBroker(dir: "\(work)/broker-\(name)")
+        stateDir = "\(work)/state-\(name)"
+        let log = "\(work)/sentrad-\(name).log"
+        proc = try Proc(
+            "\(bin)/sentrad",
+            [
+                "--config", config, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(httpPort)",
+                "--state-dir", stateDir, "--log-dir", "\(work)/log-\(name)",
+            ],
+            output: log)
+        try waitFor("sentrad to subscribe") {
+            (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true
+        }
+    }
+
+    /// Publishes `rounds` readings of every device, from `start` on, and waits until the
+    /// daemon has committed them all; returns how many.
+    func feed(rounds: Int, start: Int64) throws -> Int {
+        let msgs = Synthetic.messages(registry, count: registry.devices.count * rounds, start: start)
+        try preloadStream(port: broker.port, msgs, qos: 1)
+        try waitFor("sentrad to take the readings", timeout: 600) {
+            guard let s = try? ProductionStore(readingFrom: "\(stateDir)/sentra.sqlite").meta("ingest_stats"),
+                let obj = try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any]
+            else { return false }
+            return ((obj["accepted"] as? Int) ?? 0) >= msgs.count
+        }
+        return msgs.count
+    }
+
+    func stop() {
         proc.signal(SIGTERM)
         proc.wait()
     }

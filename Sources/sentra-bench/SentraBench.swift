@@ -116,36 +116,14 @@ extension SentraBench {
             let largeConfig = "\(work)/large.yaml"
             try Synthetic.yaml(large).write(toFile: largeConfig, atomically: true, encoding: .utf8)
             for (name, path) in [("example", config), ("large", largeConfig)] {
-                let registry = try Configuration.load(path: path).registry
-                let broker = try BenchBroker(dir: "\(work)/broker-\(name)")
-                let log = "\(work)/sentrad-\(name).log"
-                let d = try Proc(
-                    "\(bin)/sentrad",
-                    [
-                        "--config", path, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())",
-                        "--state-dir", "\(work)/state-\(name)", "--log-dir",
-                        "\(work)/log-\(name)",
-                    ],
-                    output: log)
-                try waitFor("sentrad to subscribe") {
-                    (try? String(contentsOfFile: log, encoding: .utf8))?.contains("connected to broker") == true
-                }
+                let daemon = try FedDaemon(bin: bin, config: path, work: work, name: name)
+                let (d, registry) = (daemon.proc, daemon.registry)
                 let idle = d.residentBytes
-                let start = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
-                let msgs = Synthetic.messages(registry, count: registry.devices.count * rounds, start: start)
-                try preloadStream(port: broker.port, msgs, qos: 1)
-                let db = "\(work)/state-\(name)/sentra.sqlite"
-                try waitFor("sentrad to take the readings", timeout: 600) {
-                    guard let s = try? ProductionStore(readingFrom: db).meta("ingest_stats"),
-                        let obj = try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any]
-                    else { return false }
-                    return ((obj["accepted"] as? Int) ?? 0) >= msgs.count
-                }
+                let taken = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000)
                 let rss = d.residentBytes
-                d.signal(SIGTERM)
-                d.wait()
+                daemon.stop()
                 print(
-                    "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(msgs.count) readings: "
+                    "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(taken) readings: "
                         + "sentrad RSS \(rss / 1_048_576) MiB (idle after start \(idle / 1_048_576) MiB); target for the large one < 64 MiB"
                 )
             }
