@@ -170,10 +170,6 @@ public final class DatagramListener: @unchecked Sendable {
         reader.start()
     }
 
-    /// Everything received so far (kept for callers written when this polled).
-    @discardableResult
-    public func drain() -> [String] { messages }
-
     public func received(_ predicate: (String) -> Bool) -> Bool { messages.contains(where: predicate) }
 
     /// The reader sees this within one receive timeout and closes the socket itself, so the

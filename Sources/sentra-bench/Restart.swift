@@ -34,17 +34,17 @@ extension SentraBench {
                 "\(work)/state", "--log-dir", "\(work)/log",
             ]
             var current = try Proc("\(bin)/sentrad", args, output: "\(work)/sentrad-0.log", environment: ["NOTIFY_SOCKET": notify.path])
-            try waitFor("READY=1") { notify.drain().contains { $0.contains("READY=1") } }
+            try waitFor("READY=1") { notify.messages.contains { $0.contains("READY=1") } }
             var samples: [Double] = []
             for i in 1...runs {
-                let seen = notify.drain().count
+                let seen = notify.messages.count
                 let start = Date()
                 current.signal(SIGTERM)
                 current.wait()
                 let stopped = Date().timeIntervalSince(start)
                 current = try Proc("\(bin)/sentrad", args, output: "\(work)/sentrad-\(i).log", environment: ["NOTIFY_SOCKET": notify.path])
                 // Only a READY=1 of the new process counts.
-                try waitFor("READY=1", poll: 0.001) { notify.drain().dropFirst(seen).contains { $0.contains("READY=1") } }
+                try waitFor("READY=1", poll: 0.001) { notify.messages.dropFirst(seen).contains { $0.contains("READY=1") } }
                 let total = Date().timeIntervalSince(start)
                 samples.append(total)
                 print(String(format: "  restart %d: SIGTERM → exit %.0f ms, SIGTERM → READY=1 %.0f ms", i, stopped * 1000, total * 1000))
