@@ -32,6 +32,8 @@ let package = Package(
         // class and global state cost ~8% of a reading (measured with perf, BENCHMARKS.md).
         .target(name: "SentraCore", swiftSettings: hotPath),
         .target(name: "SentraConfig", dependencies: ["SentraCore", .product(name: "Yams", package: "Yams")]),
+        // The receive journal: what the broker handed over, kept in a file until it is counted.
+        .target(name: "SentraJournal"),
         .target(name: "SentraMQTT", dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraStore", dependencies: ["SentraCore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -40,7 +42,7 @@ let package = Package(
         .target(
             name: "SentraDaemon",
             dependencies: [
-                "SentraCore", "SentraConfig", "SentraMQTT", "SentraSystemd", "SentraStore", "SentraAlerts",
+                "SentraCore", "SentraConfig", "SentraMQTT", "SentraJournal", "SentraSystemd", "SentraStore", "SentraAlerts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -97,6 +99,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraSim"]),
+        .testTarget(name: "SentraJournalTests", dependencies: ["SentraJournal"]),
         .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraCore"]),
         .testTarget(name: "SentraSimTests", dependencies: ["SentraSim", "SentraCore", "SentraConfig", "sentra-sim"]),
         .testTarget(

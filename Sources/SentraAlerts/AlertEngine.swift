@@ -295,6 +295,51 @@ public final class AlertEngine: IngestObserver {
         for w in registry.workshops.indices { updateEvalDue(w) }
     }
 
+    /// When each device (by registry index) was last heard on the daemon's clock, as the state
+    /// database keeps it: silence values after a restart are measured from it.
+    public func restoreHeard(_ heardAt: [Int64?]) {
+        for si in absentSlots {
+            let di = slots[si].subject
+            guard di < heardAt.count, let h = heardAt[di] else { continue }
+            slots[si].state.lastHeard = max(slots[si].state.lastHeard ?? h, h)
+        }
+    }
+
+    /// Brings the slots up to date with alert-log lines written before a crash whose effect
+    /// the committed states do not include and that the replay of the receive journal did not
+    /// produce again (silence and other clock-driven events): a `firing` line makes its slot
+    /// firing, a `resolved` line clears it. Lines of rules or subjects not configured (and the
+    /// daemon's own alerts) change nothing.
+    public func adopt(logged events: [AlertEvent]) {
+        for e in events {
+            guard let si = slotIndex(rule: e.rule, labels: e.labels) else { continue }
+            switch e.status {
+            case .firing:
+                slots[si].state.firing = FiringAlert(
+                    id: e.id, labels: e.labels, started: e.started, value: e.value, summary: e.summary, severity: e.severity)
+                slots[si].state.onset = nil
+                slots[si].state.clearSince = nil
+            case .resolved:
+                guard slots[si].state.firing?.id == e.id else { continue }
+                slots[si].state.firing = nil
+                slots[si].state.onset = nil
+                slots[si].state.clearSince = nil
+            }
+        }
+    }
+
+    /// The slot of `rule` whose subject the labels name (a device by workshop and id, or a
+    /// craftsman for rules about craftsmen).
+    private func slotIndex(rule: String, labels: [String: String]) -> Int? {
+        slots.indices.first { i in
+            let r = rules[slots[i].rule]
+            guard r.name == rule else { return false }
+            if case .belowUsual = r.condition { return registry.craftsmen[slots[i].subject].id == labels["craftsman"] }
+            let d = registry.devices[slots[i].subject]
+            return d.workshop == labels["workshop"] && d.id == labels["device"]
+        }
+    }
+
     /// Swaps in a new configuration (SIGHUP). A rule whose definition did not change keeps
     /// its state on every device that remains; firing alerts of removed or changed rules,
     /// and of removed devices, are resolved, saying so in the summary.
@@ -430,7 +475,7 @@ public final class AlertEngine: IngestObserver {
 
     // MARK: - IngestObserver
 
-    public func accepted(device di: Int, reading r: Reading, ts: Int64) {
+    public func accepted(device di: Int, reading r: Reading, ts: Int64, receivedAt: Int64) {
         deviceClock[di] = DeviceClock(eventTs: ts, wall: wallNow)
         let w = deviceWorkshop[di]
         let advanced = picksAdvanced[di]
@@ -444,11 +489,12 @@ public final class AlertEngine: IngestObserver {
                     si, window: windows[ri], device: di, workshop: w, x: x, ts: ts, below: below, limit: limit,
                     resolveAt: resolveAt, forMillis: forMillis, keep: keep)
             case .absent:
+                // Heard: its silence lasted since the reading before (the daemon's clock).
                 let heard = slots[si].state.lastHeard ?? startedAt
-                slots[si].state.lastHeard = wallNow
+                slots[si].state.lastHeard = receivedAt
                 slots[si].state.onset = nil
                 if slots[si].state.firing != nil {
-                    resolve(si, ts: ts, value: Double(max(0, wallNow - max(heard, startedAt)) / 1000))
+                    resolve(si, ts: ts, value: Double(max(0, receivedAt - heard) / 1000))
                 }
             case .stalled(let forMillis):
                 stalled(si, window: windows[ri], device: di, workshop: w, reading: r, ts: ts, advanced: advanced, forMillis: forMillis)
@@ -605,7 +651,9 @@ public final class AlertEngine: IngestObserver {
                 ref = max(ref, since)
             }
             guard slots[si].state.firing == nil, wallNow - ref >= forMillis else { continue }
-            let heard = max(slots[si].state.lastHeard ?? startedAt, startedAt)
+            // The value is the seconds since it was last heard, across restarts (the onset is
+            // the later of that and the daemon's start).
+            let heard = slots[si].state.lastHeard ?? startedAt
             fire(
                 si, ts: wallNow, started: ref, value: Double((wallNow - heard) / 1000),
                 labels: labels(device: di, ts: wallNow), limit: Double(forMillis / 1000))

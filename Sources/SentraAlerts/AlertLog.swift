@@ -333,6 +333,23 @@ public final class AlertLog: Sendable {
     }
 }
 
+/// The alert log read back from a seq on: what the daemon wrote after the alert states it last
+/// committed, so a restart after a crash neither writes those lines again nor forgets them.
+public enum AlertLogReplay {
+    /// The events of lines with seq above `seq`, in order (at most `limit`; lines that do not
+    /// parse are skipped).
+    public static func lines(path: String, after seq: Int64, limit: Int = 100_000) -> [AlertEvent] {
+        var follower = AlertLogFollower(path: path, after: seq)
+        var out: [AlertEvent] = []
+        while out.count < limit {
+            let batch = follower.poll(maxLines: 1024)
+            if batch.isEmpty { break }
+            out += batch.compactMap { AlertEvent.parse(line: $0.text) }
+        }
+        return out
+    }
+}
+
 /// One line read back from the alert log.
 public struct AlertLogLine: Sendable, Equatable {
     public var seq: Int64

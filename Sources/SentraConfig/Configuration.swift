@@ -10,7 +10,8 @@ public struct Configuration: Sendable {
     public var stateDirectory: String
     public var logDirectory: String
     public var ingest: IngestSettings
-    public var queueCapacity: Int
+    /// Size of the receive journal (`state_dir/receive.journal`), bytes.
+    public var journalBytes: Int
     public var commitIntervalMillis: Int64
     public var hourlyRetentionDays: Int
     public var alertLog: AlertLog
@@ -71,6 +72,8 @@ public struct Configuration: Sendable {
     public var calendar: LocalCalendar { LocalCalendar(identifier: timeZone)! }
 
     public var stateDatabasePath: String { (stateDirectory as NSString).appendingPathComponent("sentra.sqlite") }
+    /// What the broker handed over and was not yet counted (the receive journal).
+    public var receiveJournalPath: String { (stateDirectory as NSString).appendingPathComponent("receive.journal") }
     public var alertLogPath: String { (logDirectory as NSString).appendingPathComponent("alerts.jsonl") }
 
     /// Applies the command-line overrides shared by every executable (CONTRACT §3).

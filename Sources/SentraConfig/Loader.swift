@@ -250,19 +250,21 @@ struct Reader {
         let logDir = string(top["log_dir"], "log_dir") ?? "/var/log/sentra"
 
         var ingest = IngestSettings()
-        var queueCapacity = 65536
+        var journalBytes = 64 << 20
         var commitMillis: Int64 = 1000
         if let i = mapping(
             top["ingest"]?.value, "ingest",
             allowed: [
-                "max_age", "max_future", "staleness", "queue_capacity", "commit_interval", "voltage_low", "voltage_high",
+                "max_age", "max_future", "staleness", "journal_bytes", "queue_capacity", "commit_interval", "voltage_low", "voltage_high",
                 "no_power_below", "plausible_per_minute", "max_object_bytes", "max_batch_bytes",
             ])
         {
             ingest.limits.maxAgeMillis = duration(i["max_age"], "ingest.max_age") ?? ingest.limits.maxAgeMillis
             ingest.limits.maxFutureMillis = duration(i["max_future"], "ingest.max_future") ?? ingest.limits.maxFutureMillis
             ingest.stalenessMillis = duration(i["staleness"], "ingest.staleness") ?? ingest.stalenessMillis
-            queueCapacity = int(i["queue_capacity"], "ingest.queue_capacity", range: 16...10_000_000) ?? queueCapacity
+            journalBytes = int(i["journal_bytes"], "ingest.journal_bytes", range: 1 << 20...1 << 36) ?? journalBytes
+            // Before the receive journal this bounded an in-memory queue; still accepted, ignored.
+            _ = int(i["queue_capacity"], "ingest.queue_capacity", range: 16...10_000_000)
             commitMillis = duration(i["commit_interval"], "ingest.commit_interval") ?? commitMillis
             ingest.voltageLow = double(i["voltage_low"], "ingest.voltage_low") ?? ingest.voltageLow
             ingest.voltageHigh = double(i["voltage_high"], "ingest.voltage_high") ?? ingest.voltageHigh
@@ -485,7 +487,7 @@ struct Reader {
         guard errors.isEmpty else { return nil }
         return Configuration(
             file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, logDirectory: logDir,
-            ingest: ingest, queueCapacity: queueCapacity, commitIntervalMillis: commitMillis,
+            ingest: ingest, journalBytes: journalBytes, commitIntervalMillis: commitMillis,
             hourlyRetentionDays: retentionDays, alertLog: alertLog, http: http, registry: registry, rules: rules,
             plugins: plugins)
     }

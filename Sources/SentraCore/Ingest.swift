@@ -20,8 +20,11 @@ public struct DeviceState: Sendable, Equatable {
     public var voltageTs: Int64?
     /// The board reports `run_s`: running time comes from it, not from `state`.
     public var hasRunCounter = false
-    /// The device said `offline` (Last Will) at this event time and has not been heard since.
+    /// The device said `offline` (its Last Will) when the daemon received this, ms, and no
+    /// reading of a later event time has come since. Status messages carry no event time.
     public var offlineSince: Int64?
+    /// The daemon's clock when the device's last accepted reading arrived, ms (silence).
+    public var heardAt: Int64?
 
     public init() {}
 }
@@ -42,7 +45,9 @@ public struct IngestSettings: Sendable, Equatable {
 
 /// Sees what the pipeline accepted and rejected: alert rules and logging hang here.
 public protocol IngestObserver: AnyObject {
-    func accepted(device: Int, reading: Reading, ts: Int64)
+    /// `receivedAt`: the daemon's clock when the message arrived (the journal keeps it, so a
+    /// replay after a crash sees the same).
+    func accepted(device: Int, reading: Reading, ts: Int64, receivedAt: Int64)
     func counterEvent(device: Int, field: Field, decision: CounterDecision, value: Double, ts: Int64)
     /// A counter's positive increase, after the counter rules (pieces per hour, picks advancing).
     func increased(device: Int, field: Field, by amount: Double, ts: Int64)
@@ -78,7 +83,7 @@ public struct IngestPipeline {
     /// Strong: the observer (alert engine, logger) never holds the pipeline, and a weak load per
     /// reading costs more than the rest of the bookkeeping.
     public var observer: (any IngestObserver)?
-    private var topicCache: [String: TopicEntry] = [:]
+    private var topics = TopicTable<TopicEntry>()
     private var craftsmanIndex: [String: Int32] = [:]
     /// Per device: its loom's assignments resolved to craftsman indices.
     private var loomAssignments: [[(since: Int64, craftsman: Int32)]] = []
@@ -105,7 +110,7 @@ public struct IngestPipeline {
         }
         registry = new
         devices = new.devices.map { byKey[Self.stateKey($0)] ?? DeviceState() }
-        topicCache.removeAll()
+        topics = TopicTable()
         craftsmanIndex = Dictionary(new.craftsmen.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         loomAssignments = new.devices.map { d in
             guard let loomID = d.loom, let loom = new.loom(loomID) else { return [] }
@@ -131,19 +136,23 @@ public struct IngestPipeline {
         }
     }
 
-    /// Ingests one MQTT message. `now` is the receive time (ms), used when a reading has no `ts`.
-    public mutating func ingest(topic: String, payload: UnsafeRawBufferPointer, now: Int64) {
+    /// Ingests one MQTT message, topic and payload as received (the topic's bytes are looked
+    /// up as they are: a known topic costs no allocation). `now` is the receive time (ms), used
+    /// when a reading has no `ts`. `payloadTooLarge`: the payload was too large to keep, and
+    /// `payload` is empty.
+    public mutating func ingest(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, now: Int64, payloadTooLarge: Bool = false) {
         let entry: TopicEntry
-        if let cached = topicCache[topic] {
+        if let cached = topics[topic] {
             entry = cached
         } else {
-            entry = resolve(topic)
-            if topicCache.count < 100_000 { topicCache[topic] = entry }
+            entry = resolve(String(decoding: topic, as: UTF8.self))
+            if topics.count < 100_000 { topics[topic] = entry }
         }
         switch entry {
         case .rejected(let reason):
             reject(reason, topic: topic, device: nil)
         case .device(let index, let isStatus):
+            if payloadTooLarge { return reject(.tooLarge, topic: topic, device: index) }
             if isStatus {
                 status(index, payload: payload, now: now, topic: topic)
                 return
@@ -156,6 +165,11 @@ public struct IngestPipeline {
                 }
             }
         }
+    }
+
+    public mutating func ingest(topic: String, payload: UnsafeRawBufferPointer, now: Int64) {
+        var t = topic
+        t.withUTF8 { ingest(topic: UnsafeRawBufferPointer($0), payload: payload, now: now) }
     }
 
     public mutating func ingest(topic: String, payload: [UInt8], now: Int64) {
@@ -173,12 +187,12 @@ public struct IngestPipeline {
         }
     }
 
-    private mutating func reject(_ reason: RejectReason, topic: String, device: Int?) {
+    private mutating func reject(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?) {
         stats.rejected[reason.rawValue] += 1
-        observer?.rejected(reason, topic: topic, device: device)
+        observer?.rejected(reason, topic: String(decoding: topic, as: UTF8.self), device: device)
     }
 
-    private mutating func status(_ index: Int, payload: UnsafeRawBufferPointer, now: Int64, topic: String) {
+    private mutating func status(_ index: Int, payload: UnsafeRawBufferPointer, now: Int64, topic: UnsafeRawBufferPointer) {
         let text = String(decoding: payload, as: UTF8.self).trimmingWhitespace()
         let online: Bool
         switch text {
@@ -188,20 +202,18 @@ public struct IngestPipeline {
         }
         stats.statusMessages += 1
         if !online {
-            // From this moment the device is silent; a power meter's outage begins now.
-            closeIntervals(index, until: now)
-            devices[index].offlineSince = now
-            devices[index].state = nil
-            devices[index].stateTs = nil
-            devices[index].voltage = nil
-            devices[index].voltageTs = nil
+            // Only when it went offline is recorded: the device is silent from this moment (a
+            // state or voltage does not hold past it, and a power meter's outage begins), but
+            // readings close intervals from their own times, so a board that uploads what it
+            // buffered meanwhile books each interval once.
+            if devices[index].offlineSince == nil { devices[index].offlineSince = now }
             markDirty(index)
         }
         observer?.status(device: index, online: online, ts: now)
     }
 
     @inline(__always)
-    private mutating func accept(_ r: Reading, device index: Int, now: Int64, topic: String) {
+    private mutating func accept(_ r: Reading, device index: Int, now: Int64, topic: UnsafeRawBufferPointer) {
         let ts = r.ts ?? now
         if ts < now - settings.limits.maxAgeMillis { return reject(.tooOld, topic: topic, device: index) }
         if ts > now + settings.limits.maxFutureMillis { return reject(.inFuture, topic: topic, device: index) }
@@ -221,7 +233,9 @@ public struct IngestPipeline {
 
         // Time-weighted state first: the interval up to this reading belongs to the old state.
         closeIntervals(index, state: &d, until: ts)
-        if let off = d.offlineSince {
+        // A reading from after the device went offline ends the offline spell (a power meter's
+        // outage lasted until it); one from before it was buffered and leaves it standing.
+        if let off = d.offlineSince, ts >= off {
             if registry.devices[index].kind == .power {
                 addSpan(device: index, from: off, to: ts, metric: .noPowerMs)
             }
@@ -248,7 +262,7 @@ public struct IngestPipeline {
                 case .implausible:
                     inc = 0
                     stats.rejected[RejectReason.implausible.rawValue] += 1
-                    observer?.rejected(.implausible, topic: topic, device: index)
+                    observer?.rejected(.implausible, topic: String(decoding: topic, as: UTF8.self), device: index)
                 }
                 if inc > 0 {
                     observer?.increased(device: index, field: f, by: inc, ts: ts)
@@ -274,26 +288,23 @@ public struct IngestPipeline {
             d.voltageTs = ts
         }
         d.lastTs = ts
+        d.heardAt = now
         if let seq = r.seq { d.lastSeq = seq }
         devices[index] = d
         markDirty(index)
         stats.accepted += 1
-        observer?.accepted(device: index, reading: r, ts: ts)
+        observer?.accepted(device: index, reading: r, ts: ts, receivedAt: now)
     }
 
     private static let placeholder = DeviceState()
 
-    private mutating func closeIntervals(_ index: Int, until ts: Int64) {
-        var d = devices[index]
-        closeIntervals(index, state: &d, until: ts)
-        devices[index] = d
-    }
-
     /// Books the time since the last state/voltage reading, held at most `stalenessMillis`
-    /// past the device's last reading.
+    /// past the device's last reading, and not past the moment the device went offline.
     private mutating func closeIntervals(_ index: Int, state d: inout DeviceState, until ts: Int64) {
-        let limit = min(ts, (d.lastTs ?? ts) + settings.stalenessMillis)
-        if let s = d.state, let from = d.stateTs, limit > from {
+        var limit = min(ts, (d.lastTs ?? ts) + settings.stalenessMillis)
+        let offline = d.offlineSince ?? .max
+        if let s = d.state, let from = d.stateTs, min(limit, max(offline, from)) > from {
+            let limit = min(limit, max(offline, from))
             switch s {
             case .run: if !d.hasRunCounter { addSpan(device: index, from: from, to: limit, metric: .runMs) }
             case .stop: addSpan(device: index, from: from, to: limit, metric: .stopMs)
@@ -302,7 +313,8 @@ public struct IngestPipeline {
         }
         // From this reading on the state holds again (the gap past staleness stays unknown).
         if d.state != nil { d.stateTs = ts }
-        if let v = d.voltage, let from = d.voltageTs, limit > from {
+        if let v = d.voltage, let from = d.voltageTs, min(limit, max(offline, from)) > from {
+            limit = min(limit, max(offline, from))
             if v < settings.noPowerBelow {
                 addSpan(device: index, from: from, to: limit, metric: .noPowerMs)
             } else if v < settings.voltageLow || v > settings.voltageHigh {

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import SentraAlerts
+import SentraConfig
 import SentraCore
+import SentraJournal
 import SentraStore
 import ServiceLifecycle
 
@@ -42,6 +44,57 @@ struct AlertStatePersistence {
         let (records, replace) = engine.changedRecords()
         return (records.map { r in (Self.key(r), r.state == AlertSlotState() ? nil : try? encoder.encode(r)) }, replace)
     }
+}
+
+/// Alert-log lines written after the committed alert states (a crash came between the line and
+/// the commit). While the receive journal replays, an event equal to one of them (same id and
+/// status, in order per id) is taken as already written; what remains afterwards is handed to
+/// `AlertEngine.adopt`. Ingest thread only.
+final class LoggedAlertLines: @unchecked Sendable {
+    private var events: [AlertEvent]
+    private var matched: [Bool]
+    private var byID: [String: [Int]] = [:]
+    private var active = true
+
+    init(_ events: [AlertEvent]) {
+        self.events = events
+        matched = Array(repeating: false, count: events.count)
+        for (i, e) in events.enumerated() { byID[e.id, default: []].append(i) }
+    }
+
+    var count: Int { events.count }
+
+    /// Whether `event` was already written (and so is not to be written again).
+    func consume(_ event: AlertEvent) -> Bool {
+        guard active, var queue = byID[event.id], let first = queue.first else { return false }
+        guard events[first].status == event.status else { return false }
+        queue.removeFirst()
+        byID[event.id] = queue
+        matched[first] = true
+        return true
+    }
+
+    /// Ends the replay: the lines no replayed event matched, in log order.
+    func finish() -> [AlertEvent] {
+        active = false
+        let out = events.indices.filter { !matched[$0] }.map { events[$0] }
+        events = []
+        matched = []
+        byID = [:]
+        return out
+    }
+}
+
+/// Opens the receive journal where the state database says it was last counted, and starts
+/// its once-a-second sync.
+public func openReceiveJournal(configuration: Configuration, store: ProductionStore, logger: Logger) throws -> ReceiveJournal {
+    let mark = try store.meta(ProductionStore.journalMarkKey).flatMap(JournalMark.init)
+    let journal = try ReceiveJournal(path: configuration.receiveJournalPath, capacity: configuration.journalBytes, resumeAt: mark)
+    if let notice = journal.notice {
+        logger.warning("\(notice)", metadata: ["sentra.journal": "\(journal.path)"])
+    }
+    journal.startSyncing(interval: 1)
+    return journal
 }
 
 /// Runs the plugin host in the service group.

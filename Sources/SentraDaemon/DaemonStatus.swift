@@ -22,7 +22,9 @@ public final class DaemonStatus: Sendable {
         public var configFile = ""
         public var reloads = 0
         public var reloadFailures = 0
-        public var queueCapacity = 0
+        /// Receive journal: bytes held for messages not yet counted, and its size.
+        public var journalBytes = 0
+        public var journalCapacity = 0
         public var startedAt: Int64 = 0
         public var broker = ""
     }

@@ -3,7 +3,7 @@ import Logging
 import SentraAlerts
 import SentraConfig
 import SentraCore
-import SentraMQTT
+import SentraJournal
 import SentraStore
 import ServiceLifecycle
 import Synchronization
@@ -13,11 +13,13 @@ public typealias MillisClock = @Sendable () -> Int64
 
 public let systemMillis: MillisClock = { Int64(Date().timeIntervalSince1970 * 1000) }
 
-/// The ingest thread: takes messages off the queue, runs them through the pipeline and
-/// commits baselines and buckets together every `commitInterval`. One dedicated thread,
-/// so the hot path has no locks or actor hops per reading.
+/// The ingest thread: reads messages out of the receive journal, runs them through the
+/// pipeline and commits baselines, buckets and how far the journal is counted together every
+/// `commitInterval`. One dedicated thread, so the hot path has no locks or actor hops per
+/// reading. At start it first replays what the journal holds past the committed position (what
+/// was received but not counted before the last stop), then lets the broker connection start.
 public final class IngestService: Service, @unchecked Sendable {
-    private let queue: MessageQueue
+    private let journal: ReceiveJournal
     private let store: ProductionStore
     private let status: DaemonStatus
     private let logger: Logger
@@ -36,22 +38,33 @@ public final class IngestService: Service, @unchecked Sendable {
     /// cannot make the next start fire it again.
     private let alertFlag: AlertFlag
     private let committer: SerialWorker<CommitJob>
-    private let alertWriter: SerialWorker<AlertEvent>
+    private let alertWriter: AlertWriter
+    /// Alert-log lines written after the committed alert states, matched against what the
+    /// journal's replay emits again (such an event is not written twice).
+    private let replayedLines: LoggedAlertLines
+    /// The alert log's last line when the daemon started: after the replay, the states include
+    /// the effect of every line up to it.
+    private let logSeqAtStart: Int64
+    /// Journal position of the last commit handed to the commit thread.
+    private var submittedPosition: UInt64
+    /// Opens once the journal's replay is committed: the broker connection waits for it.
+    public let replayed = Gate()
     /// Where the HTTP face reads devices' latest values and the firing alerts.
     public let live: LiveState
 
     public init(
-        configuration: Configuration, queue: MessageQueue, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
+        configuration: Configuration, journal: ReceiveJournal, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
         logger: Logger, live: LiveState = LiveState(), clock: @escaping MillisClock = systemMillis
     ) throws {
         self.live = live
         self.configuration = configuration
-        self.queue = queue
+        self.journal = journal
         self.store = store
         self.status = status
         self.logger = logger
         self.clock = clock
         startedAt = clock()
+        submittedPosition = journal.replayFrom
         let saved = try store.loadDeviceStates()
         pipeline = IngestPipeline(
             registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
@@ -59,22 +72,36 @@ public final class IngestService: Service, @unchecked Sendable {
             logger: logger, clock: clock, tracker: LiveTracker(registry: configuration.registry, restored: pipeline.devices))
         pipeline.observer = observer
         self.alertLog = alertLog
+        logSeqAtStart = alertLog.lastSeq
+        let committedSeq = try store.meta(ProductionStore.alertLogSeqKey).flatMap { Int64($0) }
+        let lines = LoggedAlertLines(committedSeq.map { AlertLogReplay.lines(path: alertLog.path, after: $0) } ?? [])
+        replayedLines = lines
         let flag = AlertFlag()
-        let writer = makeAlertWriter(log: alertLog, logger: logger)
+        let writer = AlertWriter(log: alertLog, logger: logger)
         alertWriter = writer
-        committer = makeCommitter(store: store, alertWriter: writer, status: status, logger: logger)
+        committer = makeCommitter(store: store, alertWriter: writer, journal: journal, status: status, logger: logger)
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
             usualRates: StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone), logger: logger
         ) { event in
-            writer.submit(event)
             flag.set = true
+            // Written before the crash, produced again by the replay: not a second line.
+            if lines.consume(event) { return }
+            writer.submit(event)
+            flag.lines += 1
         }
         alertFlag = flag
         engine.restore(try alertStates.restore(from: store))
+        engine.restoreHeard(pipeline.devices.map(\.heardAt))
         observer.forward = engine
         publishLive()
-        logger.info("state loaded", metadata: ["sentra.devices": "\(saved.count)", "sentra.database": "\(store.path)"])
+        logger.info(
+            "state loaded",
+            metadata: [
+                "sentra.devices": "\(saved.count)", "sentra.database": "\(store.path)",
+                "sentra.journal_replay_bytes": "\(journal.replayEnd - journal.replayFrom)",
+                "sentra.alert_lines_after_commit": "\(lines.count)",
+            ])
     }
 
     /// Hands a new, valid configuration to the ingest thread (SIGHUP).
@@ -97,23 +124,51 @@ public final class IngestService: Service, @unchecked Sendable {
         } as Void
     }
 
-    /// Drains until the queue is closed (the MQTT service closes it when it stops).
-    private func loop() throws {
-        var batch: [ReceivedMessage] = []
-        batch.reserveCapacity(1024)
-        let interval = max(configuration.commitIntervalMillis, 10)
-        var nextCommit = clock() + interval
-        prune()
-        while true {
-            batch.removeAll(keepingCapacity: true)
-            let wait = Date(timeIntervalSince1970: Double(nextCommit) / 1000)
-            queue.pop(into: &batch, max: 1024, deadline: wait)
-            for m in batch {
-                m.payload.withUnsafeBytes { pipeline.ingest(topic: m.topic, payload: $0, now: m.receivedAt) }
+    @inline(__always) private func ingest(_ e: JournalEntry) {
+        pipeline.ingest(topic: e.topic, payload: e.payload, now: e.receivedAt, payloadTooLarge: e.truncated)
+    }
+
+    /// What was received and not counted before the last stop, counted now, as one commit:
+    /// a crash during the replay replays it again from the same position.
+    private func replay() {
+        let bytes = journal.replayEnd - journal.replayFrom
+        if bytes > 0 {
+            logger.info("replaying the receive journal", metadata: ["sentra.bytes": "\(bytes)"])
+            while journal.readPosition < journal.replayEnd {
+                journal.read(max: 4096, deadline: Date(), linger: 0) { ingest($0) }
             }
+        }
+        // Lines the replay did not produce again (silence and other clock-driven events).
+        let unmatched = replayedLines.finish()
+        engine.adopt(logged: unmatched)
+        // Every line written before the start is now reflected in the engine's states; lines
+        // the replay wrote follow them.
+        commit(alertLogSeq: alertFlag.lines > 0 ? nil : max(logSeqAtStart, 0), force: true)
+        if bytes > 0 {
+            logger.info(
+                "receive journal replayed",
+                metadata: [
+                    "sentra.accepted": "\(pipeline.stats.accepted)", "sentra.rejected": "\(pipeline.stats.totalRejected)",
+                    "sentra.alert_lines_adopted": "\(unmatched.count)",
+                ])
+        }
+        replayed.open()
+    }
+
+    /// Drains until the journal is closed (the MQTT service closes it when it stops).
+    private func loop() throws {
+        prune()
+        replay()
+        let interval = max(configuration.commitIntervalMillis, 10)
+        // A commit also when a quarter of the journal waits, so the producer never waits for
+        // one while the commit thread keeps up.
+        let commitBytes = UInt64(journal.capacity / 4)
+        var nextCommit = clock() + interval
+        while true {
+            let wait = Date(timeIntervalSince1970: Double(nextCommit) / 1000)
+            let n = journal.read(max: 1024, deadline: wait) { ingest($0) }
             let now = clock()
-            if alertFlag.set {
-                alertFlag.set = false
+            if alertFlag.set || journal.readPosition - submittedPosition >= commitBytes {
                 commit()
             }
             if let newConfig = reloadMailbox.withLock({ c -> Configuration? in
@@ -121,7 +176,7 @@ public final class IngestService: Service, @unchecked Sendable {
             }) {
                 apply(newConfig)
             }
-            let closed = queue.isClosed && queue.depth == 0 && batch.isEmpty
+            let closed = n == 0 && journal.isDrained
             if now >= nextCommit || closed {
                 commit()
                 nextCommit = now + interval
@@ -133,6 +188,7 @@ public final class IngestService: Service, @unchecked Sendable {
         }
         alertWriter.close()
         committer.close()
+        journal.stopSyncing()
         try? store.checkpoint()
         logger.info("ingest stopped, state committed", metadata: ["sentra.accepted": "\(pipeline.stats.accepted)"])
     }
@@ -156,13 +212,20 @@ public final class IngestService: Service, @unchecked Sendable {
     }
 
     /// Hands everything since the last commit to the committer thread: bucket deltas,
-    /// changed device states (baselines), changed alert states and the ingest counts, which
-    /// it writes in one transaction.
-    private func commit() {
+    /// changed device states (baselines), changed alert states, the ingest counts, how far
+    /// the journal has been read, and which alert-log line the alert states follow from; it
+    /// writes them in one transaction and then frees the journal's space.
+    /// - Parameter alertLogSeq: the alert log's seq the states include, when no line was
+    ///   written since the last commit (the replay's commit).
+    private func commit(alertLogSeq: Int64? = nil, force: Bool = false) {
+        alertFlag.set = false
         let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
         let statsChanged = pipeline.stats != lastCommittedStats
         let alertChanges = alertStates.changes(engine)
-        if !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged || !alertChanges.rows.isEmpty || alertChanges.replaceAll {
+        let position = journal.readPosition
+        if force || position != submittedPosition || !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged
+            || !alertChanges.rows.isEmpty || alertChanges.replaceAll || alertFlag.lines > 0
+        {
             let meta = statsChanged ? [("ingest_stats", Self.statsJSON(pipeline.stats, since: startedAt, at: clock()))] : []
             committer.submit(
                 .init(
@@ -170,16 +233,21 @@ public final class IngestService: Service, @unchecked Sendable {
                         deltas: pipeline.deltas, devices: devices, alertStates: alertChanges.rows,
                         replaceAlertStates: alertChanges.replaceAll, meta: meta),
                     registry: pipeline.registry, calendar: pipeline.calendar,
-                    alertTicket: alertChanges.rows.isEmpty ? nil : alertWriter.lastTicket))
+                    alertTicket: alertFlag.lines > 0 ? alertWriter.lastTicket : nil, alertLogSeq: alertLogSeq,
+                    journal: JournalMark(journal: journal.identity, position: position)))
+            alertFlag.lines = 0
+            submittedPosition = position
             lastCommittedStats = pipeline.stats
             pipeline.deltas.removeAll()
             pipeline.markClean()
         }
         let stats = pipeline.stats
-        let depth = queue.depth
+        let depth = journal.depth
+        let used = journal.uncommittedBytes
         status.update {
             $0.stats = stats
             $0.queueDepth = depth
+            $0.journalBytes = used
         }
         publishLive()
     }
@@ -230,9 +298,9 @@ final class DaemonObserver: IngestObserver {
 
     func tick(now: Int64) { log.roll(now) }
 
-    func accepted(device: Int, reading: Reading, ts: Int64) {
+    func accepted(device: Int, reading: Reading, ts: Int64, receivedAt: Int64) {
         tracker.accepted(device: device, reading: reading, ts: ts)
-        forward?.accepted(device: device, reading: reading, ts: ts)
+        forward?.accepted(device: device, reading: reading, ts: ts, receivedAt: receivedAt)
     }
     func increased(device: Int, field: Field, by amount: Double, ts: Int64) {
         forward?.increased(device: device, field: field, by: amount, ts: ts)
@@ -252,5 +320,8 @@ final class DaemonObserver: IngestObserver {
 
 /// Set by the alert engine's emit closure (ingest thread only), read by the same thread.
 final class AlertFlag: @unchecked Sendable {
+    /// An event was emitted: commit its state now.
     var set = false
+    /// Lines handed to the alert-log writer since the last commit.
+    var lines = 0
 }

@@ -1,22 +1,27 @@
 import Foundation
 import Logging
 import SentraConfig
+import SentraJournal
 import SentraMQTT
 import SentraSystemd
 import ServiceLifecycle
 import Synchronization
 
 /// The broker connection: subscribes to the device topics with QoS 1 on a persistent
-/// session, copies each message into the bounded queue, and reports READY=1 once subscribed.
+/// session, copies each message into the receive journal before its callback returns, and
+/// reports READY=1 once subscribed. It connects only after the ingest thread has replayed
+/// what the journal held from before.
 public final class MQTTService: Service, @unchecked Sendable {
     private let client: MQTTClient
-    private let queue: MessageQueue
+    private let journal: ReceiveJournal
+    private let replayed: Gate
 
     public init(
-        configuration: Configuration, queue: MessageQueue, status: DaemonStatus, notifier: SystemdNotifier, logger: Logger,
-        clock: @escaping MillisClock = systemMillis
+        configuration: Configuration, journal: ReceiveJournal, replayed: Gate, status: DaemonStatus, notifier: SystemdNotifier,
+        logger: Logger, clock: @escaping MillisClock = systemMillis
     ) throws {
-        self.queue = queue
+        self.journal = journal
+        self.replayed = replayed
         let b = configuration.broker
         var o = MQTTOptions()
         o.host = b.host
@@ -36,7 +41,9 @@ public final class MQTTService: Service, @unchecked Sendable {
         client = MQTTClient(
             options: o, logger: logger,
             onMessage: { topic, payload, _ in
-                queue.push(ReceivedMessage(topic: topic, payload: Array(payload), receivedAt: clock()))
+                // libmosquitto has acknowledged it already: from here it must outlive the process.
+                journal.append(topic: topic, payload: payload, receivedAt: clock())
+                FaultInjection.received.pass()
             },
             onEvent: { event in
                 switch event {
@@ -56,11 +63,16 @@ public final class MQTTService: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        try client.start()
-        // Runs until SIGTERM; then no more messages come in and the ingest thread drains.
-        try? await gracefulShutdown()
-        client.stop()
-        queue.close()
+        // What was received before the last stop is counted first.
+        await cancelWhenGracefulShutdown { await self.replayed.wait() }
+        if replayed.isOpen {
+            try client.start()
+            // Runs until SIGTERM; then no more messages come in and the ingest thread drains.
+            // A callback waiting for journal space gets it from the commits meanwhile.
+            try? await gracefulShutdown()
+            client.stop()
+        }
+        journal.close()
     }
 }
 

@@ -233,7 +233,8 @@ extension DaemonView {
                     ("status_messages", String(s.stats.statusMessages)),
                 ])
             ),
-            ("queue", JSONText.object([("depth", String(s.queueDepth)), ("capacity", String(s.queueCapacity))])),
+            ("queue", JSONText.object([("depth", String(s.queueDepth))])),
+            ("journal", JSONText.object([("used_bytes", String(s.journalBytes)), ("capacity_bytes", String(s.journalCapacity))])),
             (
                 "commits",
                 JSONText.object([

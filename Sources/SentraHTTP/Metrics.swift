@@ -54,8 +54,10 @@ extension DaemonView {
         p.sample("sentra_mqtt_reconnects_total", [:], Double(s.reconnects))
         p.family("sentra_queue_depth", .gauge, "Messages received and waiting for the ingest thread.")
         p.sample("sentra_queue_depth", [:], Double(s.queueDepth))
-        p.family("sentra_queue_capacity", .gauge, "Messages the ingest queue holds at most.")
-        p.sample("sentra_queue_capacity", [:], Double(s.queueCapacity))
+        p.family("sentra_journal_used_bytes", .gauge, "Bytes of the receive journal held for messages not yet committed.")
+        p.sample("sentra_journal_used_bytes", [:], Double(s.journalBytes))
+        p.family("sentra_journal_capacity_bytes", .gauge, "Size of the receive journal.")
+        p.sample("sentra_journal_capacity_bytes", [:], Double(s.journalCapacity))
 
         p.family("sentra_commit_duration_seconds", .histogram, "Time of one state commit (an fsync'd SQLite transaction).")
         var cumulative = 0

@@ -38,10 +38,11 @@ public struct MQTTError: Error, CustomStringConvertible, Sendable {
 }
 
 /// libmosquitto behind a narrow interface. Its network thread (`mosquitto_loop_start`) runs
-/// the callbacks; a message is copied there and handed to `onMessage`, which must not keep
-/// the pointers. Reconnects with bounded exponential backoff are libmosquitto's own.
+/// the callbacks; a message is handed to `onMessage` in libmosquitto's own buffers (no copy,
+/// no allocation), and `onMessage` must not keep the pointers. Reconnects with bounded exponential backoff are libmosquitto's own.
 public final class MQTTClient: @unchecked Sendable {
-    public typealias MessageHandler = @Sendable (_ topic: String, _ payload: UnsafeRawBufferPointer, _ qos: Int32) -> Void
+    /// Topic and payload point into libmosquitto's buffers: valid during the call only.
+    public typealias MessageHandler = @Sendable (_ topic: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer, _ qos: Int32) -> Void
 
     private let options: MQTTOptions
     private let logger: Logger
@@ -105,7 +106,7 @@ public final class MQTTClient: @unchecked Sendable {
         mosquitto_message_callback_set(mosq) { _, obj, msg in
             guard let msg else { return }
             let m = msg.pointee
-            let topic = String(cString: m.topic)
+            let topic = UnsafeRawBufferPointer(start: m.topic, count: m.topic.map { strlen($0) } ?? 0)
             let payload = UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen))
             MQTTClient.from(obj).onMessage(topic, payload, m.qos)
         }

@@ -100,8 +100,18 @@ public final class ProductionStore: @unchecked Sendable {
                     SELECT device, craftsman, MAX(kind), MAX(workshop), MAX(loom), \(sums) FROM hourly GROUP BY device, craftsman;
                     """)
         }
+        // When each device was last heard on the daemon's clock: silence after a restart is
+        // measured from it.
+        m.registerMigration("v3-heard") { db in
+            try db.execute(sql: "ALTER TABLE device_state ADD COLUMN heard_at INTEGER")
+        }
         return m
     }
+
+    /// `meta` keys the commit writes with the counts: how far the receive journal has been
+    /// counted, and the alert log's last line whose effect the alert states include.
+    public static let journalMarkKey = "receive_journal"
+    public static let alertLogSeqKey = "alert_log_seq"
 
     // MARK: Writing (the ingest thread)
 
@@ -148,8 +158,9 @@ public final class ProductionStore: @unchecked Sendable {
             """
     }()
 
-    /// Writes deltas, device states and alert states in one transaction.
-    public func commit(_ batch: Batch, registry: Registry, calendar: LocalCalendar) throws {
+    /// Writes deltas, device states, alert states and meta in one transaction. `beforeCommit`
+    /// runs inside it, after the writes (a test's fault-injection point).
+    public func commit(_ batch: Batch, registry: Registry, calendar: LocalCalendar, beforeCommit: () -> Void = {}) throws {
         var calendar = calendar
         try pool.write { db in
             if !batch.deltas.isEmpty {
@@ -175,15 +186,15 @@ public final class ProductionStore: @unchecked Sendable {
                 let ds = try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO device_state
-                        (device, last_ts, last_seq, state, state_ts, voltage, voltage_ts, has_run_counter, offline_since)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (device, last_ts, last_seq, state, state_ts, voltage, voltage_ts, has_run_counter, offline_since, heard_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 let cs = try db.cachedStatement(
                     sql: "INSERT OR REPLACE INTO counter (device, field, value, ts, pending_value, pending_ts) VALUES (?, ?, ?, ?, ?, ?)")
                 for (key, s) in batch.devices {
                     try ds.execute(arguments: [
                         key, s.lastTs, s.lastSeq, s.state.map { Int($0.rawValue) }, s.stateTs, s.voltage, s.voltageTs,
-                        s.hasRunCounter, s.offlineSince,
+                        s.hasRunCounter, s.offlineSince, s.heardAt,
                     ])
                     for f in Field.allCases {
                         if let c = s[counter: f] {
@@ -203,6 +214,7 @@ public final class ProductionStore: @unchecked Sendable {
                     try db.execute(sql: "DELETE FROM alert_state WHERE id = ?", arguments: [id])
                 }
             }
+            beforeCommit()
         }
     }
 
@@ -220,6 +232,7 @@ public final class ProductionStore: @unchecked Sendable {
                 s.voltageTs = row["voltage_ts"]
                 s.hasRunCounter = row["has_run_counter"]
                 s.offlineSince = row["offline_since"]
+                s.heardAt = row["heard_at"]
                 out[row["device"]] = s
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM counter") {

@@ -69,10 +69,11 @@ enum StatusScreen {
                 + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))")
                 + "; counter glitches \(int(events["glitch"])), resets \(int(events["reset"]))")
         let q = s["queue"] as? [String: Any] ?? [:]
+        let j = s["journal"] as? [String: Any] ?? [:]
         let c = s["commits"] as? [String: Any] ?? [:]
         let rl = s["reloads"] as? [String: Any] ?? [:]
         line(
-            "queue \(int(q["depth"])) of \(int(q["capacity"])); commits \(int(c["count"])) (last \(fmt(dbl(c["last_seconds"]) * 1000)) ms, \(int(c["failures"])) failed); reloads \(int(rl["count"])) (\(int(rl["failures"])) failed)"
+            "queue \(int(q["depth"])), journal \(fmt(dbl(j["used_bytes"]) / 1_048_576)) of \(fmt(dbl(j["capacity_bytes"]) / 1_048_576)) MiB; commits \(int(c["count"])) (last \(fmt(dbl(c["last_seconds"]) * 1000)) ms, \(int(c["failures"])) failed); reloads \(int(rl["count"])) (\(int(rl["failures"])) failed)"
         )
         let plugins = (s["plugins"] as? [[String: Any]] ?? []).map { p in
             let name = p["name"] as? String ?? "?"

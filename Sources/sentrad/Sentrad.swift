@@ -57,11 +57,11 @@ struct Sentrad: AsyncParsableCommand {
             status.update {
                 $0.configFile = config
                 $0.startedAt = Int64(Date().timeIntervalSince1970 * 1000)
-                $0.queueCapacity = configuration.queueCapacity
                 $0.broker = "\(configuration.broker.host):\(configuration.broker.port)"
             }
-            let queue = MessageQueue(capacity: configuration.queueCapacity)
             let store = try ProductionStore(path: configuration.stateDatabasePath)
+            let journal = try openReceiveJournal(configuration: configuration, store: store, logger: logger)
+            status.update { $0.journalCapacity = journal.capacity }
             let alertLog = try AlertLog(
                 path: configuration.alertLogPath, timeZone: configuration.calendar.timeZone,
                 settings: .init(maxFileBytes: configuration.alertLog.maxFileBytes, maxKeptBytes: configuration.alertLog.maxKeptBytes),
@@ -73,8 +73,10 @@ struct Sentrad: AsyncParsableCommand {
                 log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory, settings: pluginSettings,
                 logger: logger)
             let ingest = try IngestService(
-                configuration: configuration, queue: queue, store: store, alertLog: alertLog, status: status, logger: logger)
-            let mqtt = try MQTTService(configuration: configuration, queue: queue, status: status, notifier: notifier, logger: logger)
+                configuration: configuration, journal: journal, store: store, alertLog: alertLog, status: status, logger: logger)
+            let mqtt = try MQTTService(
+                configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, notifier: notifier,
+                logger: logger)
             let reload = ReloadService(
                 path: config, overrides: (broker, stateDir, logDir), ingest: ingest, alertLog: alertLog, status: status, notifier: notifier,
                 logger: logger)
