@@ -134,7 +134,7 @@ final class Broker: @unchecked Sendable {
             autosave_interval 1
             max_queued_messages 0
             max_inflight_messages 100
-            queue_qos0_messages false
+            queue_qos0_messages true
             """
         try conf.write(to: dir.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
         // mosquitto started as root drops to its own user; let it write its persistence file.
