@@ -48,7 +48,7 @@ func makeCommitter(
             }
         ) {
             let started = DispatchTime.now().uptimeNanoseconds
-            try store.commit(batch, registry: job.registry, calendar: job.calendar, beforeCommit: FaultInjection.insideCommit.pass)
+            try store.commit(batch, registry: job.registry, calendar: job.calendar, beforeCommit: { FaultInjection.insideCommit.pass() })
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             status.update {
                 $0.lastCommitMillis = ms

@@ -8,20 +8,28 @@ import Synchronization
 /// Points where the crash tests make the daemon kill itself with SIGKILL, to prove that what
 /// it had received survives any instant. Enabled only by the environment variable
 /// `SENTRA_FAULT=POINT:N[,POINT:N]` (the N-th time the point is passed), which the shipped
-/// unit never sets; a disabled point costs one load and a branch.
+/// unit never sets; a disabled point costs a branch.
 ///
 /// | point | where |
 /// | --- | --- |
 /// | `received` | in the MQTT callback, right after the message is in the receive journal |
 /// | `commit` | inside a commit's SQLite transaction, after its writes, before COMMIT |
+/// | `replay` | while the journal is replayed at start, after that many messages (or half of them) |
 /// | `alert-line` | right after an alert line is written and fsynced, before its state is committed |
+///
+/// A kill from another thread could land between libmosquitto's acknowledgement and the
+/// callback's copy into the journal (the one message the contract allows to lose), so `commit`
+/// hands its kill to the MQTT callback, which kills right after a message is journaled; if no
+/// message comes within half a second, libmosquitto's thread is idle and the commit thread kills.
 public final class FaultPoint: Sendable {
     public let name: String
     private let target: Int
+    private let handOff: Bool
     private let passed = Atomic<Int>(0)
 
-    init(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(_ name: String, handOff: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.name = name
+        self.handOff = handOff
         var t = 0
         for part in (environment["SENTRA_FAULT"] ?? "").split(separator: ",") {
             let kv = part.split(separator: ":")
@@ -32,20 +40,42 @@ public final class FaultPoint: Sendable {
 
     public var isEnabled: Bool { target > 0 }
 
-    @inline(__always) public func pass() {
+    /// - Parameter limit: pass the point at the `limit`-th time at the latest (a replay shorter
+    ///   than the target is still killed in its middle).
+    @inline(__always) public func pass(limit: Int = .max) {
         guard target > 0 else { return }
-        if passed.add(1, ordering: .relaxed).newValue == target {
-            let line = "sentrad: fault injection: SIGKILL at \(name) \(target)\n"
-            _ = line.withCString { write(2, $0, strlen($0)) }
-            kill(getpid(), SIGKILL)
+        if passed.add(1, ordering: .relaxed).newValue == min(target, limit) {
+            if handOff {
+                FaultInjection.killPending.store(true, ordering: .sequentiallyConsistent)
+                for _ in 0..<500 { usleep(1000) }
+            }
+            FaultInjection.die("\(name) \(min(target, limit))")
         }
     }
 }
 
 public enum FaultInjection {
+    /// Any point set: only then does the MQTT callback look for a handed-off kill.
+    public static let enabled = ProcessInfo.processInfo.environment["SENTRA_FAULT"] != nil
     public static let received = FaultPoint("received")
-    public static let insideCommit = FaultPoint("commit")
+    public static let insideCommit = FaultPoint("commit", handOff: true)
+    public static let replaying = FaultPoint("replay")
     public static let afterAlertLine = FaultPoint("alert-line")
+    static let killPending = Atomic<Bool>(false)
+
+    /// The MQTT callback, after the message is in the journal.
+    @inline(__always) public static func journaled() {
+        guard enabled else { return }
+        received.pass()
+        if killPending.load(ordering: .sequentiallyConsistent) { die("commit (handed to the MQTT callback)") }
+    }
+
+    static func die(_ what: String) -> Never {
+        let line = "sentrad: fault injection: SIGKILL at \(what)\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        kill(getpid(), SIGKILL)
+        while true { pause() }
+    }
 }
 
 /// Opens once; `wait()` returns when it is open, or when the waiting task is cancelled (which

@@ -134,8 +134,12 @@ public final class IngestService: Service, @unchecked Sendable {
         let bytes = journal.replayEnd - journal.replayFrom
         if bytes > 0 {
             logger.info("replaying the receive journal", metadata: ["sentra.bytes": "\(bytes)"])
+            let half = max(1, journal.replayCount / 2)
             while journal.readPosition < journal.replayEnd {
-                journal.read(max: 4096, deadline: Date(), linger: 0) { ingest($0) }
+                journal.read(max: 4096, deadline: Date(), linger: 0) { e in
+                    ingest(e)
+                    FaultInjection.replaying.pass(limit: half)
+                }
             }
         }
         // Lines the replay did not produce again (silence and other clock-driven events).

@@ -43,7 +43,7 @@ public final class MQTTService: Service, @unchecked Sendable {
             onMessage: { topic, payload, _ in
                 // libmosquitto has acknowledged it already: from here it must outlive the process.
                 journal.append(topic: topic, payload: payload, receivedAt: clock())
-                FaultInjection.received.pass()
+                FaultInjection.journaled()
             },
             onEvent: { event in
                 switch event {
@@ -51,6 +51,7 @@ public final class MQTTService: Service, @unchecked Sendable {
                     status.update { $0.connected = true }
                 case .subscribed:
                     status.update { $0.subscribed = true }
+                    logger.info("subscribed to the device topics")
                     ready.fire()
                 case .disconnected, .connectFailed:
                     status.update {

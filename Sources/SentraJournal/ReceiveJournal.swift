@@ -87,6 +87,8 @@ public final class ReceiveJournal: @unchecked Sendable {
     /// it: `[replayFrom, replayEnd)` is what was received and not counted before the last stop.
     public let replayFrom: UInt64
     public private(set) var replayEnd: UInt64
+    /// Messages in `[replayFrom, replayEnd)`.
+    public private(set) var replayCount = 0
     /// Why the journal started empty although it existed, if it did (for the log).
     public let notice: String?
 
@@ -160,6 +162,8 @@ public final class ReceiveJournal: @unchecked Sendable {
                 maxStoredPayload = Self.maxPayload(cap)
                 replayFrom = mark.position
                 replayEnd = scan.end
+                replayCount = scan.entries.count
+                appended = UInt64(scan.entries.count)
                 writePos = scan.end
                 releasedPos = mark.position
                 readPos = mark.position
@@ -218,6 +222,7 @@ public final class ReceiveJournal: @unchecked Sendable {
             }
         }
         replayEnd = writePos
+        replayCount = pending.count
         syncState.withLock { $0.synced = start }
         if !pending.isEmpty { _ = fdatasync(fd) }
     }

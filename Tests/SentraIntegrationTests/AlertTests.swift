@@ -42,4 +42,96 @@ import Testing
         let seqs = alertLines(daemon).compactMap { $0["seq"] as? Int }
         #expect(seqs == Array(1...seqs.count))
     }
+
+    /// SIGKILL right after the sag's `firing` line is on disk, before the alert's state is
+    /// committed: the restart replays the journal (which fires the sag again in the engine) and
+    /// writes no second `firing`; the recovery writes one `resolved` with the same id.
+    @Test func aSagWhoseFiringLineWasWrittenJustBeforeASIGKILLFiresOnce() async throws {
+        let broker = try await Broker()
+        let daemon = Daemon(broker: broker)
+        let c = try await daemon.start(environment: ["SENTRA_FAULT": "alert-line:1"])
+        let t0 = nowMillis() - 600_000
+        let topic = "sentra/ws-bandar-01/power/pm-1"
+        let v = { (dt: Int64, volts: Double) in #"{"ts":\#(t0 + dt * 1000),"v":\#(volts),"kwh":\#(100 + Double(dt) / 1000)}"# }
+        try broker.publish(topic, [v(0, 221), v(10, 187), v(20, 186), v(30, 188), v(40, 187)])
+        #expect(try await c.wait(timeout: 60) == 128 + 9, "\(c.output)")
+        daemon.child = nil
+        #expect(alertLines(daemon).map { $0["status"] as? String } == ["firing"])
+
+        try await daemon.start()
+        try broker.publish(topic, [v(50, 187), v(60, 210), v(70, 221)])
+        try await eventually("the resolved line") { alertLines(daemon).contains { $0["status"] as? String == "resolved" } }
+        try await daemon.terminate()
+        let sag = alertLines(daemon).filter { $0["rule"] as? String == "voltage_sag" }
+        #expect(sag.map { $0["status"] as? String } == ["firing", "resolved"], "\(sag)")
+        #expect(sag.count == 2 && sag[0]["id"] as? String == sag[1]["id"] as? String)
+        #expect(alertLines(daemon).compactMap { $0["seq"] as? Int } == Array(1...alertLines(daemon).count))
+    }
+
+    /// The same for silence, raised on the daemon's clock: its `firing` line, written just
+    /// before a SIGKILL, is adopted at the restart (no second `firing` although the device is
+    /// still silent), and hearing the device resolves it once. Its value counts the seconds
+    /// since the device was last heard, across the restart.
+    @Test func aSilenceWhoseFiringLineWasWrittenJustBeforeASIGKILLFiresOnce() async throws {
+        let broker = try await Broker()
+        let dir = Paths.tempDir("silence")
+        var config = try String(contentsOfFile: Paths.exampleConfig, encoding: .utf8)
+        let rule = """
+              - name: device_silent
+                type: absent
+                severity: warning
+                for: 5m
+                during: shift
+            """
+        #expect(config.contains(rule))
+        config = config.replacingOccurrences(
+            of: rule,
+            with: """
+                  - name: device_silent
+                    type: absent
+                    severity: warning
+                    match: { device: pm-1 }
+                    for: 2s
+                """)
+        let configPath = dir.appendingPathComponent("sentra.yaml").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let daemon = Daemon(broker: broker, config: configPath, dir: dir)
+        let topic = "sentra/ws-bandar-01/power/pm-1"
+        let reading = { #"{"ts":\#(nowMillis()),"v":221,"kwh":100}"# }
+
+        // Heard, then the daemon stops; it starts again a few seconds later.
+        try await daemon.start()
+        try broker.publish(topic, [reading()])
+        try await eventually("the reading") { try daemon.accepted() == 1 }
+        let heard = nowMillis()
+        try await daemon.terminate()
+        try await eventually("3 s of the device's silence", timeout: 10) { nowMillis() - heard >= 3000 }
+
+        let c = try await daemon.start(environment: ["SENTRA_FAULT": "alert-line:1"])
+        #expect(try await c.wait(timeout: 60) == 128 + 9, "\(c.output)")
+        daemon.child = nil
+        let fired = alertLines(daemon)
+        #expect(fired.map { $0["status"] as? String } == ["firing"])
+        // Since it was last heard (5 s or more), not since the daemon started (2 s).
+        #expect(((fired.first?["value"] as? NSNumber)?.doubleValue ?? 0) >= 4, "\(fired)")
+
+        try await daemon.start()
+        // The slot is firing from the log's line: the API shows it, and past 2 s of this run no
+        // second line came.
+        try await eventually("the adopted silence alert and 4 s of this run", timeout: 20) {
+            let (code, body) = try await HTTPTests.get(daemon.httpURL + "/api/v1/status")
+            let status = code == 200 ? try HTTPTests.json(body) : [:]
+            let (_, alerts) = try await HTTPTests.get(daemon.httpURL + "/api/v1/alerts")
+            let firing = (try HTTPTests.json(alerts)["firing"] as? [[String: Any]]) ?? []
+            return ((status["uptime_seconds"] as? NSNumber)?.intValue ?? 0) >= 4 && firing.contains { $0["rule"] as? String == "device_silent" }
+        }
+        #expect(alertLines(daemon).count == 1, "\(alertLines(daemon))")
+        try broker.publish(topic, [reading()])
+        try await eventually("the resolved line") { alertLines(daemon).contains { $0["status"] as? String == "resolved" } }
+        try await daemon.terminate()
+        let silent = alertLines(daemon).filter { $0["rule"] as? String == "device_silent" }
+        #expect(silent.map { $0["status"] as? String } == ["firing", "resolved"], "\(silent)")
+        #expect(silent.count == 2 && silent[0]["id"] as? String == silent[1]["id"] as? String)
+        #expect(((silent.last?["value"] as? NSNumber)?.doubleValue ?? 0) >= 6, "the silence lasted across both restarts")
+    }
 }

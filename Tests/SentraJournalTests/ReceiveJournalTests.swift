@@ -77,7 +77,9 @@ import Testing
         #expect(again.notice == nil)
         #expect(again.identity == mark.journal)
         #expect(again.replayFrom == mark.position)
+        #expect(again.replayCount == expected.count && again.depth == expected.count)
         #expect(Self.drain(again) == expected)
+        #expect(again.depth == 0)
         #expect(again.readPosition == again.replayEnd)
         // New messages go after the replayed ones.
         _ = Self.append(again, "sentra/a/loom/l1", Self.payload(999), at: 999)
