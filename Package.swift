@@ -93,6 +93,7 @@ let package = Package(
             name: "sentra-bench",
             dependencies: [
                 "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraDaemon", "SentraSim", "SentraMQTT", "SentraProcess",
+                "SentraJournal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
