@@ -24,6 +24,9 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
     case stall
     /// The simulator drops its broker connection and reconnects.
     case disconnect
+    /// The device loses its network but keeps measuring: `offline` (its Last Will), silence,
+    /// then `online` and everything it held, in order, as batches of at most 50 readings.
+    case buffer
 
     public init?(name: String) {
         let n = name.lowercased().replacingOccurrences(of: "_", with: "-")
@@ -70,6 +73,7 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
         case .outage: 120...270
         case .waterFailure: 3 * 60...8 * 60
         case .stall: 18 * 60...40 * 60
+        case .buffer: 5 * 60...30 * 60
         default: nil
         }
     }

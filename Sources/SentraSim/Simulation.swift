@@ -1,3 +1,4 @@
+import Foundation
 import SentraCore
 
 /// Where the simulator's messages go: a broker, stdout, or memory in a test.
@@ -49,6 +50,9 @@ public struct SimulationOptions: Sendable {
     public var announceOnline = true
     /// Sum the ground truth as the stream goes (costs some speed).
     public var collectTruth = true
+    /// Loom boards send `run_s`; without it they send `state` alone, as most boards do, and
+    /// running time comes from the states.
+    public var sendRunS = true
 
     public init(from: Int64, to: Int64) {
         self.from = from
@@ -62,7 +66,7 @@ public struct Simulation {
     public let registry: Registry
     public let options: SimulationOptions
     private var calendar: LocalCalendar
-    private let rates: PlausibleRates
+    private let timeZone: TimeZone
 
     private var devices: [DeviceSim]
     /// Devices in the order they publish within an interval (by phase).
@@ -77,9 +81,9 @@ public struct Simulation {
     private var nextFault = 0
     private var windows: [FaultWindow] = []
     private var injected: [InjectedFault] = []
-    private var truth: GroundTruth?
+    private var truth: GroundTruth
     private var writer = ByteWriter(capacity: 512)
-    private var batchReadings: [[Reading]]
+    private var batchReadings: [[SentReading]]
     private var rng: SimRandom
 
     public private(set) var messages = 0
@@ -94,8 +98,9 @@ public struct Simulation {
     private var loomWattsByWorkshop: [Double]
     private var loomWattsByCraftsman: [Double]
 
+    /// `ingest` gives the truth its staleness limit and voltage band (the configuration's `ingest`).
     public init(
-        registry: Registry, calendar: LocalCalendar, rates: PlausibleRates = PlausibleRates(), options: SimulationOptions
+        registry: Registry, calendar: LocalCalendar, ingest: IngestSettings = IngestSettings(), options: SimulationOptions
     )
         throws(SimulationError)
     {
@@ -105,7 +110,7 @@ public struct Simulation {
         self.registry = registry
         self.options = options
         self.calendar = calendar
-        self.rates = rates
+        self.timeZone = calendar.timeZone
         self.endedAt = options.from
         rng = SimRandom(seed: options.seed, stream: 0)
         let w = registry.workshops.count
@@ -123,6 +128,13 @@ public struct Simulation {
                 pieceMax: profileRng.int(11000, 15000), meanRunSeconds: profileRng.uniform(15 * 60, 40 * 60))
         }
         let cIndex = Dictionary(registry.craftsmen.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let loomIndex = Dictionary(registry.looms.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        /// Who works a loom from when, as craftsman indices (-1: not configured).
+        func assignments(_ loom: String?) -> [(since: Int64, craftsman: Int)] {
+            guard let l = loom, let i = loomIndex[l] else { return [] }
+            return registry.looms[i].assignments.map { (since: $0.since, craftsman: cIndex[$0.craftsman] ?? -1) }
+        }
+        var facts: [GroundTruth.DeviceFacts] = []
 
         var devs: [DeviceSim] = []
         for (i, d) in registry.devices.enumerated() {
@@ -131,15 +143,16 @@ public struct Simulation {
             var sim = DeviceSim(
                 kind: d.kind, workshop: registry.workshopIndex(d.workshop) ?? 0, topic: topic, statusTopic: topic + "/status",
                 phase: Int64(drng.uniform(0, Double(options.intervalMillis))), rng: drng)
+            facts.append(
+                GroundTruth.DeviceFacts(
+                    kind: d.kind, workshop: sim.workshop, loom: d.kind == .loom ? (d.loom.flatMap { loomIndex[$0] } ?? -1) : -1,
+                    assignments: assignments(d.loom), craftsman: d.craftsman.flatMap { cIndex[$0] } ?? -1, shared: d.binding == .workshop,
+                    sendsRunS: d.kind == .loom && options.sendRunS))
             switch d.kind {
             case .loom:
-                let loom = d.loom.flatMap { registry.loom($0) }
-                let assigns =
-                    loom.map { $0.assignments.map { (since: $0.since, craftsman: cIndex[$0.craftsman] ?? 0) } } ?? [(Int64.min, 0)]
-                let c = assigns[0].craftsman
-                let p =
-                    craftsmen.isEmpty
-                    ? CraftsmanProfile(picksPerMinute: 40, pieceMin: 9000, pieceMax: 12000, meanRunSeconds: 1500) : craftsmen[c]
+                var assigns = assignments(d.loom)
+                if assigns.isEmpty { assigns = [(Int64.min, -1)] }
+                let p = Self.profile(craftsmen, assigns[0].craftsman)
                 sim.model = looms.count
                 loomAssignments.append(assigns)
                 looms.append(
@@ -177,8 +190,14 @@ public struct Simulation {
         }
         devices = devs
         order = devs.indices.sorted { (devs[$0].phase, $0) < (devs[$1].phase, $1) }
-        if options.collectTruth { truth = GroundTruth(registry: registry, calendar: calendar, rates: rates) }
+        truth = GroundTruth(registry: registry, timeZone: calendar.timeZone, settings: ingest, facts: facts)
         try planFaults()
+    }
+
+    /// A craftsman's way of working; an unknown one (-1) works like the first.
+    private static func profile(_ craftsmen: [CraftsmanProfile], _ c: Int) -> CraftsmanProfile {
+        craftsmen.isEmpty
+            ? CraftsmanProfile(picksPerMinute: 40, pieceMin: 9000, pieceMax: 12000, meanRunSeconds: 1500) : craftsmen[max(0, c)]
     }
 
     // MARK: Faults
@@ -276,7 +295,7 @@ public struct Simulation {
         let end = min(f.start + f.durationMs, options.to)
         let d = f.device
         var record = InjectedFault(
-            kind: f.kind.rawValue, workshop: nil, device: nil, at: rfc3339(f.start, calendar: &calendar), atMs: f.start)
+            kind: f.kind.rawValue, workshop: nil, device: nil, at: rfc3339(f.start, timeZone: timeZone), atMs: f.start)
         if d >= 0 {
             record.device = registry.devices[d].id
             record.workshop = registry.devices[d].workshop
@@ -288,10 +307,13 @@ public struct Simulation {
             windows.append(
                 FaultWindow(
                     rule: rule, kind: f.kind.rawValue, workshop: registry.devices[d].workshop, device: registry.devices[d].id,
-                    start: rfc3339(f.start, calendar: &calendar), end: rfc3339(end, calendar: &calendar), startMs: f.start, endMs: end))
+                    start: rfc3339(f.start, timeZone: timeZone), end: rfc3339(end, timeZone: timeZone), startMs: f.start, endMs: end))
         }
         switch f.kind {
-        case .reboot: devices[d].pendingReboot = true
+        case .reboot:
+            // Restarting numbering at 0 right after a reading numbered 0 would make the next
+            // reading a duplicate of it: such a board restarts after its next reading instead.
+            if devices[d].lastSeqOut == 0 { devices[d].rebootAfterNextReading = true } else { devices[d].pendingReboot = true }
         case .glitch: devices[d].pendingGlitch = true
         case .duplicate: devices[d].pendingDuplicate = true
         case .outOfOrder: devices[d].pendingDelay = devices[d].rng.int(3, 12)
@@ -305,6 +327,7 @@ public struct Simulation {
         case .stall:
             devices[d].stallUntil = end
             devices[d].stallWindow = windowIndex
+        case .buffer: devices[d].bufferUntil = end
         case .disconnect: break
         }
     }
@@ -331,25 +354,23 @@ public struct Simulation {
             }
         }
         endedAt = min(tick, options.to)
-        // A gateway sends what it has buffered.
+        // A device whose network comes back at the end sends what it held; a gateway sends
+        // what it has batched.
+        for i in order where !devices[i].held.isEmpty {
+            devices[i].saidOffline = false
+            try status(i, online: true, at: endedAt, sink)
+            try flushHeld(i, at: endedAt, sink)
+        }
         for i in order where !batchReadings[i].isEmpty { try flushBatch(i, at: endedAt, sink) }
     }
 
-    /// The ground truth for what was published so far.
+    /// The ground truth for what was published so far (empty sums without `collectTruth`).
     public mutating func truthReport() -> TruthReport {
-        var dayNumbers: [Int64] = []
-        var t = options.from
-        while t < endedAt {
-            let off = calendar.offset(atMillis: t)
-            dayNumbers.append(floorDiv(floorDiv(t, 1000) + off, 86_400))
-            t += 3_600_000
-        }
-        var tr = truth ?? GroundTruth(registry: registry, calendar: calendar, rates: rates)
-        let (days, total) = tr.report(dayNumbers: dayNumbers)
+        let (days, total) = truth.report(from: options.from, to: endedAt)
         return TruthReport(
-            sentra: registry.name, timeZone: calendar.timeZone.identifier, from: rfc3339(options.from, calendar: &calendar),
-            to: rfc3339(endedAt, calendar: &calendar), seed: options.seed, messages: messages, readings: readings, days: days,
-            total: total, faults: windows, injected: injected)
+            sentra: registry.name, timeZone: timeZone.identifier, from: rfc3339(options.from, timeZone: timeZone),
+            to: rfc3339(endedAt, timeZone: timeZone), seed: options.seed, sendsRunS: options.sendRunS, messages: messages,
+            readings: readings, days: days, total: total, faults: windows, injected: injected)
     }
 
     private mutating func step<S: SimulationSink>(_ tick: Int64, _ sink: S) throws {
@@ -397,8 +418,7 @@ public struct Simulation {
         let a = loomAssignments[li]
         var c = a[0].craftsman
         for x in a.dropFirst() where x.since <= tick { c = x.craftsman }
-        let p =
-            craftsmen.isEmpty ? CraftsmanProfile(picksPerMinute: 40, pieceMin: 9000, pieceMax: 12000, meanRunSeconds: 1500) : craftsmen[c]
+        let p = Self.profile(craftsmen, c)
         let shift = inShift[dev.workshop]
         if tick < dev.stallUntil {
             if shift {
@@ -411,7 +431,7 @@ public struct Simulation {
             dev.stallUntil = tick
             if dev.stallWindow >= 0 {
                 windows[dev.stallWindow].endMs = tick
-                windows[dev.stallWindow].end = rfc3339(tick, calendar: &calendar)
+                windows[dev.stallWindow].end = rfc3339(tick, timeZone: timeZone)
             }
         }
         guard shift else {
@@ -465,7 +485,7 @@ public struct Simulation {
 
     @inline(__always) private mutating func addLoad(_ watts: Double, workshop: Int, craftsman: Int) {
         loomWattsByWorkshop[workshop] += watts
-        if craftsman < loomWattsByCraftsman.count { loomWattsByCraftsman[craftsman] += watts }
+        if craftsman >= 0 && craftsman < loomWattsByCraftsman.count { loomWattsByCraftsman[craftsman] += watts }
     }
 
     private mutating func stepWater(_ wi: Int, tick: Int64, dt: Double) {
@@ -545,6 +565,8 @@ public struct Simulation {
 
     private static let online = Array("online".utf8)
     private static let offline = Array("offline".utf8)
+    /// Readings a device that held them through a network outage sends per message.
+    static let heldBatch = 50
 
     private mutating func status<S: SimulationSink>(_ i: Int, online: Bool, at ts: Int64, _ sink: S) throws {
         let text = online ? Self.online : Self.offline
@@ -555,54 +577,73 @@ public struct Simulation {
     private mutating func publish<S: SimulationSink>(_ i: Int, tick: Int64, at ts: Int64, _ sink: S) throws {
         var dev = devices[i]
         if dev.pendingReboot {
-            // The board starts over: its counters (zeroed by the model) and its numbering.
+            // The board starts over: its counters (zeroed by the model) and its numbering. What
+            // it held in memory is lost: a reading kept back to send late, readings buffered
+            // through a network outage.
             dev.pendingReboot = false
             dev.seq = 0
-        }
-        // An old reading, held back, arrives late.
-        if let held = dev.delayed, dev.delayCountdown <= 0 {
+            dev.boot += 1
             dev.delayed = nil
+            dev.held.removeAll()
+        }
+        // Offline: a power meter without supply that says so, or a device without network.
+        let powerOff = tick < dev.outageUntil && dev.kind == .power && dev.outageOffline
+        let buffering = tick < dev.bufferUntil
+        if (powerOff || buffering) && !dev.saidOffline {
             devices[i] = dev
-            try send(i, object: held.bytes, reading: held.reading, at: ts, sink)
+            // A gateway uploads what it had batched before its network goes.
+            if !batchReadings[i].isEmpty { try flushBatch(i, at: ts, sink) }
+            devices[i].saidOffline = true
+            // The broker publishes the device's Last Will.
+            try status(i, online: false, at: ts, sink)
+            dev = devices[i]
+        } else if !(powerOff || buffering) && dev.saidOffline {
+            dev.saidOffline = false
+            devices[i] = dev
+            try status(i, online: true, at: ts, sink)
+            try flushHeld(i, at: ts, sink)
             dev = devices[i]
         }
-        if dev.pendingGarbage {
+        if dev.pendingGarbage && !buffering && !powerOff {
             dev.pendingGarbage = false
             devices[i] = dev
             try garbage(i, at: ts, sink)
             dev = devices[i]
         }
-        let outage = tick < dev.outageUntil && dev.kind == .power && dev.outageOffline
-        if outage && !dev.saidOffline {
-            dev.saidOffline = true
-            devices[i] = dev
-            try status(i, online: false, at: ts, sink)
-            return
-        }
-        if !outage && dev.saidOffline {
-            dev.saidOffline = false
-            devices[i] = dev
-            try status(i, online: true, at: ts, sink)
-            dev = devices[i]
-        }
-        if outage || tick < dev.silentUntil {
+        if powerOff || tick < dev.silentUntil {
             devices[i] = dev
             return
         }
-        if dev.delayed != nil { dev.delayCountdown -= 1 }
-        let glitch = dev.pendingGlitch
-        dev.pendingGlitch = false
+        // An old reading, held back, is sent again late.
+        if let held = dev.delayed {
+            dev.delayCountdown -= 1
+            if dev.delayCountdown < 0 {
+                dev.delayed = nil
+                devices[i] = dev
+                try out(i, object: held.bytes, reading: held.reading, at: ts, sink)
+                dev = devices[i]
+            }
+        }
+        // A glitch never hits a device's first reading, nor the reading after a glitch (two
+        // zeros in a row read as a restart to 0): it waits for the next reading.
+        var glitch = false
+        if dev.pendingGlitch && dev.made > 0 && !dev.lastMadeGlitch {
+            glitch = true
+            dev.pendingGlitch = false
+        }
         let duplicate = dev.pendingDuplicate
         dev.pendingDuplicate = false
         let delay = dev.pendingDelay
         dev.pendingDelay = 0
         let seq = dev.seq
         dev.seq += 1
+        dev.made += 1
+        dev.lastMadeGlitch = glitch
         devices[i] = dev
 
-        var r = Reading()
-        r.ts = ts
-        r.seq = seq
+        var r = SentReading(ts: ts, seq: seq)
+        r.boot = dev.boot
+        r.glitch = glitch
         writer.reset()
         writer.append("{\"ts\":")
         writer.append(int: ts)
@@ -615,7 +656,7 @@ public struct Simulation {
             counter(&r, .picks, "picks", m.picks * z, decimals: 0)
             counter(&r, .pieces, "pieces", m.pieces * z, decimals: 0)
             if m.skeinEvery > 0 { counter(&r, .skeins, "skeins", m.skeins * z, decimals: 0) }
-            counter(&r, .runS, "run_s", m.runS * z, decimals: 0)
+            if options.sendRunS { counter(&r, .runS, "run_s", m.runS * z, decimals: 0) }
             writer.append(",\"state\":\"")
             switch m.state {
             case .run: writer.append("run")
@@ -626,66 +667,71 @@ public struct Simulation {
             r.state = m.state
         case .power:
             let m = powers[dev.model]
-            gauge(&r, .v, "v", m.v, decimals: 1)
-            gauge(&r, .a, "a", m.a, decimals: 2)
-            gauge(&r, .w, "w", m.w, decimals: 1)
+            r.decivolts = gauge("v", m.v, decimals: 1)
+            _ = gauge("a", m.a, decimals: 2)
+            _ = gauge("w", m.w, decimals: 1)
             counter(&r, .kwh, "kwh", glitch ? 0 : Int64(m.energyWh.rounded(.down)), decimals: 3)
         case .water:
             let m = waters[dev.model]
-            gauge(&r, .lpm, "lpm", m.lpm, decimals: 1)
-            counter(&r, .l, "l", glitch ? 0 : Int64(m.decilitres.rounded(.down)), decimals: 1)
-            gauge(&r, .level, "level", m.level, decimals: 1)
-            gauge(&r, .bar, "bar", m.bar, decimals: 2)
+            _ = gauge("lpm", m.lpm, decimals: 1)
+            counter(&r, .litres, "l", glitch ? 0 : Int64(m.decilitres.rounded(.down)), decimals: 1)
+            _ = gauge("level", m.level, decimals: 1)
+            _ = gauge("bar", m.bar, decimals: 2)
         }
         writer.append(byte: UInt8(ascii: "}"))
         if delay > 0 {
-            devices[i].delayed = HeldReading(bytes: writer.bytes, reading: r)
+            var late = r
+            late.repeated = true
+            devices[i].delayed = HeldReading(bytes: writer.bytes, reading: late)
             devices[i].delayCountdown = delay
         }
+        let bytes = writer.bytes
+        try out(i, object: bytes, reading: r, at: ts, sink)
         if duplicate {
-            let copy = writer.bytes
-            try send(i, object: copy, reading: r, at: ts, sink)
-            try send(i, object: copy, reading: r, at: ts, sink)
-        } else {
-            try writer.bytes.withUnsafeBufferPointer { try sendBuffer(i, object: $0, reading: r, at: ts, sink) }
+            var copy = r
+            copy.repeated = true
+            try out(i, object: bytes, reading: copy, at: ts, sink)
         }
     }
 
-    @inline(__always) private mutating func counter(_ r: inout Reading, _ f: Field, _ name: StaticString, _ units: Int64, decimals: Int) {
+    @inline(__always) private mutating func counter(
+        _ r: inout SentReading, _ c: SimCounter, _ name: StaticString, _ units: Int64, decimals: Int
+    ) {
         writer.append(",\"")
         writer.append(name)
         writer.append("\":")
         writer.append(fixed: units, decimals: decimals)
-        var p = 1.0
-        for _ in 0..<decimals { p *= 10 }
-        r.set(f, Double(units) / p)
+        r.set(c, units)
     }
 
-    @inline(__always) private mutating func gauge(_ r: inout Reading, _ f: Field, _ name: StaticString, _ x: Double, decimals: Int) {
+    /// Writes a measurement rounded to `decimals` places; returns it in those units.
+    @inline(__always) private mutating func gauge(_ name: StaticString, _ x: Double, decimals: Int) -> Int64 {
         writer.append(",\"")
         writer.append(name)
         writer.append("\":")
         let units = ByteWriter.units(x, decimals: decimals)
         writer.append(fixed: units, decimals: decimals)
-        var p = 1.0
-        for _ in 0..<decimals { p *= 10 }
-        r.set(f, Double(units) / p)
+        return units
     }
 
-    private mutating func send<S: SimulationSink>(_ i: Int, object: [UInt8], reading: Reading, at ts: Int64, _ sink: S) throws {
-        try object.withUnsafeBufferPointer { try sendBuffer(i, object: $0, reading: reading, at: ts, sink) }
-    }
-
-    private var batchBytes: [[UInt8]] = []
-
-    private mutating func sendBuffer<S: SimulationSink>(
-        _ i: Int, object: UnsafeBufferPointer<UInt8>, reading: Reading, at ts: Int64, _ sink: S
-    ) throws {
+    /// A reading leaves the board: held while its network is down, else sent.
+    private mutating func out<S: SimulationSink>(_ i: Int, object: [UInt8], reading: SentReading, at ts: Int64, _ sink: S) throws {
+        if devices[i].saidOffline {
+            devices[i].held.append(HeldReading(bytes: object, reading: reading))
+            return
+        }
+        if !reading.repeated {
+            devices[i].lastSeqOut = reading.seq
+            if devices[i].rebootAfterNextReading {
+                devices[i].rebootAfterNextReading = false
+                devices[i].pendingReboot = true
+            }
+        }
         readings += 1
         if options.batch == 1 {
-            try sink.message(topic: devices[i].topic, payload: UnsafeRawBufferPointer(object), eventTime: ts)
+            try object.withUnsafeBytes { try sink.message(topic: devices[i].topic, payload: $0, eventTime: ts) }
             messages += 1
-            truth?.feed(device: i, reading: reading)
+            if options.collectTruth { truth.feed(device: i, reading) }
             return
         }
         if batchBytes.isEmpty { batchBytes = Array(repeating: [], count: devices.count) }
@@ -700,12 +746,42 @@ public struct Simulation {
         if batchReadings[i].count >= options.batch { try flushBatch(i, at: ts, sink) }
     }
 
+    private var batchBytes: [[UInt8]] = []
+
     private mutating func flushBatch<S: SimulationSink>(_ i: Int, at ts: Int64, _ sink: S) throws {
         batchBytes[i].append(UInt8(ascii: "]"))
         try batchBytes[i].withUnsafeBytes { try sink.message(topic: devices[i].topic, payload: $0, eventTime: ts) }
         messages += 1
-        for r in batchReadings[i] { truth?.feed(device: i, reading: r) }
+        if options.collectTruth { for r in batchReadings[i] { truth.feed(device: i, r) } }
         batchReadings[i].removeAll(keepingCapacity: true)
+    }
+
+    /// The network is back: what the device held goes out in order, `heldBatch` readings a message.
+    private mutating func flushHeld<S: SimulationSink>(_ i: Int, at ts: Int64, _ sink: S) throws {
+        let held = devices[i].held
+        devices[i].held.removeAll()
+        var start = 0
+        while start < held.count {
+            let part = held[start..<min(start + Self.heldBatch, held.count)]
+            var payload: [UInt8] = [UInt8(ascii: "[")]
+            for (n, h) in part.enumerated() {
+                if n > 0 { payload.append(UInt8(ascii: ",")) }
+                payload.append(contentsOf: h.bytes)
+            }
+            payload.append(UInt8(ascii: "]"))
+            try payload.withUnsafeBytes { try sink.message(topic: devices[i].topic, payload: $0, eventTime: ts) }
+            messages += 1
+            readings += part.count
+            for h in part where !h.reading.repeated {
+                devices[i].lastSeqOut = h.reading.seq
+                if devices[i].rebootAfterNextReading {
+                    devices[i].rebootAfterNextReading = false
+                    devices[i].pendingReboot = true
+                }
+            }
+            if options.collectTruth { for h in part { truth.feed(device: i, h.reading) } }
+            start += Self.heldBatch
+        }
     }
 
     private mutating func garbage<S: SimulationSink>(_ i: Int, at ts: Int64, _ sink: S) throws {
@@ -739,7 +815,7 @@ struct CraftsmanProfile {
 
 struct HeldReading {
     var bytes: [UInt8]
-    var reading: Reading
+    var reading: SentReading
 }
 
 /// One device's board: what it publishes where, and the faults acting on it.
@@ -754,12 +830,20 @@ struct DeviceSim {
     /// Index into the kind's model array.
     var model = 0
     var seq: Int64 = 0
+    /// Times the board restarted.
+    var boot: Int32 = 0
+    /// Readings made (not repeats), and whether the last one was a glitch.
+    var made = 0
+    var lastMadeGlitch = false
+    /// The `seq` of the last reading that left the board (sent or batched, not held).
+    var lastSeqOut: Int64?
 
     var pendingReboot = false
+    var rebootAfterNextReading = false
     var pendingGlitch = false
     var pendingDuplicate = false
     var pendingGarbage = false
-    /// Hold the next reading back for this many readings.
+    /// Hold the next reading back and send it again after this many readings.
     var pendingDelay = 0
     var delayed: HeldReading?
     var delayCountdown = 0
@@ -767,10 +851,14 @@ struct DeviceSim {
     var sagUntil: Int64 = .min
     var outageUntil: Int64 = .min
     var outageOffline = false
+    /// The device's status is `offline` (no supply, or no network).
     var saidOffline = false
     var waterFailUntil: Int64 = .min
     var stallUntil: Int64 = .min
     var stallWindow = -1
+    /// No network until then: readings are held.
+    var bufferUntil: Int64 = .min
+    var held: [HeldReading] = []
 
     init(kind: DeviceKind, workshop: Int, topic: String, statusTopic: String, phase: Int64, rng: SimRandom) {
         self.kind = kind

@@ -1,6 +1,8 @@
 import Foundation
 import SentraCore
 
+// MARK: The truth as JSON
+
 /// One craftsman's production in a period: the shape of `sentractl report --format json`.
 public struct CraftsmanTotals: Codable, Sendable, Equatable {
     public var craftsman: String
@@ -29,10 +31,56 @@ public struct UnattributedTotals: Codable, Sendable, Equatable {
     }
 }
 
-/// A day's (or the window's) report, as `sentractl report --format json` prints it.
+/// A workshop in a period, as `sentractl report --by workshop --format json` prints it:
+/// its looms' production and running time, all its meters, and its supply's quality.
+public struct WorkshopTotals: Codable, Sendable, Equatable {
+    public var workshop: String
+    public var pieces: Int64
+    public var picks: Int64
+    public var runSeconds: Int64
+    /// Every meter of the workshop, whoever it is bound to.
+    public var kwh: Double
+    public var waterL: Double
+    public var voltageOutOfBandSeconds: Int64
+    public var noPowerSeconds: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case workshop, pieces, picks, kwh
+        case runSeconds = "run_seconds"
+        case waterL = "water_l"
+        case voltageOutOfBandSeconds = "voltage_out_of_band_seconds"
+        case noPowerSeconds = "no_power_seconds"
+    }
+}
+
+/// A loom in a period, as `sentractl report --by loom --format json` prints it.
+public struct LoomTotals: Codable, Sendable, Equatable {
+    public var loom: String
+    /// The craftsman the loom is assigned to at the end of the period.
+    public var craftsman: String
+    public var pieces: Int64
+    public var picks: Int64
+    public var runSeconds: Int64
+    public var stopSeconds: Int64
+    public var faultSeconds: Int64
+    /// Readings saying `stop` or `fault` right after one saying `run`.
+    public var stoppages: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case loom, craftsman, pieces, picks, stoppages
+        case runSeconds = "run_seconds"
+        case stopSeconds = "stop_seconds"
+        case faultSeconds = "fault_seconds"
+    }
+}
+
+/// A day's (or the window's) report: `craftsmen` and `unattributed` as `sentractl report
+/// --format json` prints them, with `workshops` and `looms` as `--by workshop` and `--by loom` do.
 public struct PeriodReport: Codable, Sendable, Equatable {
     public var craftsmen: [CraftsmanTotals]
     public var unattributed: [UnattributedTotals]
+    public var workshops: [WorkshopTotals]
+    public var looms: [LoomTotals]
 }
 
 /// The window in which an alert-worthy fault was injected.
@@ -69,13 +117,16 @@ public struct InjectedFault: Codable, Sendable, Equatable {
     }
 }
 
-/// What a correct implementation of CONTRACT §1 counts from the stream the simulator published.
+/// What a correct implementation of CONTRACT §1 counts from the stream the simulator
+/// published, computed from what the simulator sent and the faults it injected.
 public struct TruthReport: Codable, Sendable, Equatable {
     public var sentra: String
     public var timeZone: String
     public var from: String
     public var to: String
     public var seed: UInt64
+    /// Whether the loom boards sent `run_s` (else running time comes from `state`).
+    public var sendsRunS: Bool
     /// MQTT messages published (readings, batches, status and garbage).
     public var messages: Int
     /// Reading objects inside them (a batch holds several).
@@ -88,6 +139,7 @@ public struct TruthReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case sentra, from, to, seed, messages, readings, days, total, faults, injected
         case timeZone = "time_zone"
+        case sendsRunS = "sends_run_s"
     }
 
     public func jsonData() throws -> Data {
@@ -97,193 +149,522 @@ public struct TruthReport: Codable, Sendable, Equatable {
     }
 }
 
-/// Sums the published readings exactly as CONTRACT §1 prescribes: a consumer that sees the
-/// stream in publish order and never loses a message. Cheap enough to run on the hot path.
+// MARK: What the simulator knows about a reading
+
+/// The cumulative counters a reading can carry, each in the integer units the board sends:
+/// picks, pieces, skeins and run_s whole, kwh in thousandths (Wh), l in tenths of a litre.
+enum SimCounter: Int, CaseIterable {
+    case picks, pieces, skeins, runS, kwh, litres
+}
+
+/// One reading as the simulator put it on the wire, with what it knows about it.
+struct SentReading: Sendable {
+    var ts: Int64
+    var seq: Int64
+    /// How many times the board had restarted when it made the reading.
+    var boot: Int32 = 0
+    /// The board sent all its counters as 0 this once.
+    var glitch = false
+    /// A second copy of a reading already sent (the duplicate fault), or an old reading sent
+    /// again late (the out-of-order fault): it changes nothing.
+    var repeated = false
+    var state: LoomState?
+    /// A power meter's `v` in tenths of a volt, exactly as written; -1 when absent.
+    var decivolts: Int64 = -1
+    var counters: InlineArray<6, Int64> = .init(repeating: 0)
+    var mask: UInt8 = 0
+
+    init(ts: Int64, seq: Int64) {
+        self.ts = ts
+        self.seq = seq
+    }
+
+    @inline(__always) func has(_ c: SimCounter) -> Bool { mask & (1 << UInt8(c.rawValue)) != 0 }
+    @inline(__always) mutating func set(_ c: SimCounter, _ units: Int64) {
+        counters[c.rawValue] = units
+        mask |= 1 << UInt8(c.rawValue)
+    }
+}
+
+/// One counter field of one device: the last value that counted, in the board's units, and
+/// whether the last reading left a drop for the next one to settle.
+struct CounterTrack {
+    enum Pending {
+        case none
+        /// A glitch's 0 under a non-zero value.
+        case glitch
+        /// The first reading after the board restarted, lower than the last value.
+        case restart
+    }
+    var last: Int64?
+    var pending = Pending.none
+
+    /// The increase reading value `v` counts. `glitch`: the board sent 0 this once;
+    /// `restarted`: the board restarted since the device's previous accepted reading.
+    mutating func accept(_ v: Int64, glitch: Bool, restarted: Bool) -> Int64 {
+        // The device's first value is its baseline.
+        guard let l = last else {
+            last = v
+            return 0
+        }
+        switch pending {
+        case .none:
+            if restarted {
+                // The first reading after a restart counts nothing: the next one shows it was a
+                // restart. Where the count since the restart has already reached the last value,
+                // the restart does not show at all and this is a plain increase.
+                if v < l {
+                    pending = .restart
+                    return 0
+                }
+            } else if glitch {
+                // A glitch counts nothing and leaves the last value; the next reading counts
+                // from that value (a glitch under a 0 is no drop at all).
+                if l > 0 { pending = .glitch }
+                return 0
+            }
+            last = v
+            return v - l
+        case .glitch, .restart:
+            pending = .none
+            last = v
+            // After a glitch: the increase from the value before it. After a restart's first
+            // reading: the whole value, the count since the restart. A glitch's drop followed
+            // by a restart's first reading confirms that restart at once (the simulator never
+            // sends two glitches in a row, which would read as a restart to 0). Where the value
+            // has reached the last one again, the drop reads as a glitch.
+            return v >= l ? v - l : v
+        }
+    }
+}
+
+// MARK: Local hours
+
+/// Local hours and days from Foundation's calendar in the sentra's time zone, each found
+/// once and numbered in the order first seen.
+struct LocalHours {
+    struct Hour {
+        /// `[start, end)`, ms since the epoch.
+        var start: Int64
+        var end: Int64
+        var day: Int
+    }
+    struct Day {
+        var date: String
+        /// The end of the local day, ms.
+        var end: Int64
+    }
+
+    private var calendar: Calendar
+    private(set) var hours: [Hour] = []
+    private(set) var days: [Day] = []
+    private var hourByStart: [Int64: Int] = [:]
+    private var dayByDate: [String: Int] = [:]
+    private var last = -1
+    private var previous = -1
+
+    init(timeZone: TimeZone) {
+        calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+    }
+
+    /// The index of the local hour holding `ms`.
+    @inline(__always) mutating func hour(at ms: Int64) -> Int {
+        if last >= 0, hours[last].start <= ms, ms < hours[last].end { return last }
+        if previous >= 0, hours[previous].start <= ms, ms < hours[previous].end {
+            swap(&last, &previous)
+            return last
+        }
+        let i = find(ms)
+        previous = last
+        last = i
+        return i
+    }
+
+    private mutating func find(_ ms: Int64) -> Int {
+        let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+        let interval = calendar.dateInterval(of: .hour, for: date) ?? DateInterval(start: date, duration: 0)
+        var start = Self.millis(interval.start)
+        var end = Self.millis(interval.end)
+        if !(start <= ms && ms < end) {
+            // Never expected: fall back to the hour of the current offset.
+            let off = Int64(calendar.timeZone.secondsFromGMT(for: date)) * 1000
+            start = floorDiv(ms + off, 3_600_000) * 3_600_000 - off
+            end = start + 3_600_000
+        }
+        if let i = hourByStart[start] { return i }
+        let c = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(start) / 1000))
+        let dateText = Self.date(c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        let day: Int
+        if let d = dayByDate[dateText] {
+            day = d
+        } else {
+            let dayInterval = calendar.dateInterval(of: .day, for: Date(timeIntervalSince1970: Double(start) / 1000))
+            day = days.count
+            days.append(Day(date: dateText, end: dayInterval.map { Self.millis($0.end) } ?? end))
+            dayByDate[dateText] = day
+        }
+        hours.append(Hour(start: start, end: end, day: day))
+        hourByStart[start] = hours.count - 1
+        return hours.count - 1
+    }
+
+    private static func millis(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 * 1000).rounded()) }
+
+    static func date(_ y: Int, _ m: Int, _ d: Int) -> String {
+        func pad(_ v: Int, _ n: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, n - s.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+    }
+}
+
+// MARK: The ground truth
+
+/// Sums what the simulator sent, per CONTRACT §1, from its own knowledge: the integer values
+/// it wrote, which readings were glitches, repeats or made after a restart, and which
+/// craftsman works each loom when. It applies none of the daemon's code: acceptance, counter
+/// increases, running time, the energy split and power quality are its own arithmetic, and
+/// hours and days come from Foundation's calendar in the sentra's time zone.
+///
+/// Readings are fed as they are published; an `offline` status changes nothing here (its
+/// receive time lies after every replayed reading, see docs/simulator.md).
 struct GroundTruth {
-    private let registry: Registry
-    private var calendar: LocalCalendar
-    private let rates: PlausibleRates
-    private var lastTs: [Int64?]
-    private var lastSeq: [Int64?]
-    private var counters: [[CounterBaseline?]]
-    private let deviceWorkshop: [Int]
-    /// Per device: craftsman index for a craftsman-bound meter, else -1.
-    private let fixedCraftsman: [Int]
-    /// Per device: its loom's assignments, for a loom-bound device.
-    private let assignments: [[(since: Int64, craftsman: Int)]]
-    private let isWorkshopMeter: [Bool]
-    private let craftsmanCount: Int
-
-    /// Per local day number: per craftsman sums, and per workshop unattributed ones.
-    private var days: [Int64: DaySums] = [:]
-    private var meterHours: [HourWorkshop: MeterSums] = [:]
-    private var runHours: [HourWorkshop: [Double]] = [:]
-
-    struct DaySums {
-        var pieces: [Double]
-        var picks: [Double]
-        var runS: [Double]
-        var kwh: [Double]
-        var litres: [Double]
-        var unattributedKwh: [Double]
-        var unattributedLitres: [Double]
-        init(craftsmen: Int, workshops: Int) {
-            pieces = Array(repeating: 0, count: craftsmen)
-            picks = pieces
-            runS = pieces
-            kwh = pieces
-            litres = pieces
-            unattributedKwh = Array(repeating: 0, count: workshops)
-            unattributedLitres = unattributedKwh
-        }
-    }
-
-    struct HourWorkshop: Hashable {
-        var hour: Int64
+    /// What the configuration says about a device.
+    struct DeviceFacts {
+        var kind: DeviceKind
         var workshop: Int
+        /// A loom board's loom (registry index), else -1.
+        var loom: Int
+        /// A loom board's or loom-bound meter's assignments: craftsman index (-1 unknown) from `since`.
+        var assignments: [(since: Int64, craftsman: Int)]
+        /// A craftsman-bound meter's craftsman, else -1.
+        var craftsman: Int
+        /// A meter bound to the workshop: split among its craftsmen.
+        var shared: Bool
+        /// The board sends `run_s`: its increases are the running time.
+        var sendsRunS: Bool
     }
 
-    struct MeterSums {
-        var kwh = 0.0
-        var litres = 0.0
+    /// What the truth remembers of a device between readings.
+    struct DeviceLive {
+        var accepted = false
+        var boot: Int32 = 0
+        var lastTs: Int64 = 0
+        var state: LoomState?
+        var decivolts: Int64 = -1
+        /// Inline, so updating a device's counters allocates nothing.
+        var counters = InlineArray<6, CounterTrack>(repeating: CounterTrack())
     }
 
-    init(registry: Registry, calendar: LocalCalendar, rates: PlausibleRates) {
+    struct CraftsmanSums {
+        var pieces: Int64 = 0, picks: Int64 = 0, runMs: Int64 = 0
+        /// From meters bound to him (or his loom), in meter units.
+        var kwhUnits: Int64 = 0, litreUnits: Int64 = 0
+    }
+    struct LoomSums {
+        var pieces: Int64 = 0, picks: Int64 = 0, runMs: Int64 = 0, stopMs: Int64 = 0, faultMs: Int64 = 0, stoppages: Int64 = 0
+    }
+    struct WorkshopSums {
+        var pieces: Int64 = 0, picks: Int64 = 0, runMs: Int64 = 0
+        var kwhUnits: Int64 = 0, litreUnits: Int64 = 0
+        var voltageOutMs: Int64 = 0, noPowerMs: Int64 = 0
+    }
+    struct DaySums {
+        var craftsmen: [CraftsmanSums]
+        var looms: [LoomSums]
+        var workshops: [WorkshopSums]
+    }
+    /// One local hour's workshop meters to split, and its running time per workshop and craftsman.
+    struct HourSplit {
+        var sharedKwh: [Int64]
+        var sharedLitres: [Int64]
+        /// `workshop * craftsmen + craftsman` → running ms.
+        var running: [Int: Int64] = [:]
+    }
+
+    private let registry: Registry
+    private let facts: [DeviceFacts]
+    /// Per loom of the registry: who works it from when.
+    private let loomAssignments: [[(since: Int64, craftsman: String)]]
+    private var live: [DeviceLive]
+    private let stalenessMs: Int64
+    private let voltageLow: Double
+    private let voltageHigh: Double
+    private let noPowerBelow: Double
+    private var hours: LocalHours
+    private var days: [DaySums] = []
+    private var splits: [HourSplit] = []
+    private let craftsmen: Int
+    private let looms: Int
+    private let workshops: Int
+
+    private enum Span { case run, stop, fault, voltageOut, noPower }
+
+    init(registry: Registry, timeZone: TimeZone, settings: IngestSettings, facts: [DeviceFacts]) {
         self.registry = registry
-        self.calendar = calendar
-        self.rates = rates
-        let n = registry.devices.count
-        lastTs = Array(repeating: nil, count: n)
-        lastSeq = Array(repeating: nil, count: n)
-        counters = Array(repeating: Array(repeating: nil, count: Field.count), count: n)
-        let cIndex = Dictionary(registry.craftsmen.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        craftsmanCount = registry.craftsmen.count
-        deviceWorkshop = registry.devices.map { registry.workshopIndex($0.workshop) ?? 0 }
-        fixedCraftsman = registry.devices.map { d in d.craftsman.flatMap { cIndex[$0] } ?? -1 }
-        assignments = registry.devices.map { d in
-            guard let l = d.loom, let loom = registry.loom(l) else { return [] }
-            return loom.assignments.map { ($0.since, cIndex[$0.craftsman] ?? -1) }
-        }
-        isWorkshopMeter = registry.devices.map { $0.binding == .workshop }
+        self.facts = facts
+        live = Array(repeating: DeviceLive(), count: facts.count)
+        stalenessMs = settings.stalenessMillis
+        voltageLow = settings.voltageLow
+        voltageHigh = settings.voltageHigh
+        noPowerBelow = settings.noPowerBelow
+        hours = LocalHours(timeZone: timeZone)
+        loomAssignments = registry.looms.map { l in l.assignments.map { ($0.since, $0.craftsman) } }
+        craftsmen = registry.craftsmen.count
+        looms = registry.looms.count
+        workshops = registry.workshops.count
     }
 
-    private func craftsman(device: Int, at ts: Int64) -> Int {
-        let a = assignments[device]
-        if a.isEmpty { return fixedCraftsman[device] }
+    /// The hour holding `ms`, with the day and split slots it needs.
+    @inline(__always) private mutating func hour(at ms: Int64) -> Int {
+        let h = hours.hour(at: ms)
+        while splits.count < hours.hours.count {
+            splits.append(HourSplit(sharedKwh: Array(repeating: 0, count: workshops), sharedLitres: Array(repeating: 0, count: workshops)))
+        }
+        while days.count < hours.days.count {
+            days.append(
+                DaySums(
+                    craftsmen: Array(repeating: CraftsmanSums(), count: craftsmen), looms: Array(repeating: LoomSums(), count: looms),
+                    workshops: Array(repeating: WorkshopSums(), count: workshops)))
+        }
+        return h
+    }
+
+    @inline(__always) private func craftsman(_ d: Int, at ts: Int64) -> Int {
+        let a = facts[d].assignments
+        if a.isEmpty { return facts[d].craftsman }
         var c = a[0].craftsman
         for x in a.dropFirst() where x.since <= ts { c = x.craftsman }
         return c
     }
 
-    private mutating func dayNumber(_ ms: Int64) -> Int64 {
-        let off = calendar.offset(atMillis: ms)
-        return floorDiv(floorDiv(ms, 1000) + off, 86_400)
-    }
+    /// One reading the simulator published, in publish order.
+    mutating func feed(device d: Int, _ r: SentReading) {
+        // A repeat is a `duplicate` (same seq, or lower seq at no later time): it changes nothing.
+        guard !r.repeated else { return }
+        let f = facts[d]
+        var s = live[d]
+        let restarted = s.accepted && r.boot != s.boot
 
-    mutating func feed(device: Int, reading r: Reading) {
-        guard let ts = r.ts else { return }
-        if let seq = r.seq, let last = lastSeq[device] {
-            if seq == last || (seq < last && ts <= (lastTs[device] ?? .min)) { return }
+        // The time since the device's previous reading, under the state and voltage it left,
+        // for at most the staleness limit.
+        if s.accepted {
+            let end = min(r.ts, s.lastTs + stalenessMs)
+            if let state = s.state {
+                switch state {
+                case .run: if !f.sendsRunS { span(d, from: s.lastTs, to: end, .run) }
+                case .stop: span(d, from: s.lastTs, to: end, .stop)
+                case .fault: span(d, from: s.lastTs, to: end, .fault)
+                }
+            }
+            if s.decivolts >= 0 {
+                let v = Double(s.decivolts) / 10
+                if v < noPowerBelow {
+                    span(d, from: s.lastTs, to: end, .noPower)
+                } else if v < voltageLow || v > voltageHigh {
+                    span(d, from: s.lastTs, to: end, .voltageOut)
+                }
+            }
         }
-        if let last = lastTs[device], ts <= last { return }
-        lastTs[device] = ts
-        if let seq = r.seq { lastSeq[device] = seq }
 
-        var dayIndex: Int64?
-        var hour: Int64 = 0
-        let c = craftsman(device: device, at: ts)
-        for f in Field.allCases where f.isCounter && r.has(f) {
-            let decision = CounterRules.apply(
-                r.values[f.rawValue], ts: ts, to: &counters[device][f.rawValue], maxPerMinute: rates.limit(f))
-            let inc: Double
-            switch decision {
-            case .increase(let v), .glitch(let v), .reset(let v): inc = v
-            case .baseline, .pendingDip, .implausible: inc = 0
-            }
-            guard inc > 0 else { continue }
-            if dayIndex == nil {
-                dayIndex = dayNumber(ts)
-                hour = calendar.hourStart(atMillis: ts)
-            }
-            let day = dayIndex!
-            if days[day] == nil { days[day] = DaySums(craftsmen: craftsmanCount, workshops: registry.workshops.count) }
-            switch f {
-            case .kwh, .l:
-                if isWorkshopMeter[device] {
-                    let key = HourWorkshop(hour: hour, workshop: deviceWorkshop[device])
-                    if f == .kwh {
-                        meterHours[key, default: MeterSums()].kwh += inc
-                    } else {
-                        meterHours[key, default: MeterSums()].litres += inc
+        if r.mask != 0 {
+            let h = hour(at: r.ts)
+            let day = hours.hours[h].day
+            let c = craftsman(d, at: r.ts)
+            for k in SimCounter.allCases where r.has(k) {
+                let inc = s.counters[k.rawValue].accept(r.counters[k.rawValue], glitch: r.glitch, restarted: restarted)
+                guard inc > 0 else { continue }
+                switch k {
+                case .picks:
+                    if c >= 0 { days[day].craftsmen[c].picks += inc }
+                    if f.loom >= 0 { days[day].looms[f.loom].picks += inc }
+                    days[day].workshops[f.workshop].picks += inc
+                case .pieces:
+                    if c >= 0 { days[day].craftsmen[c].pieces += inc }
+                    if f.loom >= 0 { days[day].looms[f.loom].pieces += inc }
+                    days[day].workshops[f.workshop].pieces += inc
+                case .skeins: break
+                case .runS: running(d, craftsman: c, hour: h, ms: inc * 1000)
+                case .kwh:
+                    days[day].workshops[f.workshop].kwhUnits += inc
+                    if f.shared {
+                        splits[h].sharedKwh[f.workshop] += inc
+                    } else if c >= 0 {
+                        days[day].craftsmen[c].kwhUnits += inc
                     }
-                } else if c >= 0 {
-                    if f == .kwh { days[day]!.kwh[c] += inc } else { days[day]!.litres[c] += inc }
+                case .litres:
+                    days[day].workshops[f.workshop].litreUnits += inc
+                    if f.shared {
+                        splits[h].sharedLitres[f.workshop] += inc
+                    } else if c >= 0 {
+                        days[day].craftsmen[c].litreUnits += inc
+                    }
                 }
-            case .picks: if c >= 0 { days[day]!.picks[c] += inc }
-            case .pieces: if c >= 0 { days[day]!.pieces[c] += inc }
-            case .runS:
-                guard c >= 0 else { break }
-                days[day]!.runS[c] += inc
-                let key = HourWorkshop(hour: hour, workshop: deviceWorkshop[device])
-                if runHours[key] == nil { runHours[key] = Array(repeating: 0, count: craftsmanCount) }
-                runHours[key]![c] += inc
-            default: break
             }
+        }
+        if let state = r.state {
+            if state != .run && s.state == .run && f.loom >= 0 {
+                let day = hours.hours[hour(at: r.ts)].day
+                days[day].looms[f.loom].stoppages += 1
+            }
+            s.state = state
+        }
+        if r.decivolts >= 0 { s.decivolts = r.decivolts }
+        s.accepted = true
+        s.boot = r.boot
+        s.lastTs = r.ts
+        live[d] = s
+    }
+
+    /// Books `[from, to)` of device `d`, split at local hours, each part to the craftsman
+    /// assigned at its start.
+    private mutating func span(_ d: Int, from: Int64, to: Int64, _ kind: Span) {
+        var t = from
+        let f = facts[d]
+        while t < to {
+            let h = hour(at: t)
+            let end = min(to, hours.hours[h].end)
+            let ms = end - t
+            let day = hours.hours[h].day
+            switch kind {
+            case .run: running(d, craftsman: craftsman(d, at: t), hour: h, ms: ms)
+            case .stop: if f.loom >= 0 { days[day].looms[f.loom].stopMs += ms }
+            case .fault: if f.loom >= 0 { days[day].looms[f.loom].faultMs += ms }
+            case .voltageOut: days[day].workshops[f.workshop].voltageOutMs += ms
+            case .noPower: days[day].workshops[f.workshop].noPowerMs += ms
+            }
+            t = end
         }
     }
 
-    /// Splits the workshop meters' hours and renders the report.
-    mutating func report(dayNumbers: [Int64]) -> (days: [String: PeriodReport], total: PeriodReport) {
-        var sums = days
-        let w = registry.workshops.count
-        // Hours in a fixed order, so floating-point sums come out the same on every run.
-        for key in meterHours.keys.sorted(by: { ($0.hour, $0.workshop) < ($1.hour, $1.workshop) }) {
-            let m = meterHours[key]!
-            let day = dayNumber(key.hour * 1000)
-            if sums[day] == nil { sums[day] = DaySums(craftsmen: craftsmanCount, workshops: w) }
-            let runs = runHours[key] ?? []
-            let totalRun = runs.reduce(0, +)
-            if totalRun > 0 {
-                for (c, r) in runs.enumerated() where r > 0 {
-                    sums[day]!.kwh[c] += m.kwh * r / totalRun
-                    sums[day]!.litres[c] += m.litres * r / totalRun
+    private mutating func running(_ d: Int, craftsman c: Int, hour h: Int, ms: Int64) {
+        let f = facts[d]
+        let day = hours.hours[h].day
+        if f.loom >= 0 { days[day].looms[f.loom].runMs += ms }
+        days[day].workshops[f.workshop].runMs += ms
+        guard c >= 0 else { return }
+        days[day].craftsmen[c].runMs += ms
+        splits[h].running[f.workshop * craftsmen + c, default: 0] += ms
+    }
+
+    /// Splits the workshop meters hour by hour and renders every day of `[from, to)` (and
+    /// any other day with readings) and their total.
+    mutating func report(from: Int64, to: Int64) -> (days: [String: PeriodReport], total: PeriodReport) {
+        var t = from
+        while t < to { t = hours.hours[hour(at: t)].end }
+        let dayCount = hours.days.count
+        // Shares of workshop meters, in meter units, per day and craftsman; what no running
+        // loom carried stays with the workshop.
+        var shareKwh = Array(repeating: Array(repeating: 0.0, count: craftsmen), count: dayCount)
+        var shareLitres = shareKwh
+        var unattributedKwh = Array(repeating: Array(repeating: Int64(0), count: workshops), count: dayCount)
+        var unattributedLitres = unattributedKwh
+        // Hours in time order, craftsmen in index order: the same floating-point sums every run.
+        for h in hours.hours.indices.sorted(by: { hours.hours[$0].start < hours.hours[$1].start }) {
+            let split = splits[h]
+            let day = hours.hours[h].day
+            for w in 0..<workshops where split.sharedKwh[w] != 0 || split.sharedLitres[w] != 0 {
+                var runs: [(craftsman: Int, ms: Int64)] = []
+                for c in 0..<craftsmen {
+                    if let ms = split.running[w * craftsmen + c], ms > 0 { runs.append((c, ms)) }
                 }
-            } else {
-                sums[day]!.unattributedKwh[key.workshop] += m.kwh
-                sums[day]!.unattributedLitres[key.workshop] += m.litres
+                let total = runs.reduce(Int64(0)) { $0 + $1.ms }
+                if total > 0 {
+                    for (c, ms) in runs {
+                        shareKwh[day][c] += Double(split.sharedKwh[w]) * Double(ms) / Double(total)
+                        shareLitres[day][c] += Double(split.sharedLitres[w]) * Double(ms) / Double(total)
+                    }
+                } else {
+                    unattributedKwh[day][w] += split.sharedKwh[w]
+                    unattributedLitres[day][w] += split.sharedLitres[w]
+                }
             }
         }
-        var allDays = Set(dayNumbers)
-        allDays.formUnion(sums.keys)
-        var total = DaySums(craftsmen: craftsmanCount, workshops: w)
+        var total = DaySums(
+            craftsmen: Array(repeating: CraftsmanSums(), count: craftsmen), looms: Array(repeating: LoomSums(), count: looms),
+            workshops: Array(repeating: WorkshopSums(), count: workshops))
+        var totalShareKwh = Array(repeating: 0.0, count: craftsmen)
+        var totalShareLitres = totalShareKwh
+        var totalUnKwh = Array(repeating: Int64(0), count: workshops)
+        var totalUnLitres = totalUnKwh
         var out: [String: PeriodReport] = [:]
-        for day in allDays.sorted() {
-            let s = sums[day] ?? DaySums(craftsmen: craftsmanCount, workshops: w)
-            out[LocalCalendar.civilDate(daysSinceEpoch: day)] = render(s)
-            for c in 0..<craftsmanCount {
-                total.pieces[c] += s.pieces[c]
-                total.picks[c] += s.picks[c]
-                total.runS[c] += s.runS[c]
-                total.kwh[c] += s.kwh[c]
-                total.litres[c] += s.litres[c]
+        var end = to
+        for day in (0..<dayCount).sorted(by: { hours.days[$0].date < hours.days[$1].date }) {
+            let s = days[day]
+            out[hours.days[day].date] = render(
+                s, shareKwh: shareKwh[day], shareLitres: shareLitres[day], unattributedKwh: unattributedKwh[day],
+                unattributedLitres: unattributedLitres[day], end: min(hours.days[day].end, to))
+            end = max(end, min(hours.days[day].end, to))
+            for c in 0..<craftsmen {
+                total.craftsmen[c].pieces += s.craftsmen[c].pieces
+                total.craftsmen[c].picks += s.craftsmen[c].picks
+                total.craftsmen[c].runMs += s.craftsmen[c].runMs
+                total.craftsmen[c].kwhUnits += s.craftsmen[c].kwhUnits
+                total.craftsmen[c].litreUnits += s.craftsmen[c].litreUnits
+                totalShareKwh[c] += shareKwh[day][c]
+                totalShareLitres[c] += shareLitres[day][c]
             }
-            for i in 0..<w {
-                total.unattributedKwh[i] += s.unattributedKwh[i]
-                total.unattributedLitres[i] += s.unattributedLitres[i]
+            for l in 0..<looms {
+                total.looms[l].pieces += s.looms[l].pieces
+                total.looms[l].picks += s.looms[l].picks
+                total.looms[l].runMs += s.looms[l].runMs
+                total.looms[l].stopMs += s.looms[l].stopMs
+                total.looms[l].faultMs += s.looms[l].faultMs
+                total.looms[l].stoppages += s.looms[l].stoppages
+            }
+            for w in 0..<workshops {
+                total.workshops[w].pieces += s.workshops[w].pieces
+                total.workshops[w].picks += s.workshops[w].picks
+                total.workshops[w].runMs += s.workshops[w].runMs
+                total.workshops[w].kwhUnits += s.workshops[w].kwhUnits
+                total.workshops[w].litreUnits += s.workshops[w].litreUnits
+                total.workshops[w].voltageOutMs += s.workshops[w].voltageOutMs
+                total.workshops[w].noPowerMs += s.workshops[w].noPowerMs
+                totalUnKwh[w] += unattributedKwh[day][w]
+                totalUnLitres[w] += unattributedLitres[day][w]
             }
         }
-        return (out, render(total))
+        let totalReport = render(
+            total, shareKwh: totalShareKwh, shareLitres: totalShareLitres, unattributedKwh: totalUnKwh,
+            unattributedLitres: totalUnLitres, end: end)
+        return (out, totalReport)
     }
 
-    private func render(_ s: DaySums) -> PeriodReport {
+    /// Whole seconds from summed milliseconds, rounded half up as the report does.
+    private static func seconds(_ ms: Int64) -> Int64 { (ms + 500) / 1000 }
+    private static func kwh(_ units: Double) -> Double { units / 1000 }
+    private static func litres(_ units: Double) -> Double { units / 10 }
+
+    private func render(
+        _ s: DaySums, shareKwh: [Double], shareLitres: [Double], unattributedKwh: [Int64], unattributedLitres: [Int64], end: Int64
+    ) -> PeriodReport {
         PeriodReport(
             craftsmen: registry.craftsmen.enumerated().map { i, c in
-                CraftsmanTotals(
-                    craftsman: c.id, pieces: Int64(s.pieces[i].rounded()), picks: Int64(s.picks[i].rounded()),
-                    runSeconds: Int64(s.runS[i].rounded()), kwh: s.kwh[i], waterL: s.litres[i])
+                let x = s.craftsmen[i]
+                return CraftsmanTotals(
+                    craftsman: c.id, pieces: x.pieces, picks: x.picks, runSeconds: Self.seconds(x.runMs),
+                    kwh: Self.kwh(Double(x.kwhUnits) + shareKwh[i]), waterL: Self.litres(Double(x.litreUnits) + shareLitres[i]))
             },
-            unattributed: registry.workshops.enumerated().map { i, ws in
-                UnattributedTotals(workshop: ws.id, kwh: s.unattributedKwh[i], waterL: s.unattributedLitres[i])
+            unattributed: registry.workshops.enumerated().map { i, w in
+                UnattributedTotals(
+                    workshop: w.id, kwh: Self.kwh(Double(unattributedKwh[i])), waterL: Self.litres(Double(unattributedLitres[i])))
+            },
+            workshops: registry.workshops.enumerated().map { i, w in
+                let x = s.workshops[i]
+                return WorkshopTotals(
+                    workshop: w.id, pieces: x.pieces, picks: x.picks, runSeconds: Self.seconds(x.runMs), kwh: Self.kwh(Double(x.kwhUnits)),
+                    waterL: Self.litres(Double(x.litreUnits)), voltageOutOfBandSeconds: Self.seconds(x.voltageOutMs),
+                    noPowerSeconds: Self.seconds(x.noPowerMs))
+            },
+            looms: registry.looms.enumerated().map { i, l in
+                let x = s.looms[i]
+                var who = loomAssignments[i].first?.craftsman ?? ""
+                for a in loomAssignments[i].dropFirst() where a.since < end { who = a.craftsman }
+                return LoomTotals(
+                    loom: l.id, craftsman: who, pieces: x.pieces, picks: x.picks, runSeconds: Self.seconds(x.runMs),
+                    stopSeconds: Self.seconds(x.stopMs), faultSeconds: Self.seconds(x.faultMs), stoppages: x.stoppages)
             })
     }
 }
@@ -293,17 +674,19 @@ struct GroundTruth {
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
 
-/// RFC 3339 with the calendar's offset, e.g. `2026-11-24T07:00:00+07:00`.
-func rfc3339(_ ms: Int64, calendar: inout LocalCalendar) -> String {
-    let off = calendar.offset(atMillis: ms)
-    let local = floorDiv(ms, 1000) + off
-    let day = floorDiv(local, 86_400)
-    let sod = local - day * 86_400
-    func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+/// RFC 3339 with the time zone's offset at that moment, e.g. `2026-11-24T07:00:00+07:00`.
+func rfc3339(_ ms: Int64, timeZone: TimeZone) -> String {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = timeZone
+    let seconds = floorDiv(ms, 1000)
+    let date = Date(timeIntervalSince1970: Double(seconds))
+    let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+    let off = timeZone.secondsFromGMT(for: date)
+    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
     let sign = off < 0 ? "-" : "+"
     let a = abs(off)
-    let frac = ms - floorDiv(ms, 1000) * 1000
+    let frac = ms - seconds * 1000
     let fracText = frac == 0 ? "" : "." + String(String(frac + 1000).dropFirst())
-    return "\(LocalCalendar.civilDate(daysSinceEpoch: day))T\(two(sod / 3600)):\(two(sod / 60 % 60)):\(two(sod % 60))\(fracText)"
-        + "\(sign)\(two(a / 3600)):\(two(a / 60 % 60))"
+    return "\(LocalHours.date(c.year ?? 0, c.month ?? 0, c.day ?? 0))T\(two(c.hour ?? 0)):\(two(c.minute ?? 0)):\(two(c.second ?? 0))"
+        + "\(fracText)\(sign)\(two(a / 3600)):\(two(a / 60 % 60))"
 }

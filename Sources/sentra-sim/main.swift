@@ -64,8 +64,14 @@ struct SentraSimCommand: ParsableCommand {
     @Option(help: "Random faults per simulated hour across the sentra.")
     var faultRate: Double = 2
 
-    @Option(help: "Write the ground truth (JSON, the shape of `sentractl report --format json`) to this file.")
+    @Option(
+        help:
+            "Write the ground truth to this file: what a correct daemon counts from the published stream, per day and in all (JSON, the shape of `sentractl report --format json`)."
+    )
     var truth: String?
+
+    @Flag(name: .customLong("no-run-s"), help: "Boards send `state` but no `run_s`, as most boards do.")
+    var noRunS = false
 
     @Option(help: "MQTT client id.")
     var clientId: String?
@@ -121,7 +127,8 @@ struct SentraSimCommand: ParsableCommand {
         options.faults = try faultSpecs.map { (s: String) throws(SimulationError) in try FaultSpec.parse(s, calendar: calendar) }
         options.randomFaultsPerHour = faults == "random" ? faultRate : 0
         options.collectTruth = truth != nil
-        var sim = try Simulation(registry: cfg.registry, calendar: calendar, rates: cfg.ingest.rates, options: options)
+        options.sendRunS = !noRunS
+        var sim = try Simulation(registry: cfg.registry, calendar: calendar, ingest: cfg.ingest, options: options)
 
         signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }

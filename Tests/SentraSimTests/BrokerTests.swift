@@ -5,7 +5,13 @@ import Testing
 
 /// The built binary against a real mosquitto on a loopback port this test starts itself.
 @Suite struct BrokerTests {
-    static let simulator = repositoryRoot.appendingPathComponent(".build/debug/sentra-sim").path
+    /// The simulator built with these tests (beside the test executable), else the default build's.
+    static let simulator: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let beside = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("sentra-sim").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return repositoryRoot.appendingPathComponent(".build/debug/sentra-sim").path
+    }()
 
     @Test func everyPublishedMessageReachesASubscriber() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.simulator), "build sentra-sim first: \(Self.simulator)")

@@ -3,11 +3,18 @@ import SentraConfig
 import SentraCore
 import SentraSim
 
-/// Sums a published stream per CONTRACT §1 on its own, without `CounterRules` or the
-/// simulator's truth code: the check that the simulator's ground truth is what it says.
+/// Sums a published stream per CONTRACT §1 on its own, by parsing every message, without
+/// `CounterRules` or the simulator's truth code: a second check of the simulator's ground
+/// truth, which comes from what the simulator knows rather than from the stream.
 struct IndependentCounter {
     struct Totals {
-        var pieces = 0.0, picks = 0.0, runS = 0.0, kwh = 0.0, litres = 0.0
+        var pieces = 0.0, picks = 0.0, runMs = 0.0, kwh = 0.0, litres = 0.0
+    }
+    struct LoomTotals {
+        var pieces = 0.0, picks = 0.0, runMs = 0.0, stopMs = 0.0, faultMs = 0.0, stoppages = 0.0
+    }
+    struct WorkshopTotals {
+        var runMs = 0.0, kwh = 0.0, litres = 0.0, voltageOutMs = 0.0, noPowerMs = 0.0
     }
     struct FieldState {
         var value: Double
@@ -18,15 +25,21 @@ struct IndependentCounter {
         var lastTs: Int64?
         var lastSeq: Int64?
         var fields: [String: FieldState] = [:]
+        var state: LoomState?
+        var volts: Double?
+        var sendsRunS = false
     }
 
     let registry: Registry
     var calendar: LocalCalendar
     let limits: [String: Double]
+    let settings: IngestSettings
     var devices: [String: DeviceState] = [:]
-    /// [day][craftsman]
+    /// [day][craftsman], [day][loom], [day][workshop]
     var perDay: [String: [String: Totals]] = [:]
-    /// [hourStart][workshop] meter sums, and running seconds per craftsman.
+    var loomDays: [String: [String: LoomTotals]] = [:]
+    var workshopDays: [String: [String: WorkshopTotals]] = [:]
+    /// [hourStart][workshop] meter sums, and running ms per craftsman.
     var meterHours: [Int64: [String: (kwh: Double, l: Double)]] = [:]
     var runHours: [Int64: [String: [String: Double]]] = [:]
     var duplicates = 0, outOfOrder = 0, glitches = 0, resets = 0, rejected = 0, statuses = 0, readings = 0
@@ -34,10 +47,13 @@ struct IndependentCounter {
     init(configuration: Configuration) {
         registry = configuration.registry
         calendar = configuration.calendar
+        settings = configuration.ingest
         let r = configuration.ingest.rates
         limits = ["picks": r.limit(.picks), "pieces": r.limit(.pieces), "run_s": r.limit(.runS), "kwh": r.limit(.kwh), "l": r.limit(.l)]
     }
 
+    /// One message; status messages change nothing (an `offline` in an accelerated replay
+    /// arrives after every reading of the window).
     mutating func ingest(topic: String, payload: [UInt8]) {
         let parts = topic.split(separator: "/").map(String.init)
         if parts.count == 5 {
@@ -54,6 +70,14 @@ struct IndependentCounter {
         }
     }
 
+    private func craftsman(_ dev: Device, at ts: Int64) -> String? {
+        switch dev.binding {
+        case .loom(let l): registry.loom(l)!.craftsman(at: ts)
+        case .craftsman(let c): c
+        case .workshop: nil
+        }
+    }
+
     private mutating func accept(workshop: String, device: String, reading r: Reading) {
         readings += 1
         let key = "\(workshop)/\(device)"
@@ -67,15 +91,29 @@ struct IndependentCounter {
             outOfOrder += 1
             return
         }
+        let dev = registry.devices.first { $0.workshop == workshop && $0.id == device }!
+        if r[.runS] != nil { d.sendsRunS = true }
+        // The time since the last reading, under the state and voltage it left.
+        if let last = d.lastTs {
+            let end = min(ts, last + settings.stalenessMillis)
+            if let s = d.state {
+                switch s {
+                case .run: if !d.sendsRunS { span(dev, from: last, to: end, .run) }
+                case .stop: span(dev, from: last, to: end, .stop)
+                case .fault: span(dev, from: last, to: end, .fault)
+                }
+            }
+            if let v = d.volts {
+                if v < settings.noPowerBelow {
+                    span(dev, from: last, to: end, .noPower)
+                } else if v < settings.voltageLow || v > settings.voltageHigh {
+                    span(dev, from: last, to: end, .voltageOut)
+                }
+            }
+        }
         d.lastTs = ts
         if let seq = r.seq { d.lastSeq = seq }
-        let dev = registry.devices.first { $0.workshop == workshop && $0.id == device }!
-        let craftsman: String? =
-            switch dev.binding {
-            case .loom(let l): registry.loom(l)!.craftsman(at: ts)
-            case .craftsman(let c): c
-            case .workshop: nil
-            }
+        let craftsman = craftsman(dev, at: ts)
         let day = calendar.date(atMillis: ts)
         let hour = calendar.hourStart(atMillis: ts)
         let fields: [(String, Field)] = [("picks", .picks), ("pieces", .pieces), ("run_s", .runS), ("kwh", .kwh), ("l", .l)]
@@ -83,15 +121,14 @@ struct IndependentCounter {
             guard let x = r[f] else { continue }
             var inc = 0.0
             if var s = d.fields[name] {
-                if let dip = s.dip {
-                    _ = dip
+                if s.dip != nil {
                     s.dip = nil
                     if x >= s.value {
                         glitches += 1
                         inc = plausible(x - s.value, from: s.ts, to: ts, name) ? x - s.value : 0
                     } else {
                         resets += 1
-                        inc = x
+                        inc = plausible(x, from: s.ts, to: ts, name) ? x : 0
                     }
                     s.value = x
                     s.ts = ts
@@ -109,6 +146,8 @@ struct IndependentCounter {
             guard inc > 0 else { continue }
             switch name {
             case "kwh", "l":
+                if name == "kwh" { workshopDays[day, default: [:]][workshop, default: .init()].kwh += inc }
+                if name == "l" { workshopDays[day, default: [:]][workshop, default: .init()].litres += inc }
                 if let c = craftsman {
                     if name == "kwh" {
                         perDay[day, default: [:]][c, default: Totals()].kwh += inc
@@ -120,14 +159,52 @@ struct IndependentCounter {
                     if name == "kwh" { m.kwh += inc } else { m.l += inc }
                     meterHours[hour, default: [:]][workshop] = m
                 }
-            case "picks": perDay[day, default: [:]][craftsman!, default: Totals()].picks += inc
-            case "pieces": perDay[day, default: [:]][craftsman!, default: Totals()].pieces += inc
+            case "picks":
+                perDay[day, default: [:]][craftsman!, default: Totals()].picks += inc
+                loomDays[day, default: [:]][dev.loom!, default: .init()].picks += inc
+            case "pieces":
+                perDay[day, default: [:]][craftsman!, default: Totals()].pieces += inc
+                loomDays[day, default: [:]][dev.loom!, default: .init()].pieces += inc
             default:
-                perDay[day, default: [:]][craftsman!, default: Totals()].runS += inc
-                runHours[hour, default: [:]][workshop, default: [:]][craftsman!, default: 0] += inc
+                running(dev, craftsman: craftsman!, hour: hour, day: day, ms: inc * 1000)
+                loomDays[day, default: [:]][dev.loom!, default: .init()].runMs += inc * 1000
             }
         }
+        if let s = r.state {
+            if s != .run && d.state == .run { loomDays[day, default: [:]][dev.loom!, default: .init()].stoppages += 1 }
+            d.state = s
+        }
+        if let v = r[.v] { d.volts = v }
         devices[key] = d
+    }
+
+    private mutating func running(_ dev: Device, craftsman: String, hour: Int64, day: String, ms: Double) {
+        perDay[day, default: [:]][craftsman, default: Totals()].runMs += ms
+        workshopDays[day, default: [:]][dev.workshop, default: .init()].runMs += ms
+        runHours[hour, default: [:]][dev.workshop, default: [:]][craftsman, default: 0] += ms
+    }
+
+    enum Span { case run, stop, fault, voltageOut, noPower }
+
+    /// Books `[from, to)` hour by hour; running time goes to the craftsman at each part's start.
+    private mutating func span(_ dev: Device, from: Int64, to: Int64, _ kind: Span) {
+        var t = from
+        while t < to {
+            let hour = calendar.hourStart(atMillis: t)
+            let end = min(to, (hour + 3600) * 1000)
+            let ms = Double(end - t)
+            let day = calendar.date(atMillis: t)
+            switch kind {
+            case .run:
+                loomDays[day, default: [:]][dev.loom!, default: .init()].runMs += ms
+                running(dev, craftsman: craftsman(dev, at: t)!, hour: hour, day: day, ms: ms)
+            case .stop: loomDays[day, default: [:]][dev.loom!, default: .init()].stopMs += ms
+            case .fault: loomDays[day, default: [:]][dev.loom!, default: .init()].faultMs += ms
+            case .voltageOut: workshopDays[day, default: [:]][dev.workshop, default: .init()].voltageOutMs += ms
+            case .noPower: workshopDays[day, default: [:]][dev.workshop, default: .init()].noPowerMs += ms
+            }
+            t = end
+        }
     }
 
     private func plausible(_ inc: Double, from: Int64, to: Int64, _ name: String) -> Bool {
@@ -159,3 +236,6 @@ struct IndependentCounter {
         return out
     }
 }
+
+/// Whole seconds from milliseconds, as the report rounds them.
+func wholeSeconds(_ ms: Double) -> Int64 { Int64((ms / 1000).rounded()) }

@@ -20,7 +20,7 @@ func localMillis(_ s: String, _ cfg: Configuration) -> Int64 {
 /// Runs a simulation into memory and returns its messages and ground truth.
 func simulate(
     _ cfg: Configuration, from: String, to: String, seed: UInt64 = 1, interval: Int64 = 10_000, batch: Int = 1,
-    faults: [String] = [], randomPerHour: Double = 0
+    faults: [String] = [], randomPerHour: Double = 0, sendRunS: Bool = true
 ) throws -> (messages: [CollectingSink.Message], truth: TruthReport) {
     var options = SimulationOptions(from: localMillis(from, cfg), to: localMillis(to, cfg))
     options.seed = seed
@@ -28,7 +28,8 @@ func simulate(
     options.batch = batch
     options.faults = try faults.map { (s: String) throws(SimulationError) in try FaultSpec.parse(s, calendar: cfg.calendar) }
     options.randomFaultsPerHour = randomPerHour
-    var sim = try Simulation(registry: cfg.registry, calendar: cfg.calendar, rates: cfg.ingest.rates, options: options)
+    options.sendRunS = sendRunS
+    var sim = try Simulation(registry: cfg.registry, calendar: cfg.calendar, ingest: cfg.ingest, options: options)
     let sink = CollectingSink()
     try sim.run(into: sink)
     return (sink.messages, sim.truthReport())
