@@ -314,7 +314,7 @@ public struct Simulation {
             // Restarting numbering at 0 right after a reading numbered 0 would make the next
             // reading a duplicate of it: such a board restarts after its next reading instead.
             if devices[d].lastSeqOut == 0 { devices[d].rebootAfterNextReading = true } else { devices[d].pendingReboot = true }
-        case .glitch: devices[d].pendingGlitch = true
+        case .glitch: devices[d].pendingGlitches += 1
         case .duplicate: devices[d].pendingDuplicate = true
         case .outOfOrder: devices[d].pendingDelay = devices[d].rng.int(3, 12)
         case .garbage: devices[d].pendingGarbage = true
@@ -627,9 +627,9 @@ public struct Simulation {
         // A glitch never hits a device's first reading, nor the reading after a glitch (two
         // zeros in a row read as a restart to 0): it waits for the next reading.
         var glitch = false
-        if dev.pendingGlitch && dev.made > 0 && !dev.lastMadeGlitch {
+        if dev.pendingGlitches > 0 && dev.made > 0 && !dev.lastMadeGlitch {
             glitch = true
-            dev.pendingGlitch = false
+            dev.pendingGlitches -= 1
         }
         let duplicate = dev.pendingDuplicate
         dev.pendingDuplicate = false
@@ -840,7 +840,8 @@ struct DeviceSim {
 
     var pendingReboot = false
     var rebootAfterNextReading = false
-    var pendingGlitch = false
+    /// Glitches due, one reading each.
+    var pendingGlitches = 0
     var pendingDuplicate = false
     var pendingGarbage = false
     /// Hold the next reading back and send it again after this many readings.

@@ -190,6 +190,33 @@ import Testing
         #expect(loom.runSeconds + loom.stopSeconds + loom.faultSeconds >= 4 * 3600 - 60)
     }
 
+    /// Faults that would be ambiguous back to back are spaced: no glitch right after a glitch,
+    /// no restart numbering from 0 again right after a reading numbered 0.
+    @Test func backToBackFaultsStayUnambiguous() throws {
+        let cfg = try exampleConfiguration()
+        let run = try simulate(
+            cfg, from: "2026-11-24T09:00", to: "2026-11-24T10:00", seed: 11,
+            faults: ["reboot@+0s:loom-01", "reboot@+10s:loom-01", "glitch@+30m:loom-01", "glitch@+1810s:loom-01", "glitch@+1820s:loom-01"])
+        var readings: [Reading] = []
+        for m in run.messages where m.topic == "sentra/ws-bandar-01/loom/loom-01" {
+            for p in PayloadParser.parse(m.payload, kind: .loom) { if case .success(let r) = p { readings.append(r) } }
+        }
+        let seqs = readings.prefix(4).map { $0.seq! }
+        #expect(seqs == [0, 1, 0, 1], "the second restart waits for the reading after the one numbered 0")
+        // Three glitches, none right after another.
+        let zeros = readings.indices.dropFirst().filter { readings[$0][.picks] == 0 && readings[$0 - 1][.picks]! > 0 }
+        #expect(zeros.count == 3)
+        #expect(zip(zeros, zeros.dropFirst()).allSatisfy { $1 - $0 == 2 })
+        var counter = IndependentCounter(configuration: cfg)
+        for m in run.messages { counter.ingest(topic: m.topic, payload: m.payload) }
+        #expect(counter.duplicates == 0 && counter.outOfOrder == 0)
+        // (The second restart, 20 s after the first, need not show as a drop at all.)
+        #expect(counter.glitches >= 3)
+        let loom = try #require(run.truth.days["2026-11-24"]?.looms.first { $0.loom == "loom-01" })
+        let t = try #require(counter.loomDays["2026-11-24"]?["loom-01"])
+        #expect(loom.picks == Int64(t.picks) && loom.runSeconds == wholeSeconds(t.runMs))
+    }
+
     /// The counter rules the truth applies, case by case, in the board's units.
     @Test func counterTrackFollowsTheContract() {
         var t = CounterTrack()
