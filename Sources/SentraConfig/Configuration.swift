@@ -8,6 +8,8 @@ public struct Configuration: Sendable {
     public var timeZone: String
     public var broker: Broker
     public var stateDirectory: String
+    /// Where the receive journal's ring lives (a tmpfs); nil: see `receiveJournalRingPath`.
+    public var runtimeDirectory: String?
     public var logDirectory: String
     public var ingest: IngestSettings
     /// Size of the receive journal (`state_dir/receive.journal`), bytes.
@@ -72,8 +74,24 @@ public struct Configuration: Sendable {
     public var calendar: LocalCalendar { LocalCalendar(identifier: timeZone)! }
 
     public var stateDatabasePath: String { (stateDirectory as NSString).appendingPathComponent("sentra.sqlite") }
-    /// What the broker handed over and was not yet counted (the receive journal).
+    /// The receive journal's copy on disk, synced once a second (what a power loss leaves).
     public var receiveJournalPath: String { (stateDirectory as NSString).appendingPathComponent("receive.journal") }
+    /// The receive journal's ring, on a tmpfs that outlives the process: `runtime_dir` if set,
+    /// else systemd's `$RUNTIME_DIRECTORY` (`/run/sentra` for the shipped unit), else a folder
+    /// of `/dev/shm` named after the state directory (so two daemons never share one).
+    public var receiveJournalRingPath: String {
+        let dir: String
+        if let r = runtimeDirectory {
+            dir = r
+        } else if let env = ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first, !env.isEmpty {
+            dir = String(env)
+        } else {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in (stateDirectory as NSString).standardizingPath.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            dir = "/dev/shm/sentra-\(String(h, radix: 16))"
+        }
+        return (dir as NSString).appendingPathComponent("receive.journal")
+    }
     public var alertLogPath: String { (logDirectory as NSString).appendingPathComponent("alerts.jsonl") }
 
     /// Applies the command-line overrides shared by every executable (CONTRACT §3).

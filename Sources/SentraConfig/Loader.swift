@@ -203,7 +203,7 @@ struct Reader {
             let top = mapping(
                 root, "",
                 allowed: [
-                    "sentra", "broker", "state_dir", "log_dir", "ingest", "retention", "alert_log", "http",
+                    "sentra", "broker", "state_dir", "runtime_dir", "log_dir", "ingest", "retention", "alert_log", "http",
                     "shifts", "workshops", "craftsmen", "looms", "devices", "rules", "plugins",
                 ])
         else { return nil }
@@ -247,10 +247,11 @@ struct Reader {
         }
 
         let stateDir = string(top["state_dir"], "state_dir") ?? "/var/lib/sentra"
+        let runtimeDir = string(top["runtime_dir"], "runtime_dir")
         let logDir = string(top["log_dir"], "log_dir") ?? "/var/log/sentra"
 
         var ingest = IngestSettings()
-        var journalBytes = 64 << 20
+        var journalBytes = 32 << 20
         var commitMillis: Int64 = 1000
         if let i = mapping(
             top["ingest"]?.value, "ingest",
@@ -486,7 +487,7 @@ struct Reader {
         }
         guard errors.isEmpty else { return nil }
         return Configuration(
-            file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, logDirectory: logDir,
+            file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, runtimeDirectory: runtimeDir, logDirectory: logDir,
             ingest: ingest, journalBytes: journalBytes, commitIntervalMillis: commitMillis,
             hourlyRetentionDays: retentionDays, alertLog: alertLog, http: http, registry: registry, rules: rules,
             plugins: plugins)

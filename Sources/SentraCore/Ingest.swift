@@ -146,7 +146,9 @@ public struct IngestPipeline {
             entry = cached
         } else {
             entry = resolve(String(decoding: topic, as: UTF8.self))
-            if topics.count < 100_000 { topics[topic] = entry }
+            // Bounded, also against a stranger's stream of long made-up topics (a valid one is
+            // at most 151 bytes).
+            if topics.count < 100_000 && topic.count <= 256 { topics[topic] = entry }
         }
         switch entry {
         case .rejected(let reason):

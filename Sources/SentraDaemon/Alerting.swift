@@ -89,9 +89,16 @@ final class LoggedAlertLines: @unchecked Sendable {
 /// its once-a-second sync.
 public func openReceiveJournal(configuration: Configuration, store: ProductionStore, logger: Logger) throws -> ReceiveJournal {
     let mark = try store.meta(ProductionStore.journalMarkKey).flatMap(JournalMark.init)
-    let journal = try ReceiveJournal(path: configuration.receiveJournalPath, capacity: configuration.journalBytes, resumeAt: mark)
+    let journal = try ReceiveJournal(
+        path: configuration.receiveJournalRingPath, mirror: configuration.receiveJournalPath, capacity: configuration.journalBytes,
+        resumeAt: mark)
     if let notice = journal.notice {
-        logger.warning("\(notice)", metadata: ["sentra.journal": "\(journal.path)"])
+        logger.warning("\(notice)", metadata: ["sentra.journal": "\(journal.path)", "sentra.journal_mirror": "\(journal.mirrorPath ?? "")"])
+    }
+    if let source = journal.replaySource {
+        logger.info(
+            "the receive journal holds messages not yet counted",
+            metadata: ["sentra.journal_source": "\(source)", "sentra.messages": "\(journal.replayCount)"])
     }
     journal.startSyncing(interval: 1)
     return journal

@@ -193,6 +193,7 @@ public final class IngestService: Service, @unchecked Sendable {
         alertWriter.close()
         committer.close()
         journal.stopSyncing()
+        journal.removeRing()
         try? store.checkpoint()
         logger.info("ingest stopped, state committed", metadata: ["sentra.accepted": "\(pipeline.stats.accepted)"])
     }

@@ -52,14 +52,17 @@ public struct JournalEntry {
 /// The receive journal: every message libmosquitto hands over is copied here, in the MQTT
 /// callback, before the callback returns, and stays until the commit that counted it.
 ///
-/// A ring of `capacity` bytes in a file of its own, allocated in full when created (so a full
-/// disk is an error at start, never a SIGBUS on a later write) and memory-mapped shared: a
-/// message written here is in the page cache, which outlives the process (SIGKILL, a crash).
-/// A thread fdatasyncs the file at most once a second, which bounds what a power loss takes.
+/// Two files of the same layout. The **ring** is memory-mapped shared and lives on a tmpfs
+/// (`/run/sentra` under systemd): a message written there is in the kernel's memory, which
+/// outlives the process (SIGKILL, a crash), and writing to it costs no filesystem work per
+/// page. The **mirror** is on disk (the state directory): a thread copies what was appended to
+/// it and fdatasyncs it at most once a second, which bounds what a power loss takes. Both are
+/// allocated in full when created, so a full disk (or tmpfs) is an error at start, never a
+/// SIGBUS on a later write. A ring given on a disk filesystem works the same, only slower.
 ///
 /// Positions are byte offsets that only grow; an entry at position `p` lives at ring offset
-/// `p % capacity`. The ring is mapped twice, back to back, so an entry that runs past the end
-/// of the ring is still one contiguous buffer. Each entry is
+/// `p % capacity` (in both files). The ring is mapped twice, back to back, so an entry that
+/// runs past the end of the ring is still one contiguous buffer. Each entry is
 ///
 ///     0  u64 stamp      position ^ identity salt: written last, marks the entry complete
 ///     8  u32 size       entry bytes, header included, a multiple of 8
@@ -71,15 +74,19 @@ public struct JournalEntry {
 ///     31 u8  reserved
 ///     32 topic bytes, payload bytes, zero padding to a multiple of 8
 ///
-/// At open, entries from the last committed position are found again by walking forward while
-/// each entry's stamp and checksum hold (an old lap's entry has another stamp; a torn one
-/// fails its checksum). Space before the committed position (`release`) is reused; when the
-/// ring is full, `append` waits, so libmosquitto stops reading and the broker keeps the rest.
+/// At open, entries from the last committed position are found again, in the ring and in the
+/// mirror, by walking forward while each entry's stamp and checksum hold (an old lap's entry
+/// has another stamp; a torn one fails its checksum); whichever reaches further is replayed
+/// (the ring after a crash, the mirror after a reboot). Space before the committed position
+/// (`release`) is reused; when the ring is full, `append` waits, so libmosquitto stops reading
+/// and the broker keeps the rest.
 public final class ReceiveJournal: @unchecked Sendable {
+    /// The ring's file, and the mirror's (nil: the ring itself is synced).
     public let path: String
-    /// Ring bytes (the file is one header page larger).
+    public let mirrorPath: String?
+    /// Ring bytes (each file is one header page larger).
     public let capacity: Int
-    /// Random, chosen when the file is created: a mark from another journal does not apply.
+    /// Random, chosen when the journal is created: a mark from another journal does not apply.
     public let identity: UInt64
     /// The largest payload kept; a larger one is journaled by its length only.
     public let maxStoredPayload: Int
@@ -89,6 +96,8 @@ public final class ReceiveJournal: @unchecked Sendable {
     public private(set) var replayEnd: UInt64
     /// Messages in `[replayFrom, replayEnd)`.
     public private(set) var replayCount = 0
+    /// Where the replay came from: "ring", "mirror" (after the ring was lost: a reboot), or nil.
+    public private(set) var replaySource: String?
     /// Why the journal started empty although it existed, if it did (for the log).
     public let notice: String?
 
@@ -98,6 +107,7 @@ public final class ReceiveJournal: @unchecked Sendable {
     private static let flagTruncated: UInt8 = 1
 
     private let fd: Int32
+    private let mirrorFD: Int32
     private let base: UnsafeMutableRawPointer
     private let mask: UInt64
     private let salt: UInt64
@@ -118,91 +128,102 @@ public final class ReceiveJournal: @unchecked Sendable {
     private let syncState = Mutex<(stop: Bool, synced: UInt64)>((false, 0))
     private let syncWake = NSCondition()
 
-    /// Opens the journal at `path`, creating it (`capacity` bytes, rounded up to a power of
-    /// two of at least 1 MiB) if it is missing. `mark` is what the state database says was
+    private typealias Pending = (topic: [UInt8], payload: [UInt8], length: Int, receivedAt: Int64)
+
+    /// Opens the journal, creating its files (`capacity` bytes, rounded up to a power of two of
+    /// at least 1 MiB) where they are missing. `mark` is what the state database says was
     /// counted: entries after it are kept for replay; without a mark, or with another journal's,
     /// the journal starts empty.
-    public init(path: String, capacity requested: Int, resumeAt mark: JournalMark?) throws {
+    /// - Parameters:
+    ///   - path: the ring, best on a tmpfs that outlives the process (`/run/sentra`).
+    ///   - mirror: its copy on disk, synced once a second; nil to sync the ring itself.
+    public init(path: String, mirror: String? = nil, capacity requested: Int, resumeAt mark: JournalMark?) throws {
         self.path = path
+        mirrorPath = mirror
         pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         var cap = 1 << 20
         while cap < requested && cap < 1 << 40 { cap <<= 1 }
 
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw JournalError("open", path, errno: errno) }
+        let fd = try Self.openFile(path)
         self.fd = fd
-
-        // The header: magic, capacity, identity.
-        var header = [UInt64](repeating: 0, count: 4)
-        let n = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
-        var existing: (capacity: Int, identity: UInt64)?
-        if n == 32 && header[0] == Self.magic && header[1] >= 1 << 20 && header[1].nonzeroBitCount == 1 {
-            var st = stat()
-            if fstat(fd, &st) == 0 && Int(st.st_size) >= Self.fileHeader + Int(header[1]) {
-                existing = (Int(header[1]), header[2])
+        var mfd: Int32 = -1
+        if let mirror {
+            do { mfd = try Self.openFile(mirror) } catch {
+                Glibc.close(fd)
+                throw error
             }
         }
+        mirrorFD = mfd
 
+        // What each file holds past the mark, if it is this journal's.
+        let ringHeader = Self.header(fd)
+        let mirrorHeader = mfd >= 0 ? Self.header(mfd) : nil
         var notice: String?
-        var pending: [(topic: [UInt8], payload: [UInt8], length: Int, receivedAt: Int64)] = []
-        var start: UInt64 = 0
-        var recoveredIdentity: UInt64?
-        if let e = existing, let mark, mark.journal == e.identity {
-            // Map the file as it is and find what was received after the mark.
-            let mapped = try Self.map(fd: fd, capacity: e.capacity, path: path)
-            let scan = Self.scan(base: mapped, capacity: e.capacity, salt: Self.salt(e.identity), from: mark.position)
-            if e.capacity == cap {
-                capacity = cap
-                identity = e.identity
-                base = mapped
-                mask = UInt64(cap - 1)
-                salt = Self.salt(e.identity)
-                maxStoredPayload = Self.maxPayload(cap)
-                replayFrom = mark.position
-                replayEnd = scan.end
-                replayCount = scan.entries.count
-                appended = UInt64(scan.entries.count)
-                writePos = scan.end
-                releasedPos = mark.position
-                readPos = mark.position
-                droppedPos = mark.position
-                self.notice = nil
-                syncState.withLock { $0.synced = scan.end }
-                return
+        var best: (source: String, identity: UInt64, end: UInt64, pending: [Pending])?
+        var ringMapped: (base: UnsafeMutableRawPointer, end: UInt64, count: Int)?
+        if let mark {
+            for (name, file, h) in [("ring", fd, ringHeader), ("mirror", mfd, mirrorHeader)] {
+                guard let h, h.identity == mark.journal else { continue }
+                let mapped = try Self.map(fd: file, capacity: h.capacity, path: name == "ring" ? path : mirror!)
+                let scan = Self.scan(base: mapped, capacity: h.capacity, salt: Self.salt(h.identity), from: mark.position)
+                if best == nil || scan.end > best!.end {
+                    best = (name, h.identity, scan.end, [])
+                    // The ring as it is serves directly; anything else is copied over.
+                    if !(name == "ring" && h.capacity == cap) {
+                        best!.pending = scan.entries.map { ($0.topic.map { $0 }, $0.payload.map { $0 }, $0.payloadLength, $0.receivedAt) }
+                    }
+                }
+                if name == "ring" && h.capacity == cap {
+                    ringMapped = (mapped, scan.end, scan.entries.count)
+                } else {
+                    Self.unmap(mapped, capacity: h.capacity)
+                }
             }
-            // The configured size changed: carry what is still to replay into the new ring.
-            var bytes = 0
-            for entry in scan.entries {
-                pending.append((Array(entry.topic), Array(entry.payload), entry.payloadLength, entry.receivedAt))
-                bytes += Self.entrySize(topic: entry.topic.count, stored: entry.payload.count)
+            if best == nil {
+                notice =
+                    ringHeader != nil || mirrorHeader != nil
+                    ? "the journal is not the one the state database last counted from; starting it anew"
+                    : "the journal the state database counted from is missing; starting it anew"
             }
-            while cap < bytes * 2 { cap <<= 1 }
-            Self.unmap(mapped, capacity: e.capacity)
-            recoveredIdentity = e.identity
-            start = mark.position
-        } else if existing != nil {
-            notice =
-                mark != nil
-                ? "the journal is not the one the state database last counted from; starting it anew"
-                : "the state database has no journal position (a new database); starting the journal anew"
-        } else if mark != nil {
-            notice = "the journal the state database counted from is missing or damaged; starting it anew"
+        } else if ringHeader != nil || mirrorHeader != nil {
+            notice = "the state database has no journal position (a new database); starting the journal anew"
         }
 
-        // A new file, allocated in full now: a full disk fails here, not with SIGBUS later.
-        guard ftruncate(fd, 0) == 0 else { throw JournalError("truncate", path, errno: errno) }
-        let rc = posix_fallocate(fd, 0, off_t(Self.fileHeader + cap))
-        guard rc == 0 else {
-            throw JournalError("allocating \(Self.fileHeader + cap) bytes (ingest.journal_size)", path, errno: rc)
+        if let best, best.source == "ring", let r = ringMapped {
+            // After a crash: the ring holds everything; keep it as it is.
+            capacity = cap
+            identity = best.identity
+            base = r.base
+            mask = UInt64(cap - 1)
+            salt = Self.salt(identity)
+            maxStoredPayload = Self.maxPayload(cap)
+            replayFrom = mark!.position
+            replayEnd = r.end
+            replayCount = r.count
+            replaySource = r.count > 0 ? "ring" : nil
+            appended = UInt64(r.count)
+            writePos = r.end
+            releasedPos = replayFrom
+            readPos = replayFrom
+            droppedPos = replayFrom
+            self.notice = nil
+            if mfd >= 0 && mirrorHeader.map({ $0.identity != identity || $0.capacity != cap }) ?? true {
+                try Self.create(mfd, capacity: cap, identity: identity, path: mirror!)
+            }
+            syncState.withLock { $0.synced = replayFrom }
+            return
         }
-        var id = recoveredIdentity ?? 0
+        if let r = ringMapped { Self.unmap(r.base, capacity: cap) }
+
+        // A new ring (and mirror), allocated in full now; what was pending is carried over.
+        let pending = best?.pending ?? []
+        let bytes = pending.reduce(0) { $0 + Self.entrySize(topic: $1.topic.count, stored: $1.payload.count) }
+        while cap < bytes * 2 { cap <<= 1 }
+        var id = best?.identity ?? 0
         while id == 0 { id = UInt64.random(in: 1...UInt64.max) }
-        header = [Self.magic, UInt64(cap), id, 0]
-        let w = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, 32, 0) }
-        guard w == 32 else { throw JournalError("writing the header", path, errno: errno) }
-        guard fsync(fd) == 0 else { throw JournalError("fsync", path, errno: errno) }
+        try Self.create(fd, capacity: cap, identity: id, path: path)
+        if mfd >= 0 { try Self.create(mfd, capacity: cap, identity: id, path: mirror!) }
+        let start = best != nil ? mark!.position : 0
         capacity = cap
         identity = id
         base = try Self.map(fd: fd, capacity: cap, path: path)
@@ -223,14 +244,58 @@ public final class ReceiveJournal: @unchecked Sendable {
         }
         replayEnd = writePos
         replayCount = pending.count
+        replaySource = pending.isEmpty ? nil : best?.source
         syncState.withLock { $0.synced = start }
-        if !pending.isEmpty { _ = fdatasync(fd) }
+        if !pending.isEmpty { syncOnce() }
+    }
+
+    private static func openFile(_ path: String) throws -> Int32 {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw JournalError("open", path, errno: errno) }
+        return fd
+    }
+
+    /// The file's header, if it is a journal of a sane size that is all there.
+    private static func header(_ fd: Int32) -> (capacity: Int, identity: UInt64)? {
+        var header = [UInt64](repeating: 0, count: 4)
+        let n = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
+        guard n == 32, header[0] == magic, header[1] >= 1 << 20, header[1] <= 1 << 40, header[1].nonzeroBitCount == 1, header[2] != 0
+        else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) >= fileHeader + Int(header[1]) else { return nil }
+        return (Int(header[1]), header[2])
+    }
+
+    /// Empties the file and allocates it in full with a new header.
+    private static func create(_ fd: Int32, capacity: Int, identity: UInt64, path: String) throws {
+        guard ftruncate(fd, 0) == 0 else { throw JournalError("truncate", path, errno: errno) }
+        let rc = posix_fallocate(fd, 0, off_t(fileHeader + capacity))
+        guard rc == 0 else {
+            throw JournalError("allocating \(fileHeader + capacity) bytes (ingest.journal_bytes)", path, errno: rc)
+        }
+        let header: [UInt64] = [magic, UInt64(capacity), identity, 0]
+        let w = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, 32, 0) }
+        guard w == 32 else { throw JournalError("writing the header", path, errno: errno) }
+        guard fsync(fd) == 0 else { throw JournalError("fsync", path, errno: errno) }
     }
 
     deinit {
         stopSyncing()
         Self.unmap(base, capacity: capacity)
         Glibc.close(fd)
+        if mirrorFD >= 0 { Glibc.close(mirrorFD) }
+    }
+
+    /// After a clean stop (everything committed): the ring's file is not needed until the next
+    /// start, which makes it anew; removing it gives its memory back to the tmpfs.
+    public func removeRing() {
+        guard mirrorPath != nil, isDrained, uncommittedBytes == 0 else { return }
+        unlink(path)
+        // A folder of its own under /dev/shm goes too (/run/sentra belongs to systemd).
+        let dir = (path as NSString).deletingLastPathComponent
+        if dir.hasPrefix("/dev/shm/sentra-") { rmdir(dir) }
     }
 
     private static func maxPayload(_ cap: Int) -> Int { min(1 << 20, cap / 4) }
@@ -360,15 +425,18 @@ public final class ReceiveJournal: @unchecked Sendable {
     }
 
     @inline(__always) private func entry(at p: UInt64) -> JournalEntry {
-        let o = UnsafeRawPointer(base + Int(p & mask))
+        Self.entry(at: UnsafeRawPointer(base + Int(p & mask)), position: p)
+    }
+
+    /// The entry whose header is at `o`, for position `p` (no checks).
+    @inline(__always) private static func entry(at o: UnsafeRawPointer, position p: UInt64) -> JournalEntry {
         let size = Int(o.load(fromByteOffset: 8, as: UInt32.self))
         let length = Int(o.load(fromByteOffset: 24, as: UInt32.self))
         let tlen = Int(o.load(fromByteOffset: 28, as: UInt16.self))
-        let truncated = o.load(fromByteOffset: 30, as: UInt8.self) & Self.flagTruncated != 0
-        let stored = truncated ? 0 : length
+        let truncated = o.load(fromByteOffset: 30, as: UInt8.self) & flagTruncated != 0
         return JournalEntry(
-            topic: UnsafeRawBufferPointer(start: o + Self.entryHeader, count: tlen),
-            payload: UnsafeRawBufferPointer(start: o + Self.entryHeader + tlen, count: stored), payloadLength: length,
+            topic: UnsafeRawBufferPointer(start: o + entryHeader, count: tlen),
+            payload: UnsafeRawBufferPointer(start: o + entryHeader + tlen, count: truncated ? 0 : length), payloadLength: length,
             receivedAt: o.load(fromByteOffset: 16, as: Int64.self), end: p + UInt64(size))
     }
 
@@ -458,7 +526,10 @@ public final class ReceiveJournal: @unchecked Sendable {
         t.start()
     }
 
-    /// One sync if needed; false once stopped.
+    /// One sync if needed; false once stopped. With a mirror, what was appended since the last
+    /// sync is copied into it at the same offsets and the mirror is fdatasynced; the ring's own
+    /// pages are never written back by us (on a tmpfs they have nowhere to go).
+    @discardableResult
     private func syncOnce() -> Bool {
         condition.lock()
         let w = writePos
@@ -466,7 +537,23 @@ public final class ReceiveJournal: @unchecked Sendable {
         condition.unlock()
         let (stop, synced) = syncState.withLock { ($0.stop, $0.synced) }
         if w != synced {
-            _ = fdatasync(fd)
+            if mirrorFD >= 0 {
+                var from = max(synced, w > UInt64(capacity) ? w - UInt64(capacity) : 0)
+                while from < w {
+                    let off = Int(from & mask)
+                    let len = min(Int(w - from), capacity - off)
+                    var done = 0
+                    while done < len {
+                        let n = pwrite(mirrorFD, base + off + done, len - done, off_t(Self.fileHeader + off + done))
+                        if n <= 0 { break }
+                        done += n
+                    }
+                    from += UInt64(len)
+                }
+                _ = fdatasync(mirrorFD)
+            } else {
+                _ = fdatasync(fd)
+            }
             syncState.withLock { $0.synced = w }
         }
         return !stop && !isClosed
@@ -478,7 +565,7 @@ public final class ReceiveJournal: @unchecked Sendable {
         syncWake.lock()
         syncWake.broadcast()
         syncWake.unlock()
-        _ = fdatasync(fd)
+        syncOnce()
     }
 
     // MARK: Recovery
@@ -493,20 +580,13 @@ public final class ReceiveJournal: @unchecked Sendable {
         while p - from < UInt64(capacity) {
             let o = UnsafeRawPointer(base + Int(p & mask))
             guard o.load(as: UInt64.self) == p ^ salt else { break }
-            let size = Int(o.load(fromByteOffset: 8, as: UInt32.self))
-            let length = Int(o.load(fromByteOffset: 24, as: UInt32.self))
-            let tlen = Int(o.load(fromByteOffset: 28, as: UInt16.self))
-            let truncated = o.load(fromByteOffset: 30, as: UInt8.self) & flagTruncated != 0
-            let stored = truncated ? 0 : length
-            guard size % 8 == 0, size >= entryHeader, size <= capacity, entrySize(topic: tlen, stored: stored) == size,
+            let e = entry(at: o, position: p)
+            let size = Int(e.end - p)
+            guard size % 8 == 0, size >= entryHeader, size <= capacity, entrySize(topic: e.topic.count, stored: e.payload.count) == size,
                 p - from + UInt64(size) <= UInt64(capacity),
-                o.load(fromByteOffset: 12, as: UInt32.self) == checksum(o + 16, count: entryHeader + tlen + stored - 16)
+                o.load(fromByteOffset: 12, as: UInt32.self) == checksum(o + 16, count: entryHeader + e.topic.count + e.payload.count - 16)
             else { break }
-            entries.append(
-                JournalEntry(
-                    topic: UnsafeRawBufferPointer(start: o + entryHeader, count: tlen),
-                    payload: UnsafeRawBufferPointer(start: o + entryHeader + tlen, count: stored), payloadLength: length,
-                    receivedAt: o.load(fromByteOffset: 16, as: Int64.self), end: p + UInt64(size)))
+            entries.append(e)
             p += UInt64(size)
         }
         return (p, entries)

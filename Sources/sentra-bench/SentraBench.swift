@@ -13,7 +13,7 @@ import SentraStore
 struct SentraBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentra-bench", abstract: "Sentra's benchmarks (see BENCHMARKS.md).",
-        subcommands: [Pipeline.self, EndToEnd.self, Latency.self, Memory.self, Restart.self, HTTP.self])
+        subcommands: [Pipeline.self, JournalCost.self, EndToEnd.self, Latency.self, Memory.self, Restart.self, HTTP.self])
 }
 
 func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -173,6 +173,56 @@ extension SentraBench {
                 )
             }
             try? FileManager.default.removeItem(atPath: work)
+        }
+    }
+}
+
+extension SentraBench {
+    struct JournalCost: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "journal", abstract: "The receive journal alone: append, read and release per message, against copying the bytes.")
+        @Option var messages = 1_000_000
+        @Option var rounds = 5
+        @Option var capacity = 64 << 20
+        func run() throws {
+            let registry = Synthetic.registry(workshops: 10, craftsmen: 80, looms: 400)
+            let msgs = Synthetic.messages(registry, count: messages, start: 1_764_000_000_000)
+            let topics = msgs.map { Array($0.topic.utf8) }
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-j-\(UUID().uuidString.prefix(8))")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let journal = try ReceiveJournal(path: dir.appendingPathComponent("receive.journal").path, capacity: capacity, resumeAt: nil)
+            journal.startSyncing(interval: 1)
+            var sink = [UInt8](repeating: 0, count: 1 << 16)
+            var x = 0
+            for _ in 0..<rounds {
+                var u0 = rusage(); getrusage(RUSAGE_SELF.rawValue, &u0)
+                var t0 = nowNanos()
+                for k in 0..<msgs.count {
+                    topics[k].withUnsafeBytes { t in msgs[k].payload.withUnsafeBytes { p in
+                        sink.withUnsafeMutableBytes { d in
+                            d.baseAddress!.copyMemory(from: t.baseAddress!, byteCount: t.count)
+                            (d.baseAddress! + t.count).copyMemory(from: p.baseAddress!, byteCount: p.count)
+                        } } }
+                    x &+= Int(sink[k & 63])
+                }
+                let copy = Double(nowNanos() - t0) / Double(msgs.count)
+                t0 = nowNanos()
+                var i = 0
+                while i < msgs.count {
+                    let end = min(msgs.count, i + 1024)
+                    for k in i..<end {
+                        topics[k].withUnsafeBytes { t in msgs[k].payload.withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: 0) } }
+                    }
+                    _ = journal.read(max: end - i, deadline: Date.distantPast, linger: 0) { e in x &+= e.payload.count }
+                    if end / 65_536 != i / 65_536 || end == msgs.count { journal.release(upTo: journal.readPosition) }
+                    i = end
+                }
+                let j = Double(nowNanos() - t0) / Double(msgs.count)
+                var u1 = rusage(); getrusage(RUSAGE_SELF.rawValue, &u1)
+                print(String(format: "copy %.0f ns/msg, journal %.0f ns/msg, minor faults %d", copy, j, u1.ru_minflt - u0.ru_minflt))
+            }
+            journal.stopSyncing()
+            print(x % 2)
         }
     }
 }

@@ -125,11 +125,16 @@ import Testing
         try await daemon.terminate()
     }
 
+    /// Every meter reading is in: per craftsman and unattributed, to the meters' resolution.
     static func metersMatch(_ r: Totals, _ t: Totals) -> Bool {
         t.craftsmen.allSatisfy { c, x in
             guard let y = r.craftsmen[c] else { return false }
             return abs(y.kwh - x.kwh) < 0.001 && abs(y.water - x.water) < 0.1
         }
+            && t.unattributed.allSatisfy { w, x in
+                let y = r.unattributed[w] ?? (0, 0)
+                return abs(y.kwh - x.kwh) < 0.001 && abs(y.water - x.water) < 0.1
+            }
     }
 
     /// Boards that send `run_s` (running time from the counter).

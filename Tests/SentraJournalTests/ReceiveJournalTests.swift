@@ -215,4 +215,63 @@ import Testing
         let again = try ReceiveJournal(path: path, capacity: 4 << 20, resumeAt: mark2)
         #expect(again.notice == nil && Self.drain(again).isEmpty)
     }
+
+    /// A reboot empties the tmpfs: the ring is gone, and its copy on disk (synced once a
+    /// second) is replayed instead, up to its last sync: what a power loss can take.
+    @Test func aLostRingIsReplacedByItsMirrorUpToItsLastSync() throws {
+        let ring = Self.tempPath()
+        let mirror = Self.tempPath()
+        var mark: JournalMark
+        do {
+            let j = try ReceiveJournal(path: ring, mirror: mirror, capacity: 1 << 20, resumeAt: nil)
+            mark = j.mark
+            for i in 0..<5 { _ = Self.append(j, "sentra/a/loom/l1", Self.payload(i), at: Int64(i)) }
+            j.stopSyncing()  // synced
+            for i in 5..<8 { _ = Self.append(j, "sentra/a/loom/l1", Self.payload(i), at: Int64(i)) }
+        }
+        // A crash: the ring has all eight.
+        do {
+            let j = try ReceiveJournal(path: ring, mirror: mirror, capacity: 1 << 20, resumeAt: mark)
+            #expect(j.replaySource == "ring")
+            #expect(Self.drain(j).map(\.receivedAt) == Array(0..<8))
+        }
+        // A power loss after the first sync: the ring's tmpfs is empty, the mirror has five.
+        let ring2 = Self.tempPath()
+        let mirror2 = Self.tempPath()
+        // (Kept alive to the end: its deinit would sync the last three, which a power cut does not.)
+        let lost = try ReceiveJournal(path: ring2, mirror: mirror2, capacity: 1 << 20, resumeAt: nil)
+        mark = lost.mark
+        for i in 0..<5 { _ = Self.append(lost, "sentra/a/loom/l1", Self.payload(i), at: Int64(i)) }
+        lost.stopSyncing()
+        for i in 5..<8 { _ = Self.append(lost, "sentra/a/loom/l1", Self.payload(i), at: Int64(i)) }
+        #expect(unlink(ring2) == 0)
+        let j = try ReceiveJournal(path: ring2, mirror: mirror2, capacity: 1 << 20, resumeAt: mark)
+        #expect(j.replaySource == "mirror")
+        #expect(j.notice == nil)
+        #expect(Self.drain(j).map(\.receivedAt) == Array(0..<5))
+        // The recovered journal goes on under the same identity, and its mirror with it.
+        let next = j.mark
+        _ = Self.append(j, "t", [1], at: 99)
+        j.stopSyncing()
+        #expect(unlink(ring2) == 0)
+        let again = try ReceiveJournal(path: ring2, mirror: mirror2, capacity: 1 << 20, resumeAt: next)
+        #expect(Self.drain(again).map(\.receivedAt) == [99])
+        withExtendedLifetime(lost) {}
+    }
+
+    /// After a clean stop the ring's file is removed (its tmpfs memory comes back).
+    @Test func aCleanStopRemovesTheRingOnly() throws {
+        let ring = Self.tempPath()
+        let mirror = Self.tempPath()
+        let j = try ReceiveJournal(path: ring, mirror: mirror, capacity: 1 << 20, resumeAt: nil)
+        _ = Self.append(j, "t", [1, 2], at: 1)
+        j.close()
+        j.removeRing()
+        #expect(FileManager.default.fileExists(atPath: ring), "not yet: a message is not counted")
+        _ = Self.drain(j)
+        j.release(upTo: j.readPosition)
+        j.removeRing()
+        #expect(!FileManager.default.fileExists(atPath: ring))
+        #expect(FileManager.default.fileExists(atPath: mirror))
+    }
 }
