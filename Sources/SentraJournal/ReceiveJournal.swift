@@ -100,6 +100,9 @@ public final class ReceiveJournal: @unchecked Sendable {
     public private(set) var replaySource: String?
     /// Why the journal started empty although it existed, if it did (for the log).
     public let notice: String?
+    /// Released pages leave this process's page tables (resident memory stays at what waits,
+    /// at the price of a minor fault per page and lap); false keeps them mapped.
+    public var dropsReleasedPages = true
 
     static let entryHeader = 32
     static let fileHeader = 4096
@@ -493,7 +496,7 @@ public final class ReceiveJournal: @unchecked Sendable {
     private func dropPages(upTo released: UInt64) {
         let page = UInt64(pageSize)
         let end = released / page * page
-        guard end > droppedPos, end - droppedPos >= 256 << 10 else { return }
+        guard dropsReleasedPages, end > droppedPos, end - droppedPos >= 256 << 10 else { return }
         var from = (droppedPos + page - 1) / page * page
         droppedPos = end
         guard end > from else { return }

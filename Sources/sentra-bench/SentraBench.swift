@@ -43,6 +43,7 @@ extension SentraBench {
         @Option(help: "Rounds; the best is reported.") var rounds = 5
         @Option(help: "Looms in the synthetic sentra.") var looms = 400
         @Option(help: "The configuration whose alert rules are evaluated.") var config = "config/sentra.example.yaml"
+        @Flag(help: "Keep the journal's released pages mapped (no MADV_DONTNEED), to compare.") var keepPages = false
 
         func run() throws {
             let registry = Synthetic.registry(workshops: max(1, looms / 40), craftsmen: max(1, looms / 5), looms: looms)
@@ -76,6 +77,7 @@ extension SentraBench {
             defer { try? FileManager.default.removeItem(atPath: (ring as NSString).deletingLastPathComponent) }
             let journal = try ReceiveJournal(
                 path: ring, mirror: dir.appendingPathComponent("receive.journal").path, capacity: 32 << 20, resumeAt: nil)
+            journal.dropsReleasedPages = !keepPages
             journal.startSyncing(interval: 1)
             var best = (alone: Double.infinity, copied: Double.infinity, journal: Double.infinity)
             var accepted: UInt64 = 0
@@ -190,6 +192,7 @@ extension SentraBench {
         @Option(help: "Rounds.") var rounds = 5
         @Option(help: "Journal bytes.") var capacity = 32 << 20
         @Flag(help: "The ring on disk (ext4) instead of a tmpfs, to compare.") var onDisk = false
+        @Flag(help: "Keep released pages mapped (no MADV_DONTNEED), to compare.") var keepPages = false
         func run() throws {
             let registry = Synthetic.registry(workshops: 10, craftsmen: 80, looms: 400)
             let msgs = Synthetic.messages(registry, count: messages, start: 1_764_000_000_000)
@@ -201,6 +204,7 @@ extension SentraBench {
             let journal = try ReceiveJournal(
                 path: onDisk ? dir.appendingPathComponent("ring").path : ring, mirror: dir.appendingPathComponent("receive.journal").path,
                 capacity: capacity, resumeAt: nil)
+            journal.dropsReleasedPages = !keepPages
             journal.startSyncing(interval: 1)
             var sink = [UInt8](repeating: 0, count: 1 << 16)
             var x = 0
