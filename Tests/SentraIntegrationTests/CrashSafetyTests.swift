@@ -87,9 +87,19 @@ import Testing
         try await Self.runUntilKilled(daemon, fault: "received:30000")
         // 2: while the next start replays what that run journaled and had not committed.
         try await Self.runUntilKilled(daemon, fault: "replay:5000")
-        // 3: inside the 4th commit's transaction (the replay's own commit is the 1st).
-        try await Self.runUntilKilled(daemon, fault: "commit:4")
+        // 3: inside the transaction of the 2nd commit made while the rest of the backlog drains.
+        try await Self.runUntilKilled(daemon, fault: "commit:2")
         try await daemon.start()
+        // What each kill left in the journal, received and not counted: replayed at the next start.
+        var replayed: [Int] = []
+        for run in 3...5 {
+            let log = (try? String(contentsOf: daemon.dir.appendingPathComponent("sentrad-\(run).log"), encoding: .utf8)) ?? ""
+            let line = log.split(separator: "\n").first { $0.contains("replaying the receive journal") } ?? ""
+            let n = line.split(separator: " ").first { $0.hasPrefix("sentra.bytes=") }.flatMap { Int($0.dropFirst(13)) }
+            replayed.append(n ?? 0)
+        }
+        print("CrashSafetyTests \(simArgs): journal bytes replayed after each kill: \(replayed)")
+        #expect(replayed.allSatisfy { $0 > 0 }, "every kill left readings that only the journal had: \(replayed)")
 
         var report = Totals()
         var last = ""
