@@ -12,6 +12,12 @@ import Testing
         #expect(out.contains("accepted 3000"), "\(out)")
     }
 
+    @Test func journal() throws {
+        let (status, out) = try run(Paths.binary("sentra-bench"), ["journal", "--messages", "3000", "--rounds", "1", "--capacity", "1048576"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("through the journal"), "\(out)")
+    }
+
     @Test func endToEnd() throws {
         let (status, out) = try run(
             Paths.binary("sentra-bench"), ["e2e", "--count", "2000", "--qos", "1", "--bin", bin, "--config", Paths.exampleConfig])
