@@ -487,7 +487,8 @@ struct Reader {
         }
         guard errors.isEmpty else { return nil }
         return Configuration(
-            file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, runtimeDirectory: runtimeDir, logDirectory: logDir,
+            file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, runtimeDirectory: runtimeDir,
+            logDirectory: logDir,
             ingest: ingest, journalBytes: journalBytes, commitIntervalMillis: commitMillis,
             hourlyRetentionDays: retentionDays, alertLog: alertLog, http: http, registry: registry, rules: rules,
             plugins: plugins)

@@ -93,7 +93,8 @@ public func openReceiveJournal(configuration: Configuration, store: ProductionSt
         path: configuration.receiveJournalRingPath, mirror: configuration.receiveJournalPath, capacity: configuration.journalBytes,
         resumeAt: mark)
     if let notice = journal.notice {
-        logger.warning("\(notice)", metadata: ["sentra.journal": "\(journal.path)", "sentra.journal_mirror": "\(journal.mirrorPath ?? "")"])
+        logger.warning(
+            "\(notice)", metadata: ["sentra.journal": "\(journal.path)", "sentra.journal_mirror": "\(journal.mirrorPath ?? "")"])
     }
     if let source = journal.replaySource {
         logger.info(

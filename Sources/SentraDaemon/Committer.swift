@@ -19,8 +19,8 @@ struct CommitJob {
     var alertLogSeq: Int64?
     /// How far the receive journal is counted by this batch.
     var journal: JournalMark?
-    /// Messages still waiting in the journal when the batch was made (a backlog draining).
-    var backlog = 0
+    /// The batch counts messages the last one did not (the journal moved on).
+    var carriesReadings = false
 }
 
 /// Commits in order on a thread of its own (one waiting at most: a batch holds the state of
@@ -50,9 +50,11 @@ func makeCommitter(
             }
         ) {
             let started = DispatchTime.now().uptimeNanoseconds
-            try store.commit(batch, registry: job.registry, calendar: job.calendar, beforeCommit: {
-                    // The crash tests kill inside a commit made while a backlog drains.
-                    if job.backlog > 0 { FaultInjection.insideCommit.pass() }
+            try store.commit(
+                batch, registry: job.registry, calendar: job.calendar,
+                beforeCommit: {
+                    // The crash tests kill inside a commit that counts messages.
+                    if job.carriesReadings { FaultInjection.insideCommit.pass() }
                 })
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             status.update {

@@ -13,7 +13,7 @@ import Synchronization
 /// | point | where |
 /// | --- | --- |
 /// | `received` | in the MQTT callback, right after the message is in the receive journal |
-/// | `commit` | inside the SQLite transaction of a commit made while messages wait in the journal, after its writes, before COMMIT |
+/// | `commit` | inside the SQLite transaction of a commit that counts messages, after its writes, before COMMIT |
 /// | `replay` | while the journal is replayed at start, after that many messages (or half of them) |
 /// | `alert-line` | right after an alert line is written and fsynced, before its state is committed |
 ///

@@ -239,7 +239,8 @@ public final class IngestService: Service, @unchecked Sendable {
                         replaceAlertStates: alertChanges.replaceAll, meta: meta),
                     registry: pipeline.registry, calendar: pipeline.calendar,
                     alertTicket: alertFlag.lines > 0 ? alertWriter.lastTicket : nil, alertLogSeq: alertLogSeq,
-                    journal: JournalMark(journal: journal.identity, position: position), backlog: journal.depth))
+                    journal: JournalMark(journal: journal.identity, position: position),
+                    carriesReadings: position != submittedPosition))
             alertFlag.lines = 0
             submittedPosition = position
             lastCommittedStats = pipeline.stats

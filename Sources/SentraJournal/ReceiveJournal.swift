@@ -574,7 +574,9 @@ public final class ReceiveJournal: @unchecked Sendable {
     // MARK: Recovery
 
     /// Walks entries from `from` while each one is complete and belongs to this lap.
-    private static func scan(base: UnsafeMutableRawPointer, capacity: Int, salt: UInt64, from: UInt64)
+    private static func scan(
+        base: UnsafeMutableRawPointer, capacity: Int, salt: UInt64, from: UInt64
+    )
         -> (end: UInt64, entries: [JournalEntry])
     {
         let mask = UInt64(capacity - 1)

@@ -115,7 +115,9 @@ extension SentraBench {
                 while i < msgs.count {
                     let end = min(msgs.count, i + 1024)
                     for k in i..<end {
-                        topics[k].withUnsafeBytes { t in msgs[k].payload.withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: now) } }
+                        topics[k].withUnsafeBytes { t in
+                            msgs[k].payload.withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: now) }
+                        }
                     }
                     _ = journal.read(max: end - i, deadline: Date.distantPast, linger: 0) { e in
                         p.ingest(topic: e.topic, payload: e.payload, now: e.receivedAt, payloadTooLarge: e.truncated)
@@ -137,15 +139,18 @@ extension SentraBench {
             print(String(format: "  sentra pipeline:                %.0f readings/s/core (%.0f ns/reading)", rate, ns(best.alone)))
             print(
                 String(
-                    format: "  with a String and an Array made per message (the receive path before the journal): %.0f readings/s/core (%.0f ns)",
+                    format:
+                        "  with a String and an Array made per message (the receive path before the journal): %.0f readings/s/core (%.0f ns)",
                     Double(readings) / best.copied, ns(best.copied)))
             print(
                 String(
-                    format: "  through the receive journal (append, read, release): %.0f readings/s/core (%.0f ns); journal/pipeline %.3f, journal/before %.3f",
+                    format:
+                        "  through the receive journal (append, read, release): %.0f readings/s/core (%.0f ns); journal/pipeline %.3f, journal/before %.3f",
                     Double(readings) / best.journal, ns(best.journal), best.alone / best.journal, best.copied / best.journal))
             print(
                 String(
-                    format: "  ratio pipeline/reference: %.3f; target 1,000,000 readings/s/core: %@; journal within 5%% of the pipeline: %@",
+                    format:
+                        "  ratio pipeline/reference: %.3f; target 1,000,000 readings/s/core: %@; journal within 5%% of the pipeline: %@",
                     rate / refRate, rate >= 1_000_000 ? "met" : "MISSED", best.alone / best.journal >= 0.95 ? "met" : "MISSED"))
             print("  accepted \(accepted) (checksum \(checksum % 10))")
         }
@@ -212,11 +217,14 @@ extension SentraBench {
                 var u0 = rusage(); getrusage(RUSAGE_SELF.rawValue, &u0)
                 var t0 = nowNanos()
                 for k in 0..<msgs.count {
-                    topics[k].withUnsafeBytes { t in msgs[k].payload.withUnsafeBytes { p in
-                        sink.withUnsafeMutableBytes { d in
-                            d.baseAddress!.copyMemory(from: t.baseAddress!, byteCount: t.count)
-                            (d.baseAddress! + t.count).copyMemory(from: p.baseAddress!, byteCount: p.count)
-                        } } }
+                    topics[k].withUnsafeBytes { t in
+                        msgs[k].payload.withUnsafeBytes { p in
+                            sink.withUnsafeMutableBytes { d in
+                                d.baseAddress!.copyMemory(from: t.baseAddress!, byteCount: t.count)
+                                (d.baseAddress! + t.count).copyMemory(from: p.baseAddress!, byteCount: p.count)
+                            }
+                        }
+                    }
                     x &+= Int(sink[k & 63])
                 }
                 let copy = Double(nowNanos() - t0) / Double(msgs.count)
@@ -225,7 +233,9 @@ extension SentraBench {
                 while i < msgs.count {
                     let end = min(msgs.count, i + 1024)
                     for k in i..<end {
-                        topics[k].withUnsafeBytes { t in msgs[k].payload.withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: 0) } }
+                        topics[k].withUnsafeBytes { t in
+                            msgs[k].payload.withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: 0) }
+                        }
                     }
                     _ = journal.read(max: end - i, deadline: Date.distantPast, linger: 0) { e in x &+= e.payload.count }
                     if end / 65_536 != i / 65_536 || end == msgs.count { journal.release(upTo: journal.readPosition) }
@@ -235,7 +245,8 @@ extension SentraBench {
                 var u1 = rusage(); getrusage(RUSAGE_SELF.rawValue, &u1)
                 print(
                     String(
-                        format: "copy topic and payload %.0f ns/msg; through the journal (append, read, release) %.0f ns/msg; %d page faults",
+                        format:
+                            "copy topic and payload %.0f ns/msg; through the journal (append, read, release) %.0f ns/msg; %d page faults",
                         copy, j, u1.ru_minflt - u0.ru_minflt))
             }
             journal.stopSyncing()

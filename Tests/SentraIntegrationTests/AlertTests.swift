@@ -123,7 +123,8 @@ import Testing
             let status = code == 200 ? try HTTPTests.json(body) : [:]
             let (_, alerts) = try await HTTPTests.get(daemon.httpURL + "/api/v1/alerts")
             let firing = (try HTTPTests.json(alerts)["firing"] as? [[String: Any]]) ?? []
-            return ((status["uptime_seconds"] as? NSNumber)?.intValue ?? 0) >= 4 && firing.contains { $0["rule"] as? String == "device_silent" }
+            return ((status["uptime_seconds"] as? NSNumber)?.intValue ?? 0) >= 4
+                && firing.contains { $0["rule"] as? String == "device_silent" }
         }
         #expect(alertLines(daemon).count == 1, "\(alertLines(daemon))")
         try broker.publish(topic, [reading()])

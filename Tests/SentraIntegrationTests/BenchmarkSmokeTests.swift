@@ -13,7 +13,8 @@ import Testing
     }
 
     @Test func journal() throws {
-        let (status, out) = try run(Paths.binary("sentra-bench"), ["journal", "--messages", "3000", "--rounds", "1", "--capacity", "1048576"])
+        let (status, out) = try run(
+            Paths.binary("sentra-bench"), ["journal", "--messages", "3000", "--rounds", "1", "--capacity", "1048576"])
         #expect(status == 0, "\(out)")
         #expect(out.contains("through the journal"), "\(out)")
     }

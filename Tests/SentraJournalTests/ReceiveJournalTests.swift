@@ -37,9 +37,15 @@ import Testing
     /// Reads everything there is now (without waiting).
     static func drain(_ j: ReceiveJournal) -> [Message] {
         var out: [Message] = []
-        while j.read(max: 1000, deadline: Date(), linger: 0, { e in
-            out.append(Message(topic: String(decoding: e.topic, as: UTF8.self), payload: Array(e.payload), length: e.payloadLength, receivedAt: e.receivedAt))
-        }) > 0 {}
+        while j.read(
+            max: 1000, deadline: Date(), linger: 0,
+            { e in
+                out.append(
+                    Message(
+                        topic: String(decoding: e.topic, as: UTF8.self), payload: Array(e.payload), length: e.payloadLength,
+                        receivedAt: e.receivedAt))
+            }) > 0
+        {}
         return out
     }
 
@@ -47,7 +53,8 @@ import Testing
         let j = try ReceiveJournal(path: Self.tempPath(), capacity: 1 << 20, resumeAt: nil)
         var sent: [Message] = []
         for i in 0..<500 {
-            let m = Message(topic: "sentra/ws-\(i % 7)/loom/loom-\(i % 13)", payload: Self.payload(i), length: 0, receivedAt: 1000 + Int64(i))
+            let m = Message(
+                topic: "sentra/ws-\(i % 7)/loom/loom-\(i % 13)", payload: Self.payload(i), length: 0, receivedAt: 1000 + Int64(i))
             #expect(Self.append(j, m.topic, m.payload, at: m.receivedAt))
             sent.append(Message(topic: m.topic, payload: m.payload, length: m.payload.count, receivedAt: m.receivedAt))
         }
@@ -68,7 +75,8 @@ import Testing
             j.release(upTo: mark.position)
             for i in 100..<130 {
                 _ = Self.append(j, "sentra/a/loom/l1", Self.payload(i), at: Int64(i))
-                expected.append(Message(topic: "sentra/a/loom/l1", payload: Self.payload(i), length: Self.payload(i).count, receivedAt: Int64(i)))
+                expected.append(
+                    Message(topic: "sentra/a/loom/l1", payload: Self.payload(i), length: Self.payload(i).count, receivedAt: Int64(i)))
             }
             // Read but not committed: a crash now must bring these back.
             _ = Self.drain(j)
