@@ -70,15 +70,8 @@ extension SentraBench {
             // The pipeline alone, the way the daemon ran it before the receive journal (a String
             // and an Array made per message by the MQTT callback), and through the journal.
             let topics = msgs.map { Array($0.topic.utf8) }
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-journal-\(UUID().uuidString.prefix(8))")
-            defer { try? FileManager.default.removeItem(at: dir) }
-            // As the daemon keeps it: the ring on a tmpfs, its copy on disk synced once a second.
-            let ring = "/dev/shm/sentra-bench-\(UUID().uuidString.prefix(8))/receive.journal"
-            defer { try? FileManager.default.removeItem(atPath: (ring as NSString).deletingLastPathComponent) }
-            let journal = try ReceiveJournal(
-                path: ring, mirror: dir.appendingPathComponent("receive.journal").path, capacity: 32 << 20, resumeAt: nil)
-            journal.dropsReleasedPages = !keepPages
-            journal.startSyncing(interval: 1)
+            let bench = try BenchJournal(capacity: 32 << 20, keepPages: keepPages)
+            let payloads = msgs.map(\.payload)
             var best = (alone: Double.infinity, copied: Double.infinity, journal: Double.infinity)
             var accepted: UInt64 = 0
             func makePipeline() -> IngestPipeline {
@@ -107,28 +100,14 @@ extension SentraBench {
                 }
                 best.copied = min(best.copied, Double(nowNanos() - t0) / 1e9)
 
-                // Append a chunk as the MQTT callback would, read it as the ingest thread does,
-                // and release what a commit counted, every 64 Ki messages.
                 p = makePipeline()
                 t0 = nowNanos()
-                var i = 0
-                while i < msgs.count {
-                    let end = min(msgs.count, i + 1024)
-                    for k in i..<end {
-                        topics[k].withUnsafeBytes { t in
-                            msgs[k].payload.withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: now) }
-                        }
-                    }
-                    _ = journal.read(max: end - i, deadline: Date.distantPast, linger: 0) { e in
-                        p.ingest(topic: e.topic, payload: e.payload, now: e.receivedAt, payloadTooLarge: e.truncated)
-                    }
-                    if end / 65_536 != i / 65_536 || end == msgs.count { journal.release(upTo: journal.readPosition) }
-                    i = end
+                bench.pass(topics: topics, payloads: payloads, receivedAt: now) { e in
+                    p.ingest(topic: e.topic, payload: e.payload, now: e.receivedAt, payloadTooLarge: e.truncated)
                 }
                 best.journal = min(best.journal, Double(nowNanos() - t0) / 1e9)
                 precondition(p.stats.accepted == accepted, "the journal path accepted \(p.stats.accepted), the pipeline \(accepted)")
             }
-            journal.stopSyncing()
             let rate = Double(readings) / best.alone
             let refRate = Double(readings) / bestRef
             let ns = { (t: Double) in t * 1e9 / Double(readings) }
@@ -202,15 +181,8 @@ extension SentraBench {
             let registry = Synthetic.registry(workshops: 10, craftsmen: 80, looms: 400)
             let msgs = Synthetic.messages(registry, count: messages, start: 1_764_000_000_000)
             let topics = msgs.map { Array($0.topic.utf8) }
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-j-\(UUID().uuidString.prefix(8))")
-            defer { try? FileManager.default.removeItem(at: dir) }
-            let ring = "/dev/shm/sentra-bench-\(UUID().uuidString.prefix(8))/receive.journal"
-            defer { try? FileManager.default.removeItem(atPath: (ring as NSString).deletingLastPathComponent) }
-            let journal = try ReceiveJournal(
-                path: onDisk ? dir.appendingPathComponent("ring").path : ring, mirror: dir.appendingPathComponent("receive.journal").path,
-                capacity: capacity, resumeAt: nil)
-            journal.dropsReleasedPages = !keepPages
-            journal.startSyncing(interval: 1)
+            let bench = try BenchJournal(capacity: capacity, ringOnDisk: onDisk, keepPages: keepPages)
+            let payloads = msgs.map(\.payload)
             var sink = [UInt8](repeating: 0, count: 1 << 16)
             var x = 0
             for _ in 0..<rounds {
@@ -229,18 +201,7 @@ extension SentraBench {
                 }
                 let copy = Double(nowNanos() - t0) / Double(msgs.count)
                 t0 = nowNanos()
-                var i = 0
-                while i < msgs.count {
-                    let end = min(msgs.count, i + 1024)
-                    for k in i..<end {
-                        topics[k].withUnsafeBytes { t in
-                            msgs[k].payload.withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: 0) }
-                        }
-                    }
-                    _ = journal.read(max: end - i, deadline: Date.distantPast, linger: 0) { e in x &+= e.payload.count }
-                    if end / 65_536 != i / 65_536 || end == msgs.count { journal.release(upTo: journal.readPosition) }
-                    i = end
-                }
+                bench.pass(topics: topics, payloads: payloads) { e in x &+= e.payload.count }
                 let j = Double(nowNanos() - t0) / Double(msgs.count)
                 var u1 = rusage(); getrusage(RUSAGE_SELF.rawValue, &u1)
                 print(
@@ -249,8 +210,48 @@ extension SentraBench {
                             "copy topic and payload %.0f ns/msg; through the journal (append, read, release) %.0f ns/msg; %d page faults",
                         copy, j, u1.ru_minflt - u0.ru_minflt))
             }
-            journal.stopSyncing()
             print("(checksum \(x % 10))")
+        }
+    }
+}
+
+/// A receive journal laid out as the daemon keeps it (the ring on a tmpfs, its copy on disk,
+/// synced once a second), removed when done.
+final class BenchJournal {
+    let journal: ReceiveJournal
+    private let dirs: [String]
+
+    init(capacity: Int, ringOnDisk: Bool = false, keepPages: Bool = false) throws {
+        let id = UUID().uuidString.prefix(8)
+        let disk = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-journal-\(id)").path
+        let shm = "/dev/shm/sentra-bench-\(id)"
+        dirs = [disk, shm]
+        journal = try ReceiveJournal(
+            path: ((ringOnDisk ? disk : shm) as NSString).appendingPathComponent("ring"),
+            mirror: (disk as NSString).appendingPathComponent("receive.journal"), capacity: capacity, resumeAt: nil)
+        journal.dropsReleasedPages = !keepPages
+        journal.startSyncing(interval: 1)
+    }
+
+    deinit {
+        journal.stopSyncing()
+        for d in dirs { try? FileManager.default.removeItem(atPath: d) }
+    }
+
+    /// Appends a chunk of messages as the MQTT callback would, reads it as the ingest thread
+    /// does, and releases what a commit would have counted every 64 Ki messages.
+    func pass(topics: [[UInt8]], payloads: [[UInt8]], receivedAt: Int64 = 0, _ body: (JournalEntry) -> Void) {
+        var i = 0
+        while i < topics.count {
+            let end = min(topics.count, i + 1024)
+            for k in i..<end {
+                topics[k].withUnsafeBytes { t in
+                    payloads[k].withUnsafeBytes { _ = journal.append(topic: t, payload: $0, receivedAt: receivedAt) }
+                }
+            }
+            _ = journal.read(max: end - i, deadline: Date.distantPast, linger: 0, body)
+            if end / 65_536 != i / 65_536 || end == topics.count { journal.release(upTo: journal.readPosition) }
+            i = end
         }
     }
 }
