@@ -63,7 +63,7 @@ public struct AlertStateRecord: Sendable, Codable, Equatable {
     }
 }
 
-/// Evaluates alert rules against what the ingest pipeline accepted (CONTRACT §2).
+/// Evaluates alert rules against what the ingest pipeline accepted (docs/alerts.md).
 ///
 /// Owned by the ingest thread: every method, including `tick`, `reload`, `snapshot` and
 /// `restore`, must be called from that one thread. Per reading it does work only for the

@@ -1,12 +1,12 @@
 import Foundation
 import SentraCore
 
-/// Whether an alert event starts or ends an alert (CONTRACT §2 `status`).
+/// Whether an alert event starts or ends an alert (docs/alerts.md, `status`).
 public enum AlertStatus: String, Sendable, Codable {
     case firing, resolved
 }
 
-/// One line of the alert log (CONTRACT §2). Times are milliseconds since the epoch (UTC);
+/// One line of the alert log (docs/alerts.md). Times are milliseconds since the epoch (UTC);
 /// the log renders them in RFC 3339 with the sentra's UTC offset.
 public struct AlertEvent: Sendable, Equatable {
     /// Assigned by `AlertLog.append`; 0 until then.
@@ -37,7 +37,7 @@ public struct AlertEvent: Sendable, Equatable {
         self.started = started
     }
 
-    /// The event as one JSON line (with its trailing newline), fields in CONTRACT order.
+    /// The event as one JSON line (with its trailing newline), fields in the documented order (docs/alerts.md).
     public func jsonLine(timeZone: TimeZone) -> String {
         var s = "{\"seq\":\(seq),\"ts\":"
         JSON.appendString(RFC3339.format(ts, timeZone: timeZone), to: &s)

@@ -17,7 +17,7 @@ public struct AlertLogError: Error, CustomStringConvertible {
     public var description: String { "alert log: \(operation) \(path): \(String(cString: strerror(errno)))" }
 }
 
-/// The alert log (CONTRACT §2): `alerts.jsonl`, one JSON line per event, each written whole
+/// The alert log (docs/alerts.md): `alerts.jsonl`, one JSON line per event, each written whole
 /// with one write(2) and fsync'd before `append` returns (so before any plugin sees it).
 ///
 /// Rotation: when the next line would take the file past `maxFileBytes`, `alerts.jsonl` is

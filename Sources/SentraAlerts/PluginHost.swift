@@ -367,7 +367,7 @@ public final class PluginHost: Sendable {
                 continue
             }
             // A line can be read back after its write(2) and before its fsync returns: it is
-            // handed on only once `append` has made it durable (CONTRACT §2).
+            // handed on only once `append` has made it durable (docs/alerts.md).
             guard next.seq <= log.lastSeq else {
                 await wake.wait(timeout: settings.idlePoll)
                 continue

@@ -94,7 +94,7 @@ public struct Configuration: Sendable {
     }
     public var alertLogPath: String { (logDirectory as NSString).appendingPathComponent("alerts.jsonl") }
 
-    /// Applies the command-line overrides shared by every executable (CONTRACT §3).
+    /// Applies the command-line overrides shared by every executable (README.md, "Using it").
     public mutating func override(broker: String?, stateDirectory: String?, logDirectory: String?, http: String? = nil) throws {
         if let broker {
             let (h, p) = try Self.hostPort(broker, option: "--broker")

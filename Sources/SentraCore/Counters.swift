@@ -1,4 +1,4 @@
-/// The committed position of one cumulative counter of one device (CONTRACT §1 "Counters").
+/// The committed position of one cumulative counter of one device (docs/protocol.md, "Counters").
 public struct CounterBaseline: Sendable, Equatable, Codable {
     /// The last accepted value: increases are measured from it.
     public var value: Double
@@ -32,7 +32,7 @@ public enum CounterDecision: Equatable, Sendable {
     case implausible
 }
 
-/// Plausible maximum increase per minute of each counter (CONTRACT §1); defaults suit
+/// Plausible maximum increase per minute of each counter (docs/protocol.md); defaults suit
 /// hand looms (ATBM run at 20 to 60 picks a minute) and small workshop connections.
 public struct PlausibleRates: Sendable, Equatable {
     public var perMinute: [Field: Double] = [

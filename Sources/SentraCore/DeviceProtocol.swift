@@ -1,6 +1,6 @@
 import Foundation
 
-/// A parsed MQTT topic of CONTRACT §1: `sentra/<workshop>/<kind>/<device>[/status]`.
+/// A parsed MQTT topic of the device protocol (docs/protocol.md): `sentra/<workshop>/<kind>/<device>[/status]`.
 public struct DeviceTopic: Sendable, Equatable {
     public var workshop: String
     public var kind: DeviceKind
@@ -52,7 +52,7 @@ public struct DeviceTopic: Sendable, Equatable {
     public var topic: String { "sentra/\(workshop)/\(kind.rawValue)/\(device)" + (isStatus ? "/status" : "") }
 }
 
-/// Limits of the device protocol; defaults are CONTRACT §1's.
+/// Limits of the device protocol; defaults are the device protocol's (docs/protocol.md).
 public struct ProtocolLimits: Sendable, Equatable {
     public var maxObjectBytes = 4096
     public var maxBatchBytes = 65536
@@ -63,7 +63,7 @@ public struct ProtocolLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// Parses payloads of CONTRACT §1 straight from bytes: one pass, no intermediate objects.
+/// Parses payloads of the device protocol (docs/protocol.md) straight from bytes: one pass, no intermediate objects.
 public enum PayloadParser {
     /// Calls `body` once per object in `payload` (one for an object, one per element of a
     /// batch) with the reading or the reason it was rejected.

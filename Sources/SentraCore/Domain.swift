@@ -1,4 +1,4 @@
-/// The three kinds of device that CONTRACT §1 knows.
+/// The three kinds of device that the device protocol knows.
 public enum DeviceKind: String, Sendable, CaseIterable, Codable {
     case power, water, loom
 }
@@ -54,7 +54,7 @@ public enum Field: Int, Sendable, CaseIterable, Codable {
         self = f
     }
 
-    /// Cumulative counters: production, never counted twice (CONTRACT §1 "Counters").
+    /// Cumulative counters: production, never counted twice (docs/protocol.md, "Counters").
     public var isCounter: Bool {
         switch self {
         case .kwh, .l, .picks, .pieces, .skeins, .runS: true
@@ -91,7 +91,7 @@ public enum Field: Int, Sendable, CaseIterable, Codable {
     }
 }
 
-/// Why a reading (or one counter value of it) was not counted. Names are CONTRACT §1's.
+/// Why a reading (or one counter value of it) was not counted. Names are the device protocol's (docs/protocol.md).
 public enum RejectReason: Int, Sendable, CaseIterable, Codable, Error {
     case badTopic, unknownKind, unknownDevice, tooLarge, badUTF8, badJSON, badType, noMeasurement
     case notFinite, negativeCounter, tooOld, inFuture, duplicate, outOfOrder, implausible

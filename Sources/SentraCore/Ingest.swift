@@ -33,7 +33,7 @@ public struct DeviceState: Sendable, Equatable {
 public struct IngestSettings: Sendable, Equatable {
     public var limits = ProtocolLimits()
     public var rates = PlausibleRates()
-    /// How long a loom state or voltage holds past its last reading, ms (CONTRACT: 5 min).
+    /// How long a loom state or voltage holds past its last reading, ms (5 min by default).
     public var stalenessMillis: Int64 = 5 * 60_000
     /// Voltage band; outside it, power quality counts time.
     public var voltageLow = 198.0

@@ -1,4 +1,4 @@
-/// How urgent an alert is (CONTRACT §2).
+/// How urgent an alert is (docs/alerts.md).
 public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
     case info, warning, critical
     private var rank: Int {

@@ -18,7 +18,7 @@ import Synchronization
 /// | `alert-line` | right after an alert line is written and fsynced, before its state is committed |
 ///
 /// A kill from another thread could land between libmosquitto's acknowledgement and the
-/// callback's copy into the journal (the one message the contract allows to lose), so `commit`
+/// callback's copy into the journal (the one message docs/protocol.md allows to lose), so `commit`
 /// hands its kill to the MQTT callback, which kills right after a message is journaled; if no
 /// message comes within half a second, libmosquitto's thread is idle and the commit thread kills.
 public final class FaultPoint: Sendable {

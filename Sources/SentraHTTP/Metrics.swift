@@ -38,7 +38,7 @@ extension DaemonView {
 
         p.family("sentra_readings_accepted_total", .counter, "Readings accepted since the daemon started.")
         p.sample("sentra_readings_accepted_total", [:], Double(s.stats.accepted))
-        p.family("sentra_readings_rejected_total", .counter, "Readings rejected since the daemon started, by reason (CONTRACT 1).")
+        p.family("sentra_readings_rejected_total", .counter, "Readings rejected since the daemon started, by reason")
         for r in RejectReason.allCases { p.sample("sentra_readings_rejected_total", ["reason": r.name], Double(s.stats[r])) }
         p.family("sentra_counter_events_total", .counter, "Counter values not counted as production: glitches and board resets.")
         p.sample("sentra_counter_events_total", ["kind": "glitch"], Double(s.stats.glitches))

@@ -42,7 +42,7 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// The CONTRACT §2 rule the fault should make the daemon fire, if any.
+    /// The alert rule (docs/alerts.md) the fault should make the daemon fire, if any.
     public var rule: String? {
         switch self {
         case .sag: "voltage_sag"

@@ -85,7 +85,7 @@ public struct PeriodReport: Codable, Sendable, Equatable {
 
 /// The window in which an alert-worthy fault was injected.
 public struct FaultWindow: Codable, Sendable, Equatable {
-    /// The CONTRACT §2 rule that should fire.
+    /// The alert rule (docs/alerts.md) that should fire.
     public var rule: String
     public var kind: String
     public var workshop: String
@@ -117,7 +117,7 @@ public struct InjectedFault: Codable, Sendable, Equatable {
     }
 }
 
-/// What a correct implementation of CONTRACT §1 counts from the stream the simulator
+/// What a correct implementation of the device protocol (docs/protocol.md) counts from the stream the simulator
 /// published, computed from what the simulator sent and the faults it injected.
 public struct TruthReport: Codable, Sendable, Equatable {
     public var sentra: String
@@ -322,7 +322,7 @@ struct LocalHours {
 
 // MARK: The ground truth
 
-/// Sums what the simulator sent, per CONTRACT §1, from its own knowledge: the integer values
+/// Sums what the simulator sent, per the device protocol (docs/protocol.md), from its own knowledge: the integer values
 /// it wrote, which readings were glitches, repeats or made after a restart, and which
 /// craftsman works each loom when. It applies none of the daemon's code: acceptance, counter
 /// increases, running time, the energy split and power quality are its own arithmetic, and

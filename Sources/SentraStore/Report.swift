@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SentraCore
 
-/// Production over a range of local days (CONTRACT §3 `sentractl report`).
+/// Production over a range of local days (`sentractl report`, README.md).
 public struct ProductionReport: Sendable, Equatable {
     public var from: String
     public var to: String
@@ -219,7 +219,7 @@ struct Accumulator {
         workshops[workshop] = w
     }
 
-    /// CONTRACT §1: a workshop meter is split in proportion to running seconds in each hour.
+    /// docs/protocol.md: a workshop meter is split in proportion to running seconds in each hour.
     mutating func split() {
         for (k, amount) in shared {
             let run = running[k] ?? [:]

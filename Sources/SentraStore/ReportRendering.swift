@@ -20,7 +20,7 @@ extension ProductionReport {
         }
     }
 
-    /// CONTRACT §3: `craftsmen` (every configured craftsman) and `unattributed`, always;
+    /// `sentractl report --format json`: `craftsmen` (every configured craftsman) and `unattributed`, always;
     /// `looms` or `workshops` as well when grouped so.
     public func json(by grouping: ReportGrouping) -> String {
         let n = { (v: Double) in JSONText.number(v) }

@@ -14,7 +14,7 @@ let stopRequested = Atomic<Bool>(false)
 struct SentraSimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentra-sim",
-        abstract: "Publishes what a sentra's looms and meters would (CONTRACT §1), live or replayed, with faults on demand.",
+        abstract: "Publishes what a sentra's looms and meters would (docs/protocol.md), live or replayed, with faults on demand.",
         discussion: """
             Accelerated (--speed other than 1) it replays the previous local day unless --from/--to say otherwise.
             Fault kinds: \(FaultKind.allCases.map(\.rawValue).joined(separator: ", ")).

@@ -5,7 +5,7 @@ import SentraConfig
 import SentraCore
 import SentraStore
 
-/// `sentractl`: the coordinator's command line (CONTRACT §3).
+/// `sentractl`: the coordinator's command line (README.md, "Using it").
 @main
 struct Sentractl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -11,7 +11,7 @@ import SentraStore
 import SentraSystemd
 import ServiceLifecycle
 
-/// `sentrad --config PATH`: the daemon, in the foreground (CONTRACT §3).
+/// `sentrad --config PATH`: the daemon, in the foreground (README.md, "Using it").
 @main
 struct Sentrad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -52,13 +52,19 @@ func freeLoopbackPort() -> Int {
         #expect(readLines(out)[0] == "2026-11-24T10:00:00+07:00 firing voltage_sag Event 0 \u{201C}quoted\u{201D} \"x\" second line")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto")))
-    func mqttPluginPublishesEventsAndRetainedFiringSet() async throws {
+    @Test func mqttPluginPublishesEventsAndRetainedFiringSet() async throws {
+        // A missing broker is a failure, not a skip: scripts/install-deps installs it.
+        try #require(
+            FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto"),
+            "mosquitto is not installed: run scripts/install-deps")
         let dir = temporaryDirectory()
         let port = freeLoopbackPort()
+        // On loopback only (mosquitto -p alone would listen on every interface).
+        let conf = dir + "/mosquitto.conf"
+        try "listener \(port) 127.0.0.1\nallow_anonymous true\n".write(toFile: conf, atomically: true, encoding: .utf8)
         let broker = Process()
         broker.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-        broker.arguments = ["-p", "\(port)"]
+        broker.arguments = ["-c", conf]
         broker.standardError = FileHandle.nullDevice
         broker.standardOutput = FileHandle.nullDevice
         try broker.run()
@@ -83,7 +89,7 @@ func freeLoopbackPort() -> Int {
         // What a dashboard connecting now sees: the retained set of firing alerts.
         let sub = Process()
         sub.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        sub.arguments = ["-p", "\(port)", "-t", "t/alerts/firing", "-C", "1", "-W", "10"]
+        sub.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", "t/alerts/firing", "-C", "1", "-W", "10"]
         let pipe = Pipe()
         sub.standardOutput = pipe
         try sub.run()

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 4 end to end: the built daemon, a real broker, the alert log on disk.
+/// Alerts end to end: the built daemon, a real broker, the alert log on disk.
 @Suite(.serialized) struct AlertTests {
     func alertLines(_ daemon: Daemon) -> [[String: Any]] {
         let path = daemon.dir.appendingPathComponent("log/alerts.jsonl").path

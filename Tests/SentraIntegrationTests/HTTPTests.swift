@@ -5,7 +5,7 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// Issue 6 end to end: the built `sentrad` serving HTTP, fed real MQTT by a real broker, read
+/// HTTP end to end: the built `sentrad` serving HTTP, fed real MQTT by a real broker, read
 /// by the real `promtool`, Prometheus, `sentractl`, curl and Chromium.
 @Suite(.serialized) struct HTTPTests {
     /// A broker and a daemon that has counted 2 pieces on loom-01 (Pak Anwar) and fired a
@@ -65,7 +65,7 @@ import Testing
         #expect(metrics.contains("sentra_mqtt_connected 1"))
         #expect(metrics.contains(#"sentra_commit_duration_seconds_bucket{le="+Inf"}"#))
 
-        // promtool: no parse error and no lint problem but the one the contract's name
+        // promtool: no parse error and no lint problem but the one the published name
         // `sentra_counter_events_total` gives (promtool dislikes "counter" inside a name).
         let file = daemon.dir.appendingPathComponent("metrics.txt")
         try metrics.write(to: file, atomically: true, encoding: .utf8)

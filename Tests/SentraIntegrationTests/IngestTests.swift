@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 2 end to end: a real mosquitto, the built `sentrad`, real MQTT.
+/// Ingest end to end: a real mosquitto, the built `sentrad`, real MQTT.
 @Suite(.serialized) struct IngestTests {
     @Test func readingsAreCountedAndBadPayloadsCountedByReason() async throws {
         let broker = try await Broker()

@@ -3,7 +3,7 @@ import SentraConfig
 import SentraCore
 import SentraSim
 
-/// Sums a published stream per CONTRACT §1 on its own, by parsing every message, without
+/// Sums a published stream per the device protocol (docs/protocol.md) on its own, by parsing every message, without
 /// `CounterRules` or the simulator's truth code: a second check of the simulator's ground
 /// truth, which comes from what the simulator knows rather than from the stream.
 struct IndependentCounter {
