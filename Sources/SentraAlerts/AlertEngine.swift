@@ -628,7 +628,7 @@ public final class AlertEngine: IngestObserver {
         }
     }
 
-    public func rejected(_ reason: RejectReason, topic: String, device: Int?) {}
+    public func rejected(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?) {}
 
     // MARK: - Wall clock
 

@@ -52,7 +52,8 @@ public protocol IngestObserver: AnyObject {
     /// A counter's positive increase, after the counter rules (pieces per hour, picks advancing).
     func increased(device: Int, field: Field, by amount: Double, ts: Int64)
     func status(device: Int, online: Bool, ts: Int64)
-    func rejected(_ reason: RejectReason, topic: String, device: Int?)
+    /// `topic` as received (valid during the call): a flood of rejections costs no allocation.
+    func rejected(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?)
 }
 
 /// Counts of what happened to readings, by reason.
@@ -191,10 +192,12 @@ public struct IngestPipeline {
 
     private mutating func reject(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?) {
         stats.rejected[reason.rawValue] += 1
-        observer?.rejected(reason, topic: String(decoding: topic, as: UTF8.self), device: device)
+        observer?.rejected(reason, topic: topic, device: device)
     }
 
     private mutating func status(_ index: Int, payload: UnsafeRawBufferPointer, now: Int64, topic: UnsafeRawBufferPointer) {
+        // `online` or `offline`, perhaps with whitespace: anything longer is not a status.
+        guard payload.count <= 64 else { return reject(.badType, topic: topic, device: index) }
         let text = String(decoding: payload, as: UTF8.self).trimmingWhitespace()
         let online: Bool
         switch text {
@@ -264,7 +267,7 @@ public struct IngestPipeline {
                 case .implausible:
                     inc = 0
                     stats.rejected[RejectReason.implausible.rawValue] += 1
-                    observer?.rejected(.implausible, topic: String(decoding: topic, as: UTF8.self), device: index)
+                    observer?.rejected(.implausible, topic: topic, device: index)
                 }
                 if inc > 0 {
                     observer?.increased(device: index, field: f, by: inc, ts: ts)

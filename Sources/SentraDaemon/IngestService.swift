@@ -318,7 +318,7 @@ final class DaemonObserver: IngestObserver {
         tracker.status(device: device, online: online)
         forward?.status(device: device, online: online, ts: ts)
     }
-    func rejected(_ reason: RejectReason, topic: String, device: Int?) {
+    func rejected(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?) {
         log.rejected(reason, topic: topic, now: clock())
         forward?.rejected(reason, topic: topic, device: device)
     }

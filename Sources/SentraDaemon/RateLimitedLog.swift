@@ -13,11 +13,13 @@ struct RateLimitedLog {
 
     init(logger: Logger) { self.logger = logger }
 
-    mutating func rejected(_ reason: RejectReason, topic: String, now: Int64) {
+    /// The topic becomes text only when it is logged, and at most its first 256 bytes.
+    mutating func rejected(_ reason: RejectReason, topic: UnsafeRawBufferPointer, now: Int64) {
         roll(now)
         if logged[reason.rawValue] < burst {
             logged[reason.rawValue] += 1
-            logger.warning("reading rejected", metadata: ["sentra.reason": "\(reason.name)", "mqtt.topic": "\(topic)"])
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: topic.prefix(256)), as: UTF8.self)
+            logger.warning("reading rejected", metadata: ["sentra.reason": "\(reason.name)", "mqtt.topic": "\(text)"])
         } else {
             suppressed[reason.rawValue] += 1
         }
