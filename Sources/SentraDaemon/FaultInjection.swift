@@ -38,8 +38,6 @@ public final class FaultPoint: Sendable {
         target = t
     }
 
-    public var isEnabled: Bool { target > 0 }
-
     /// - Parameter limit: pass the point at the `limit`-th time at the latest (a replay shorter
     ///   than the target is still killed in its middle).
     @inline(__always) public func pass(limit: Int = .max) {

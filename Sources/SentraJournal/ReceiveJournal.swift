@@ -459,12 +459,6 @@ public final class ReceiveJournal: @unchecked Sendable {
         return closed && readPos == writePos
     }
 
-    public var isClosed: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return closed
-    }
-
     /// Messages received and not yet read by the ingest thread.
     public var depth: Int {
         condition.lock()
