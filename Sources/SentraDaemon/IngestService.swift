@@ -147,7 +147,7 @@ public final class IngestService: Service, @unchecked Sendable {
         engine.adopt(logged: unmatched)
         // Every line written before the start is now reflected in the engine's states; lines
         // the replay wrote follow them.
-        commit(alertLogSeq: alertFlag.lines > 0 ? nil : max(logSeqAtStart, 0), force: true)
+        commit(alertLogSeq: alertFlag.lines > 0 ? nil : logSeqAtStart, force: true)
         if bytes > 0 {
             logger.info(
                 "receive journal replayed",
