@@ -31,28 +31,36 @@ let package = Package(
         // The hot path (every reading) lives in these two; dynamic exclusivity checks on their
         // class and global state cost ~8% of a reading (measured with perf, BENCHMARKS.md).
         .target(name: "SentraCore", swiftSettings: hotPath),
+        // Every format Sentra writes or reads (API answers, reports, alert events, plugin
+        // messages, ingest counts) as Codable types: one definition for writer and reader.
+        .target(name: "SentraWire", dependencies: ["SentraCore"]),
         .target(name: "SentraConfig", dependencies: ["SentraCore", .product(name: "Yams", package: "Yams")]),
         // The receive journal: what the broker handed over, kept in a file until it is counted.
         .target(name: "SentraJournal"),
         .target(name: "SentraMQTT", dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "SentraStore", dependencies: ["SentraCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SentraStore", dependencies: ["SentraCore", "SentraWire", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The rule engine: sees every reading on the ingest thread, emits alert events; no I/O.
         .target(
-            name: "SentraAlerts", dependencies: ["SentraCore", .product(name: "Logging", package: "swift-log")], swiftSettings: hotPath),
+            name: "SentraAlerts", dependencies: ["SentraCore", "SentraWire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: hotPath),
+        // The append-only alert log: its writer thread, rotation, reading and following it.
+        .target(name: "SentraAlertLog", dependencies: ["SentraCore", "SentraWire", .product(name: "Logging", package: "swift-log")]),
+        // Plugins: the host that follows the alert log, external programs, in-process sinks.
         .target(
-            name: "SentraDaemon",
+            name: "SentraPlugins",
             dependencies: [
-                "SentraCore", "SentraConfig", "SentraMQTT", "SentraJournal", "SentraSystemd", "SentraStore", "SentraAlerts",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
-        ),
-        // The HTTP face (API, /metrics, dashboard): reads the daemon's parts, never writes them.
+                "SentraCore", "SentraWire", "SentraAlertLog", "SentraSystemd", .product(name: "Logging", package: "swift-log"),
+            ]),
+        // What the daemon shows: its status, the ingest thread's live snapshot, workshop health.
+        .target(
+            name: "SentraReadModel",
+            dependencies: ["SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins"]),
+        // The HTTP face (API, /metrics, dashboard): reads the read model, never writes.
         .target(
             name: "SentraHTTP",
             dependencies: [
-                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraDaemon",
+                "SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraReadModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,23 +69,33 @@ let package = Package(
                 .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/app.js"), .embedInCode("Dashboard/style.css"),
             ]
         ),
+        // The composition: every service of sentrad, HTTP included, in one ServiceGroup.
+        .target(
+            name: "SentraDaemon",
+            dependencies: [
+                "SentraCore", "SentraWire", "SentraConfig", "SentraMQTT", "SentraJournal", "SentraSystemd", "SentraStore",
+                "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraReadModel", "SentraHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Process and loopback helpers shared by the benchmarks and the integration tests.
         .target(name: "SentraProcess"),
-        .target(name: "SentraSim", dependencies: ["SentraCore", "SentraConfig", "SentraMQTT"]),
+        .target(name: "SentraSim", dependencies: ["SentraCore"]),
 
         .executableTarget(
             name: "sentrad",
             dependencies: [
-                "SentraDaemon", "SentraHTTP", "SentraConfig", "SentraSystemd",
+                "SentraDaemon", "SentraConfig", "SentraCore", "SentraSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "sentractl",
             dependencies: [
-                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts",
+                "SentraCore", "SentraWire", "SentraConfig", "SentraStore", "SentraAlertLog", "SentraPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,13 +117,25 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraSim"]),
+        // Tests mirror the targets; SentraTestSupport holds what several of them share.
+        .target(name: "SentraTestSupport", dependencies: ["SentraCore", "SentraWire"], path: "Tests/SentraTestSupport"),
+        .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraTestSupport"]),
+        .testTarget(name: "SentraConfigTests", dependencies: ["SentraConfig", "SentraCore"]),
+        .testTarget(
+            name: "SentraStoreTests", dependencies: ["SentraStore", "SentraCore", "SentraConfig", "SentraSim", "SentraTestSupport"]),
         .testTarget(name: "SentraJournalTests", dependencies: ["SentraJournal"]),
-        .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraCore"]),
+        .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraWire", "SentraCore", "SentraTestSupport"]),
+        .testTarget(name: "SentraAlertLogTests", dependencies: ["SentraAlertLog", "SentraWire", "SentraCore", "SentraTestSupport"]),
+        .testTarget(
+            name: "SentraPluginsTests",
+            dependencies: ["SentraPlugins", "SentraAlertLog", "SentraWire", "SentraCore", "SentraProcess", "SentraTestSupport"]),
         .testTarget(name: "SentraSimTests", dependencies: ["SentraSim", "SentraCore", "SentraConfig", "sentra-sim"]),
         .testTarget(
             name: "SentraHTTPTests",
-            dependencies: ["SentraHTTP", "SentraCore", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            dependencies: [
+                "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd", "SentraProcess"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SentraCore
+import SentraWire
 
 /// What the engine remembers about one rule on one device (or craftsman): the durable part
 /// of an alert's lifecycle, persisted by the daemon with its counters.

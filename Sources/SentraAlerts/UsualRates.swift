@@ -1,3 +1,4 @@
+import SentraWire
 /// A craftsman's usual production, for `below_usual` rules. The daemon implements it over
 /// its hourly store; it is asked once per craftsman and in-shift hour, on the ingest thread.
 public protocol UsualRateProvider: AnyObject {

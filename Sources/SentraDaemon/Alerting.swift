@@ -1,10 +1,14 @@
 import Foundation
 import Logging
+import SentraAlertLog
 import SentraAlerts
 import SentraConfig
 import SentraCore
 import SentraJournal
+import SentraPlugins
+import SentraReadModel
 import SentraStore
+import SentraWire
 import ServiceLifecycle
 
 /// A craftsman's usual pieces per hour, from the hourly rows of the state database.

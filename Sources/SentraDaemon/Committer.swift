@@ -1,9 +1,13 @@
 import Foundation
 import Logging
+import SentraAlertLog
 import SentraAlerts
 import SentraCore
 import SentraJournal
+import SentraPlugins
+import SentraReadModel
 import SentraStore
+import SentraWire
 import Synchronization
 
 /// What one commit writes: a batch and what it needs to name its rows.

@@ -1,10 +1,14 @@
 import Foundation
 import Logging
+import SentraAlertLog
 import SentraAlerts
 import SentraConfig
 import SentraCore
 import SentraJournal
+import SentraPlugins
+import SentraReadModel
 import SentraStore
+import SentraWire
 import ServiceLifecycle
 import Synchronization
 

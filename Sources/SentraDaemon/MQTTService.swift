@@ -3,6 +3,7 @@ import Logging
 import SentraConfig
 import SentraJournal
 import SentraMQTT
+import SentraReadModel
 import SentraSystemd
 import ServiceLifecycle
 import Synchronization

@@ -1,7 +1,11 @@
 import Logging
+import SentraAlertLog
 import SentraAlerts
 import SentraConfig
+import SentraPlugins
+import SentraReadModel
 import SentraSystemd
+import SentraWire
 import ServiceLifecycle
 import UnixSignals
 

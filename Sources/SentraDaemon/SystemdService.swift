@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SentraReadModel
 import SentraSystemd
 import ServiceLifecycle
 

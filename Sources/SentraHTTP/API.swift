@@ -1,8 +1,11 @@
 import Foundation
-import SentraAlerts
 import SentraCore
-import SentraDaemon
 import SentraStore
+import SentraReadModel
+import SentraAlertLog
+import SentraAlerts
+import SentraPlugins
+import SentraWire
 
 /// The JSON of `/api/v1/...` (docs/http.md). Built as text, like the reports, so field order
 /// is stable and numbers print as `sentractl` prints them.

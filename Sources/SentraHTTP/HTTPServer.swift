@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SentraCore
+import SentraReadModel
 import SentraStore
 
 /// The daemon's HTTP face: `/metrics`, `/api/v1/...` and the dashboard at `/`, read-only.

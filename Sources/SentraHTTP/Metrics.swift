@@ -1,8 +1,10 @@
 import Foundation
-import SentraAlerts
 import SentraCore
-import SentraDaemon
 import SentraStore
+import SentraReadModel
+import SentraAlertLog
+import SentraPlugins
+import SentraWire
 
 /// What one scrape reads, all taken before the answer starts: a failure (the database) is
 /// then a 500, never an answer cut off halfway.

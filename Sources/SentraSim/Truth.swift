@@ -669,11 +669,6 @@ struct GroundTruth {
     }
 }
 
-@inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
-
 /// RFC 3339 with the time zone's offset at that moment, e.g. `2026-11-24T07:00:00+07:00`.
 func rfc3339(_ ms: Int64, timeZone: TimeZone) -> String {
     var calendar = Calendar(identifier: .gregorian)

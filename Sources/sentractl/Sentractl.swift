@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
-import SentraAlerts
+import SentraAlertLog
 import SentraConfig
 import SentraCore
+import SentraPlugins
 import SentraStore
+import SentraWire
 
 /// `sentractl`: the coordinator's command line (README.md, "Using it").
 @main

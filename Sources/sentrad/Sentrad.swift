@@ -1,15 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SentraAlerts
 import SentraConfig
 import SentraCore
 import SentraDaemon
-import SentraHTTP
-import SentraMQTT
-import SentraStore
 import SentraSystemd
-import ServiceLifecycle
 
 /// `sentrad --config PATH`: the daemon, in the foreground (README.md, "Using it").
 @main
@@ -37,87 +32,18 @@ struct Sentrad: AsyncParsableCommand {
         bootstrapLogging(level: level)
         let logger = Logger(label: "sentrad")
 
-        var configuration: Configuration
+        let overrides = Daemon.Overrides(broker: broker, stateDirectory: stateDir, logDirectory: logDir, http: http)
+        let configuration: Configuration
         do {
-            configuration = try Configuration.load(path: config)
-            try configuration.override(broker: broker, stateDirectory: stateDir, logDirectory: logDir, http: http)
-            try configuration.validateHTTP()
+            configuration = try Daemon.loadConfiguration(path: config, overrides: overrides)
         } catch {
             FileHandle.standardError.write(Data("sentrad: the configuration is not valid:\n\(error)\n".utf8))
             throw ExitCode(1)
         }
-        let notifier = SystemdNotifier()
         // Parsing a large YAML file leaves freed heap behind; give it back before running.
         _ = glibcMallocTrim(0)
         do {
-            for dir in [configuration.stateDirectory, configuration.logDirectory] {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            }
-            let status = DaemonStatus()
-            status.update {
-                $0.configFile = config
-                $0.startedAt = Int64(Date().timeIntervalSince1970 * 1000)
-                $0.broker = "\(configuration.broker.host):\(configuration.broker.port)"
-            }
-            let store = try ProductionStore(path: configuration.stateDatabasePath)
-            let journal = try openReceiveJournal(configuration: configuration, store: store, logger: logger)
-            status.update { $0.journalCapacity = journal.capacity }
-            let alertLog = try AlertLog(
-                path: configuration.alertLogPath, timeZone: configuration.calendar.timeZone,
-                settings: .init(maxFileBytes: configuration.alertLog.maxFileBytes, maxKeptBytes: configuration.alertLog.maxKeptBytes),
-                logger: logger)
-            var pluginSettings = PluginHost.Settings()
-            pluginSettings.sentraName = configuration.name
-            if let dir = ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] { pluginSettings.pluginDirectory = dir }
-            let plugins = try PluginHost(
-                log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory, settings: pluginSettings,
-                logger: logger)
-            let ingest = try IngestService(
-                configuration: configuration, journal: journal, store: store, alertLog: alertLog, status: status, logger: logger)
-            let mqtt = try MQTTService(
-                configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, notifier: notifier,
-                logger: logger)
-            let reload = ReloadService(
-                path: config, overrides: (broker, stateDir, logDir), ingest: ingest, alertLog: alertLog, status: status, notifier: notifier,
-                logger: logger)
-            let systemd = SystemdService(notifier: notifier, status: status)
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: ingest),
-                .init(service: mqtt), .init(service: reload),
-            ]
-            if configuration.http.enabled {
-                let token = try configuration.httpToken()
-                let view = DaemonView(
-                    name: configuration.name, timeZone: configuration.calendar.timeZone, version: SentraVersion.current, status: status,
-                    live: ingest.live, store: store, alertLog: alertLog, plugins: plugins)
-                services.append(
-                    .init(
-                        service: HTTPServer.application(
-                            view: view, host: configuration.http.host, port: configuration.http.port, policy: AccessPolicy(token: token),
-                            logger: logger)))
-            }
-            services.append(.init(service: systemd))
-            // Shut down in reverse order: STOPPING=1 first, then the broker connection,
-            // then the ingest thread drains the queue and commits, then the plugins (last: the
-            // ingest service returns as soon as the broker connection closes its queue, and a
-            // service returning before its turn fails the group; the plugins also get what the
-            // drain alerted).
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: services,
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
-            logger.info(
-                "sentrad starting",
-                metadata: [
-                    "sentra.config": "\(config)", "sentra.name": "\(configuration.name)",
-                    "mqtt.broker": "\(configuration.broker.host):\(configuration.broker.port)",
-                    "sentra.state_dir": "\(configuration.stateDirectory)",
-                ])
-            try await group.run()
-            logger.info("sentrad stopped")
-        } catch let error as ExitCode {
-            throw error
+            try await Daemon(configuration: configuration, configPath: config, overrides: overrides, logger: logger).run()
         } catch let error as ConfigurationErrors {
             FileHandle.standardError.write(Data("sentrad: the configuration is not valid:\n\(error)\n".utf8))
             throw ExitCode(1)

@@ -1,5 +1,7 @@
 import Foundation
 import SentraCore
+import SentraTestSupport
+import SentraWire
 import Testing
 
 @testable import SentraAlerts

@@ -1,15 +1,11 @@
 import Foundation
 import SentraCore
+import SentraTestSupport
+import SentraWire
 import Testing
 
 @testable import SentraAlerts
 
-let jakarta = TimeZone(identifier: "Asia/Jakarta")!
-
-/// `2026-11-24T10:00:00` local (a Tuesday) as ms.
-func at(_ local: String) -> Int64 {
-    RFC3339.parse(local + "+07:00")!
-}
 
 func minute(_ m: Int) -> Int64 { Int64(m) * 60_000 }
 func second(_ s: Int) -> Int64 { Int64(s) * 1000 }
@@ -100,17 +96,4 @@ final class Harness {
     func tick(_ now: Int64) { engine.tick(now: now) }
 
     var lines: [String] { events.map { "\($0.rule) \($0.status.rawValue)" } }
-}
-
-/// A fresh directory under the system's temporary directory.
-func temporaryDirectory(_ name: String = #function) -> String {
-    let clean = name.filter { $0.isLetter || $0.isNumber }
-    let dir = NSTemporaryDirectory() + "sentra-alerts-\(clean)-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
-func readLines(_ path: String) -> [String] {
-    guard let s = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-    return s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
 }

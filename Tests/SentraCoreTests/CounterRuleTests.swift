@@ -2,43 +2,13 @@ import Foundation
 import Testing
 
 @testable import SentraCore
-
-/// A one-loom sentra and a pipeline, driven message by message in virtual time.
-struct Harness {
-    static let t0: Int64 = 1_764_000_000_000  // 2025-11-24T16:00:00Z, 23:00 in Jakarta
-    var pipeline: IngestPipeline
-    var now: Int64 = Harness.t0 + 86_400_000
-
-    init(registry: Registry = Harness.registry(), settings: IngestSettings = .init()) {
-        pipeline = IngestPipeline(registry: registry, settings: settings, calendar: LocalCalendar(identifier: "Asia/Jakarta")!)
-    }
-
-    static func registry(
-        looms: [(String, String, [Assignment])] = [("loom-1", "ws-1", [Assignment(craftsman: "c-a", since: .min)])],
-        craftsmen: [String] = ["c-a", "c-b"], meters: [Device] = []
-    ) -> Registry {
-        Registry(
-            name: "test", workshops: [Workshop(id: "ws-1", name: "one", shift: .always)],
-            craftsmen: craftsmen.map { Craftsman(id: $0, name: $0, workshop: "ws-1") },
-            looms: looms.map { Loom(id: $0.0, workshop: $0.1, assignments: $0.2) },
-            devices: looms.map { Device(id: $0.0, workshop: $0.1, kind: .loom, binding: .loom($0.0)) } + meters)
-    }
-
-    mutating func send(_ json: String) { send(topic: "sentra/ws-1/loom/loom-1", json) }
-
-    mutating func send(topic: String, _ json: String) {
-        pipeline.ingest(topic: topic, payload: Array(json.utf8), now: now)
-    }
-
-    func total(_ m: Metric) -> Double { pipeline.deltas.buckets.values.reduce(0) { $0 + $1[m] } }
-    func rejected(_ r: RejectReason) -> UInt64 { pipeline.stats[r] }
-}
+import SentraTestSupport
 
 @Suite struct CounterRuleTests {
-    let t = Harness.t0
+    let t = PipelineHarness.t0
 
     @Test func firstValueIsABaselineAndIncreasesCount() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"picks":1000}"#)
         #expect(h.total(.picks) == 0)
         h.send(#"{"ts":\#(t + 10_000),"picks":1010}"#)
@@ -47,7 +17,7 @@ struct Harness {
     }
 
     @Test func duplicateSeqAddsNothing() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"seq":1,"picks":10}"#)
         h.send(#"{"ts":\#(t + 1000),"seq":2,"picks":20}"#)
         h.send(#"{"ts":\#(t + 1000),"seq":2,"picks":20}"#)
@@ -60,7 +30,7 @@ struct Harness {
     }
 
     @Test func outOfOrderAddsNothing() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"picks":10}"#)
         h.send(#"{"ts":\#(t + 2000),"picks":30}"#)
         h.send(#"{"ts":\#(t + 1000),"picks":20}"#)
@@ -69,7 +39,7 @@ struct Harness {
     }
 
     @Test func glitchToZeroAndBackCountsNothing() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"picks":500}"#)
         h.send(#"{"ts":\#(t + 10_000),"picks":0}"#)
         #expect(h.total(.picks) == 0)
@@ -80,7 +50,7 @@ struct Harness {
     }
 
     @Test func confirmedRebootCountsTheNewValue() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"picks":500}"#)
         h.send(#"{"ts":\#(t + 10_000),"picks":3}"#)
         h.send(#"{"ts":\#(t + 20_000),"picks":12}"#)
@@ -93,7 +63,7 @@ struct Harness {
     /// A board replaced by one that already counted (or preset): the dip and the lower
     /// confirming value look like a reboot, but its whole total is no increase since then.
     @Test func aConfirmedResetToAnImplausibleTotalCountsNothing() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"picks":500000}"#)
         h.send(#"{"ts":\#(t + 10_000),"picks":400000}"#)
         h.send(#"{"ts":\#(t + 20_000),"picks":400010}"#)
@@ -104,7 +74,7 @@ struct Harness {
     }
 
     @Test func implausibleJumpCountsNothingAndMovesTheBaseline() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"picks":100}"#)
         h.send(#"{"ts":\#(t + 10_000),"picks":100100}"#)
         #expect(h.total(.picks) == 0)
@@ -114,7 +84,7 @@ struct Harness {
     }
 
     @Test func negativeAndNaNAreRejected() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"picks":100}"#)
         h.send(#"{"ts":\#(t + 1000),"picks":-5}"#)
         h.send(#"{"ts":\#(t + 2000),"picks":NaN}"#)
@@ -125,7 +95,7 @@ struct Harness {
     }
 
     @Test func eventTimeWindow() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(h.now - 8 * 86_400_000),"picks":1}"#)
         h.send(#"{"ts":\#(h.now + 6 * 60_000),"picks":1}"#)
         #expect(h.rejected(.tooOld) == 1)
@@ -135,7 +105,7 @@ struct Harness {
     }
 
     @Test func unknownDeviceAndTopic() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(topic: "sentra/ws-1/loom/nobody", #"{"picks":1}"#)
         h.send(topic: "sentra/ws-1/power/loom-1", #"{"v":220}"#)
         h.send(topic: "sentra/ws 1/loom/x", #"{"picks":1}"#)
@@ -144,7 +114,7 @@ struct Harness {
     }
 
     @Test func runningTimeFromStateHoldsUntilStaleness() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"state":"run"}"#)
         h.send(#"{"ts":\#(t + 60_000),"state":"stop"}"#)
         h.send(#"{"ts":\#(t + 90_000),"state":"run"}"#)
@@ -156,7 +126,7 @@ struct Harness {
     }
 
     @Test func runCounterWinsOverState() {
-        var h = Harness()
+        var h = PipelineHarness()
         h.send(#"{"ts":\#(t),"state":"run","run_s":100}"#)
         h.send(#"{"ts":\#(t + 60_000),"state":"run","run_s":150}"#)
         #expect(h.total(.runMs) == 50_000)

@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import SentraAlerts
+import SentraAlertLog
 import SentraCore
-import SentraDaemon
+import SentraReadModel
 import SentraStore
 import Testing
 

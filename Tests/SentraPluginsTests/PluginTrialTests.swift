@@ -2,8 +2,12 @@ import Foundation
 import SentraCore
 import Synchronization
 import Testing
+import SentraWire
+import SentraAlertLog
+import SentraTestSupport
+import SentraProcess
+@testable import SentraPlugins
 
-@testable import SentraAlerts
 
 /// `PluginTrial`: one delivery outside the daemon, with a transcript.
 @Suite struct PluginTrialTests {

@@ -5,6 +5,7 @@ import Testing
 @testable import SentraCore
 @testable import SentraSim
 @testable import SentraStore
+import SentraTestSupport
 
 /// A full day of the example sentra replayed in virtual time through the pipeline into a
 /// real SQLite file; the report reproduces the simulator's ground truth, which the simulator
@@ -31,7 +32,7 @@ import Testing
         Case(faults: DayReplayTests.buffers, sendRunS: true),
     ])
     func aDayReplaysToTheTruth(_ c: Case) throws {
-        let config = try Configuration.load(path: ConfigurationTests.examplePath)
+        let config = try Configuration.load(path: exampleConfigPath)
         var calendar = config.calendar
         let day = "2026-11-24"  // a Tuesday: a working day
         let from = calendar.startOfDay(day)!

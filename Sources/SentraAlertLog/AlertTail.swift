@@ -1,5 +1,6 @@
 import Foundation
 import SentraCore
+import SentraWire
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import SentraCore
 import Synchronization
+import SentraWire
+import SentraAlertLog
 
 #if canImport(Glibc)
     import Glibc

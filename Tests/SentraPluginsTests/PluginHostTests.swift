@@ -1,8 +1,12 @@
 import Foundation
 import SentraCore
 import Testing
+import SentraWire
+import SentraAlertLog
+import SentraTestSupport
+import SentraProcess
+@testable import SentraPlugins
 
-@testable import SentraAlerts
 
 #if canImport(Glibc)
     import Glibc
@@ -35,19 +39,6 @@ let scriptedPlugin = #"""
                 f.write("%d\n" % m["seq"])
             print(json.dumps({"type": "ack", "seq": m["seq"]}), flush=True)
     """#
-
-/// Polls `condition` until it holds or a generous deadline passes: awaiting an outcome,
-/// not timing it.
-func eventually(_ what: String, within: Duration = .seconds(30), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + within
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting for \(what)")
-            throw CancellationError()
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
 
 struct PluginFixture {
     let dir: String

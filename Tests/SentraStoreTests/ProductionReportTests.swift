@@ -3,6 +3,7 @@ import Testing
 
 @testable import SentraCore
 @testable import SentraStore
+import SentraTestSupport
 
 /// Pipeline → real SQLite file → report, in virtual time.
 @Suite struct ProductionReportTests {
@@ -15,7 +16,7 @@ import Testing
         return try ProductionStore(path: dir.appendingPathComponent("sentra.sqlite").path)
     }
 
-    func commit(_ h: inout Harness, _ store: ProductionStore) throws {
+    func commit(_ h: inout PipelineHarness, _ store: ProductionStore) throws {
         let devices = h.pipeline.dirty.map { (IngestPipeline.stateKey(h.pipeline.registry.devices[$0]), h.pipeline.devices[$0]) }
         try store.commit(.init(deltas: h.pipeline.deltas, devices: devices), registry: h.pipeline.registry, calendar: calendar)
         h.pipeline.deltas.removeAll()
@@ -25,7 +26,7 @@ import Testing
     /// The days a craftsman's usual is the median of: his last working days (days he made
     /// anything) before the date, newest first, 24 local hours each.
     @Test func workingDaysAreTheLastDaysHeMadeAnything() throws {
-        var h = Harness()
+        var h = PipelineHarness()
         let m = Self.midnight
         let hour: Int64 = 3_600_000
         h.now = m + 5 * 86_400_000
@@ -58,7 +59,7 @@ import Testing
         var cal = calendar
         #expect(cal.date(atMillis: Self.midnight) == "2026-11-24")
         #expect(cal.date(atMillis: Self.midnight - 1) == "2026-11-23")
-        var h = Harness()
+        var h = PipelineHarness()
         h.now = Self.midnight + 86_400_000
         let m = Self.midnight
         h.send(#"{"ts":\#(m - 20_000),"picks":100,"pieces":1}"#)
@@ -77,10 +78,10 @@ import Testing
 
     @Test func reassignmentMidDayKeepsEarlierProductionWithTheEarlierCraftsman() throws {
         let noon = Self.midnight + 12 * 3_600_000
-        let registry = Harness.registry(looms: [
+        let registry = PipelineHarness.registry(looms: [
             ("loom-1", "ws-1", [Assignment(craftsman: "c-a", since: .min), Assignment(craftsman: "c-b", since: noon)])
         ])
-        var h = Harness(registry: registry)
+        var h = PipelineHarness(registry: registry)
         h.now = Self.midnight + 86_400_000
         h.send(#"{"ts":\#(noon - 3_600_000),"picks":0,"run_s":0}"#)
         h.send(#"{"ts":\#(noon - 1000),"picks":400,"run_s":3500}"#)
@@ -97,12 +98,12 @@ import Testing
     @Test func aSharedMeterIsSplitByRunningTimePerHour() throws {
         let meter = Device(id: "pm-1", workshop: "ws-1", kind: .power, binding: .workshop)
         let own = Device(id: "pm-2", workshop: "ws-1", kind: .power, binding: .craftsman("c-b"))
-        let registry = Harness.registry(
+        let registry = PipelineHarness.registry(
             looms: [
                 ("loom-1", "ws-1", [Assignment(craftsman: "c-a", since: .min)]),
                 ("loom-2", "ws-1", [Assignment(craftsman: "c-b", since: .min)]),
             ], meters: [meter, own])
-        var h = Harness(registry: registry)
+        var h = PipelineHarness(registry: registry)
         h.now = Self.midnight + 86_400_000
         let h8 = Self.midnight + 8 * 3_600_000
         // Hour 08: loom-1 runs 30 min, loom-2 10 min; the meter uses 0.8 kWh.
@@ -131,7 +132,7 @@ import Testing
     }
 
     @Test func baselinesSurviveARestart() throws {
-        var h = Harness()
+        var h = PipelineHarness()
         h.now = Self.midnight + 86_400_000
         let t = Self.midnight + 9 * 3_600_000
         h.send(#"{"ts":\#(t),"picks":100,"seq":1}"#)
@@ -139,7 +140,7 @@ import Testing
         let store = try tempStore()
         try commit(&h, store)
         // A new process: state from the database; readings in between were lost.
-        var h2 = Harness()
+        var h2 = PipelineHarness()
         h2.now = h.now
         h2.pipeline = IngestPipeline(registry: h.pipeline.registry, calendar: calendar, devices: try store.loadDeviceStates())
         h2.send(#"{"ts":\#(t + 10_000),"picks":150,"seq":2}"#)
@@ -151,7 +152,7 @@ import Testing
     }
 
     @Test func hourlyRowsRollUpIntoDailyRows() throws {
-        var h = Harness()
+        var h = PipelineHarness()
         h.now = Self.midnight + 86_400_000
         let t = Self.midnight + 9 * 3_600_000
         h.send(#"{"ts":\#(t),"picks":100,"pieces":0}"#)

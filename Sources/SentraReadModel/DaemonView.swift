@@ -1,9 +1,10 @@
 import Foundation
+import SentraAlertLog
 import SentraAlerts
-import SentraConfig
 import SentraCore
-import SentraDaemon
+import SentraPlugins
 import SentraStore
+import SentraWire
 
 /// Everything the HTTP face reads, and only reads: the daemon's status, the ingest thread's
 /// published snapshot, the state database, the alert log and the plugin host.
@@ -37,12 +38,12 @@ public struct DaemonView: Sendable {
         self.clock = clock
     }
 
-    var calendar: LocalCalendar { LocalCalendar(timeZone: timeZone) }
+    public var calendar: LocalCalendar { LocalCalendar(timeZone: timeZone) }
 
-    func time(_ ms: Int64?) -> String { ms.map { JSONText.string(RFC3339.format($0, timeZone: timeZone)) } ?? "null" }
+    public func time(_ ms: Int64?) -> String { ms.map { JSONText.string(RFC3339.format($0, timeZone: timeZone)) } ?? "null" }
 
     /// Every firing alert: the rule engine's and the plugin host's own.
-    func firing(_ snapshot: LiveSnapshot?) -> [FiringRuleAlert] {
+    public func firing(_ snapshot: LiveSnapshot?) -> [FiringRuleAlert] {
         var out = snapshot?.firing ?? []
         for h in plugins?.health ?? [] {
             if let e = h.failing {

@@ -1,8 +1,12 @@
 import Foundation
 import SentraCore
 import Testing
+import SentraWire
+import SentraAlertLog
+import SentraTestSupport
+import SentraProcess
+@testable import SentraPlugins
 
-@testable import SentraAlerts
 
 #if canImport(Glibc)
     import Glibc
@@ -11,23 +15,6 @@ import Testing
 /// The repository's `plugins/` folder.
 let pluginDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("plugins").path
-
-func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-            _ = bind(fd, p, len)
-            return getsockname(fd, p, &len)
-        }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
 
 @Suite struct ShippedPluginTests {
     func host(_ log: AlertLog, _ spec: PluginSpec, state: String) throws -> PluginHost {
@@ -58,7 +45,7 @@ func freeLoopbackPort() -> Int {
             FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto"),
             "mosquitto is not installed: run scripts/install-deps")
         let dir = temporaryDirectory()
-        let port = freeLoopbackPort()
+        let port = Loopback.freePort()
         // On loopback only (mosquitto -p alone would listen on every interface).
         let conf = dir + "/mosquitto.conf"
         try "listener \(port) 127.0.0.1\nallow_anonymous true\n".write(toFile: conf, atomically: true, encoding: .utf8)

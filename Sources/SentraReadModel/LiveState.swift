@@ -1,5 +1,9 @@
+import SentraAlertLog
 import SentraAlerts
 import SentraCore
+import SentraPlugins
+import SentraStore
+import SentraWire
 import Synchronization
 
 /// One device as the daemon's HTTP face shows it.
@@ -55,6 +59,12 @@ public struct LiveSnapshot: Sendable {
     /// By `registry.devices` index.
     public var devices: [LiveDevice]
     public var firing: [FiringRuleAlert]
+
+    public init(registry: Registry, devices: [LiveDevice], firing: [FiringRuleAlert]) {
+        self.registry = registry
+        self.devices = devices
+        self.firing = firing
+    }
 }
 
 /// The latest `LiveSnapshot`, written by the ingest thread and read by HTTP handlers.
@@ -62,22 +72,22 @@ public final class LiveState: Sendable {
     private let state = Mutex<LiveSnapshot?>(nil)
     public init() {}
     public var snapshot: LiveSnapshot? { state.withLock { $0 } }
-    func publish(_ s: LiveSnapshot) { state.withLock { $0 = s } }
+    public func publish(_ s: LiveSnapshot) { state.withLock { $0 = s } }
 }
 
 /// The ingest thread's side: follows accepted readings and status messages, a few stores
 /// per reading.
-struct LiveTracker {
-    private(set) var devices: [LiveDevice]
+public struct LiveTracker {
+    public private(set) var devices: [LiveDevice]
 
-    init(registry: Registry, restored: [DeviceState]) {
+    public init(registry: Registry, restored: [DeviceState]) {
         devices = restored.map(Self.device(from:))
         if devices.count < registry.devices.count {
             devices += Array(repeating: LiveDevice(), count: registry.devices.count - devices.count)
         }
     }
 
-    static func device(from s: DeviceState) -> LiveDevice {
+    public static func device(from s: DeviceState) -> LiveDevice {
         var d = LiveDevice()
         d.lastHeard = s.lastTs
         d.online = s.offlineSince == nil
@@ -87,7 +97,7 @@ struct LiveTracker {
         return d
     }
 
-    mutating func accepted(device i: Int, reading r: Reading, ts: Int64) {
+    public mutating func accepted(device i: Int, reading r: Reading, ts: Int64) {
         guard i < devices.count else { return }
         devices[i].lastHeard = ts
         devices[i].online = true
@@ -103,13 +113,13 @@ struct LiveTracker {
         }
     }
 
-    mutating func status(device i: Int, online: Bool) {
+    public mutating func status(device i: Int, online: Bool) {
         guard i < devices.count else { return }
         devices[i].online = online
     }
 
     /// Carries devices over to a reloaded registry by their key; new devices start empty.
-    mutating func remap(from old: Registry, to new: Registry) {
+    public mutating func remap(from old: Registry, to new: Registry) {
         var byKey: [String: LiveDevice] = [:]
         for (i, d) in old.devices.enumerated() where i < devices.count { byKey[IngestPipeline.stateKey(d)] = devices[i] }
         devices = new.devices.map { byKey[IngestPipeline.stateKey($0)] ?? LiveDevice() }

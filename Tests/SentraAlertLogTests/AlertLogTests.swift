@@ -2,16 +2,10 @@ import Foundation
 import SentraCore
 import Synchronization
 import Testing
+import SentraWire
+import SentraTestSupport
+@testable import SentraAlertLog
 
-@testable import SentraAlerts
-
-func sampleEvent(_ n: Int, rule: String = "voltage_sag", workshop: String = "ws-a", severity: Severity = .warning) -> AlertEvent {
-    let t = at("2026-11-24T10:00:00") + Int64(n) * 1000
-    return AlertEvent(
-        ts: t, rule: rule, status: n % 2 == 0 ? .firing : .resolved, severity: severity,
-        labels: ["workshop": workshop, "device": "pm-\(n)"], value: Double(n),
-        summary: "Event \(n) \u{201C}quoted\u{201D} \"x\"\nsecond line", started: t)
-}
 
 @Suite struct AlertLogTests {
     @Test func seqContinuesAcrossReopenAndRestart() throws {

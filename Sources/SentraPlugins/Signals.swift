@@ -1,4 +1,7 @@
 import Synchronization
+import SentraWire
+import SentraAlertLog
+import SentraCore
 
 /// What a waiter got.
 enum Received<T: Sendable>: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SentraCore
 import Synchronization
+import SentraWire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,10 @@
 import Foundation
+import SentraAlertLog
+import SentraAlerts
 import SentraCore
+import SentraPlugins
+import SentraStore
+import SentraWire
 import Synchronization
 
 /// What the daemon's parts tell each other and the outside (STATUS=, later HTTP): a small

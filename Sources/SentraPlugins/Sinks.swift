@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import SentraCore
+import SentraWire
+import SentraAlertLog
 
 #if canImport(Glibc)
     import Glibc
