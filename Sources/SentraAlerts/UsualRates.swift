@@ -1,4 +1,3 @@
-import SentraWire
 /// A craftsman's usual production, for `below_usual` rules. The daemon implements it over
 /// its hourly store; it is asked once per craftsman and in-shift hour, on the ingest thread.
 public protocol UsualRateProvider: AnyObject {
@@ -8,27 +7,11 @@ public protocol UsualRateProvider: AnyObject {
     func usualPiecesPerHour(craftsman: String, hourOfDay: Int, weekday: Int, beforeDate: String, days: Int) -> Double?
 }
 
-/// An in-memory `UsualRateProvider` for tests and tools: record hourly pieces, get medians.
-public final class InMemoryUsualRates: UsualRateProvider {
-    /// craftsman → date → hour of day → pieces.
-    private var history: [String: [String: [Int: Double]]] = [:]
-
-    public init() {}
-
-    /// Records that `craftsman` made `pieces` in local hour `hourOfDay` of `date`; the date
-    /// becomes one of his working days.
-    public func record(craftsman: String, date: String, hourOfDay: Int, pieces: Double) {
-        history[craftsman, default: [:]][date, default: [:]][hourOfDay, default: 0] += pieces
-    }
-
-    public func usualPiecesPerHour(craftsman: String, hourOfDay: Int, weekday: Int, beforeDate: String, days: Int) -> Double? {
-        guard let byDate = history[craftsman] else { return nil }
-        let dates = byDate.keys.filter { $0 < beforeDate }.sorted(by: >).prefix(days)
-        guard !dates.isEmpty else { return nil }
-        return Self.median(dates.map { byDate[$0]?[hourOfDay] ?? 0 })
-    }
-
-    public static func median(_ xs: [Double]) -> Double {
+/// The median of a craftsman's hours or days, as `below_usual` and the dashboard's "usual" use it.
+public enum UsualRates {
+    /// The median of `xs`; the mean of the two middle values for an even count; nil for none.
+    public static func median(_ xs: [Double]) -> Double? {
+        guard !xs.isEmpty else { return nil }
         let s = xs.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }

@@ -27,7 +27,7 @@ final class StoreUsualRates: UsualRateProvider {
         let perDay =
             (try? store.workingDayHours(craftsman: craftsman, before: beforeDate, days: days, utcOffset: offset))?[craftsman] ?? []
         guard !perDay.isEmpty else { return nil }
-        return InMemoryUsualRates.median(perDay.map { $0[hourOfDay] })
+        return UsualRates.median(perDay.map { $0[hourOfDay] })
     }
 }
 

@@ -146,8 +146,8 @@ extension DaemonView {
             } else {
                 let soFar = past.map { hours in Self.partialSum(hours, upTo: fractionOfDay) }
                 pairs += [
-                    ("usual_so_far", JSONText.optionalNumber(InMemoryUsualRates.median(soFar))),
-                    ("usual_day", JSONText.optionalNumber(InMemoryUsualRates.median(past.map { $0.reduce(0, +) }))),
+                    ("usual_so_far", JSONText.optionalNumber(UsualRates.median(soFar))),
+                    ("usual_day", JSONText.optionalNumber(UsualRates.median(past.map { $0.reduce(0, +) }))),
                 ]
             }
             pairs.append(("hours", JSONText.array(todayHours.map { JSONText.optionalNumber($0) })))
@@ -156,7 +156,7 @@ extension DaemonView {
                     "usual_hours",
                     past.isEmpty
                         ? "null"
-                        : JSONText.array((0..<24).map { h in JSONText.optionalNumber(InMemoryUsualRates.median(past.map { $0[h] })) })
+                        : JSONText.array((0..<24).map { h in JSONText.optionalNumber(UsualRates.median(past.map { $0[h] })) })
                 ))
             pairs.append(("days", String(past.count)))
             return JSONText.object(pairs)

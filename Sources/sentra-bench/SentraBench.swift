@@ -78,7 +78,7 @@ extension SentraBench {
                 var p = IngestPipeline(registry: registry, calendar: LocalCalendar(identifier: "Asia/Jakarta")!)
                 p.observer = AlertEngine(
                     registry: registry, rules: rules, calendar: LocalCalendar(identifier: "Asia/Jakarta")!, startedAt: now,
-                    usualRates: InMemoryUsualRates()
+                    usualRates: NoHistory()
                 ) { _ in }
                 return p
             }
@@ -254,4 +254,9 @@ final class BenchJournal {
             i = end
         }
     }
+}
+
+/// A sentra with no past days: `below_usual` rules stay quiet, as on a first day.
+final class NoHistory: UsualRateProvider {
+    func usualPiecesPerHour(craftsman: String, hourOfDay: Int, weekday: Int, beforeDate: String, days: Int) -> Double? { nil }
 }
