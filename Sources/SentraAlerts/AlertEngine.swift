@@ -159,7 +159,7 @@ public final class AlertEngine: IngestObserver {
 
     private func subjectKey(rule: RuleSpec, subject: Int) -> String {
         if case .belowUsual = rule.condition { return "craftsman/\(registry.craftsmen[subject].id)" }
-        return IngestPipeline.stateKey(registry.devices[subject])
+        return registry.devices[subject].key.description
     }
 
     private func matches(_ scope: RuleScope, device d: Device, loom: Loom?) -> Bool {
@@ -354,14 +354,14 @@ public final class AlertEngine: IngestObserver {
             old.append((rule, key, s.state))
             if newByName[rule.name] == rule { carried[key] = s.state }
         }
-        var oldClocks: [String: DeviceClock] = [:]
-        for (i, d) in registry.devices.enumerated() { if let c = deviceClock[i] { oldClocks[IngestPipeline.stateKey(d)] = c } }
+        var oldClocks: [DeviceKey: DeviceClock] = [:]
+        for (i, d) in registry.devices.enumerated() { if let c = deviceClock[i] { oldClocks[d.key] = c } }
         var oldWorkshopClocks: [String: DeviceClock] = [:]
         for (i, w) in registry.workshops.enumerated() { if let c = workshopClock[i] { oldWorkshopClocks[w.id] = c } }
 
         registry = newRegistry
         rules = newRules
-        deviceClock = newRegistry.devices.map { oldClocks[IngestPipeline.stateKey($0)] }
+        deviceClock = newRegistry.devices.map { oldClocks[$0.key] }
         workshopClock = newRegistry.workshops.map { oldWorkshopClocks[$0.id] }
         build(carrying: carried)
 

@@ -1,34 +1,30 @@
 import Foundation
 
-/// A parsed MQTT topic of the device protocol (docs/protocol.md): `sentra/<workshop>/<kind>/<device>[/status]`.
+/// A parsed MQTT topic of the device protocol (docs/protocol.md):
+/// `<prefix>/<workshop>/<kind>/<device>[/status]`, the prefix `sentra` unless configured.
 public struct DeviceTopic: Sendable, Equatable {
-    public var workshop: String
-    public var kind: DeviceKind
-    public var device: String
+    public var key: DeviceKey
     public var isStatus: Bool
 
-    public init(workshop: String, kind: DeviceKind, device: String, isStatus: Bool = false) {
-        self.workshop = workshop
-        self.kind = kind
-        self.device = device
+    public init(key: DeviceKey, isStatus: Bool = false) {
+        self.key = key
         self.isStatus = isStatus
     }
 
-    /// Parses `topic`, or says why it is not a device topic.
-    public static func parse(_ topic: String) -> Result<DeviceTopic, RejectReason> {
-        let parts = topic.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard parts.count == 4 || parts.count == 5,
-            parts[0].elementsEqual("sentra".utf8),
-            isValidID(parts[1]), isValidID(parts[3])
+    /// Parses `topic`, or says why it is not a device topic under `prefix`.
+    public static func parse(_ topic: String, prefix: String = DeviceKey.defaultTopicPrefix) -> Result<DeviceTopic, RejectReason> {
+        guard topic.utf8.count > prefix.utf8.count, topic.utf8.starts(with: prefix.utf8),
+            topic.utf8.dropFirst(prefix.utf8.count).first == UInt8(ascii: "/")
         else { return .failure(.badTopic) }
-        if parts.count == 5 && !parts[4].elementsEqual("status".utf8) { return .failure(.badTopic) }
-        guard let kind = DeviceKind(rawValue: String(decoding: parts[2], as: UTF8.self)) else {
+        let parts = topic.utf8.dropFirst(prefix.utf8.count + 1).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard parts.count == 3 || parts.count == 4, isValidID(parts[0]), isValidID(parts[2]) else { return .failure(.badTopic) }
+        if parts.count == 4 && !parts[3].elementsEqual("status".utf8) { return .failure(.badTopic) }
+        guard let kind = DeviceKind(rawValue: String(decoding: parts[1], as: UTF8.self)) else {
             return .failure(.unknownKind)
         }
-        return .success(
-            DeviceTopic(
-                workshop: String(decoding: parts[1], as: UTF8.self), kind: kind,
-                device: String(decoding: parts[3], as: UTF8.self), isStatus: parts.count == 5))
+        let key = DeviceKey(
+            workshop: String(decoding: parts[0], as: UTF8.self), kind: kind, id: String(decoding: parts[2], as: UTF8.self))
+        return .success(DeviceTopic(key: key, isStatus: parts.count == 4))
     }
 
     /// 1 to 63 characters of `a-z 0-9 _ -`, starting with a letter or digit.
@@ -48,8 +44,6 @@ public struct DeviceTopic: Sendable, Equatable {
     }
 
     public static func isValidID(_ s: String) -> Bool { isValidID(s.utf8) }
-
-    public var topic: String { "sentra/\(workshop)/\(kind.rawValue)/\(device)" + (isStatus ? "/status" : "") }
 }
 
 /// Limits of the device protocol; defaults are the device protocol's (docs/protocol.md).

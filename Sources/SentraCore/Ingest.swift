@@ -95,7 +95,7 @@ public struct IngestPipeline {
         case rejected(RejectReason)
     }
 
-    public init(registry: Registry, settings: IngestSettings = .init(), calendar: LocalCalendar, devices: [String: DeviceState] = [:]) {
+    public init(registry: Registry, settings: IngestSettings = .init(), calendar: LocalCalendar, devices: [DeviceKey: DeviceState] = [:]) {
         self.registry = registry
         self.settings = settings
         self.calendar = calendar
@@ -104,13 +104,13 @@ public struct IngestPipeline {
     }
 
     /// Swaps in a new registry (SIGHUP), keeping the state of devices that remain.
-    public mutating func apply(registry new: Registry, restoring saved: [String: DeviceState] = [:]) {
-        var byKey: [String: DeviceState] = saved
+    public mutating func apply(registry new: Registry, restoring saved: [DeviceKey: DeviceState] = [:]) {
+        var byKey = saved
         for (i, d) in registry.devices.enumerated() where i < devices.count {
-            byKey[Self.stateKey(d)] = devices[i]
+            byKey[d.key] = devices[i]
         }
         registry = new
-        devices = new.devices.map { byKey[Self.stateKey($0)] ?? DeviceState() }
+        devices = new.devices.map { byKey[$0.key] ?? DeviceState() }
         topics = TopicTable()
         craftsmanIndex = Dictionary(new.craftsmen.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         loomAssignments = new.devices.map { d in
@@ -121,9 +121,6 @@ public struct IngestPipeline {
         dirty = Array(devices.indices)
         isDirty = Array(repeating: true, count: devices.count)
     }
-
-    /// The key under which a device's state is stored: stable across reloads.
-    public static func stateKey(_ d: Device) -> String { "\(d.workshop)/\(d.kind.rawValue)/\(d.id)" }
 
     public mutating func markClean() {
         for i in dirty { isDirty[i] = false }
@@ -180,10 +177,10 @@ public struct IngestPipeline {
     }
 
     private func resolve(_ topic: String) -> TopicEntry {
-        switch DeviceTopic.parse(topic) {
+        switch DeviceTopic.parse(topic, prefix: registry.topicPrefix) {
         case .failure(let r): return .rejected(r)
         case .success(let t):
-            guard let i = registry.deviceIndex(workshop: t.workshop, kind: t.kind, device: t.device) else {
+            guard let i = registry.deviceIndex(t.key) else {
                 return .rejected(.unknownDevice)
             }
             return .device(i, isStatus: t.isStatus)

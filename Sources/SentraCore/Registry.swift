@@ -110,6 +110,8 @@ public struct Device: Sendable, Equatable {
         self.kind = kind
         self.binding = binding
     }
+    /// Who the device is, stable across reloads: its state is kept under this key.
+    public var key: DeviceKey { DeviceKey(workshop: workshop, kind: kind, id: id) }
     public var loom: String? { if case .loom(let l) = binding { l } else { nil } }
     public var craftsman: String? { if case .craftsman(let c) = binding { c } else { nil } }
 }
@@ -121,38 +123,65 @@ public struct Registry: Sendable {
     public let craftsmen: [Craftsman]
     public let looms: [Loom]
     public let devices: [Device]
+    /// The first level of every device topic (`broker.topic_prefix`), e.g. `sentra`.
+    public let topicPrefix: String
     private let deviceIndex: [DeviceKey: Int]
     private let loomIndex: [String: Int]
     private let workshopIndex: [String: Int]
 
-    public struct DeviceKey: Hashable, Sendable {
-        public var workshop: String
-        public var kind: DeviceKind
-        public var device: String
-        public init(workshop: String, kind: DeviceKind, device: String) {
-            self.workshop = workshop
-            self.kind = kind
-            self.device = device
-        }
-    }
-
-    public init(name: String, workshops: [Workshop], craftsmen: [Craftsman], looms: [Loom], devices: [Device]) {
+    public init(
+        name: String, workshops: [Workshop], craftsmen: [Craftsman], looms: [Loom], devices: [Device],
+        topicPrefix: String = DeviceKey.defaultTopicPrefix
+    ) {
         self.name = name
         self.workshops = workshops
         self.craftsmen = craftsmen
         self.looms = looms
         self.devices = devices
+        self.topicPrefix = topicPrefix
         var di: [DeviceKey: Int] = [:]
-        for (i, d) in devices.enumerated() { di[DeviceKey(workshop: d.workshop, kind: d.kind, device: d.id)] = i }
+        for (i, d) in devices.enumerated() { di[d.key] = i }
         deviceIndex = di
         loomIndex = Dictionary(looms.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         workshopIndex = Dictionary(workshops.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    public func deviceIndex(workshop: String, kind: DeviceKind, device: String) -> Int? {
-        deviceIndex[DeviceKey(workshop: workshop, kind: kind, device: device)]
-    }
+    public func deviceIndex(_ key: DeviceKey) -> Int? { deviceIndex[key] }
+    /// The topic a device publishes its readings on.
+    public func topic(of device: Device) -> String { device.key.topic(prefix: topicPrefix) }
     public func loom(_ id: String) -> Loom? { loomIndex[id].map { looms[$0] } }
     public func workshop(_ id: String) -> Workshop? { workshopIndex[id].map { workshops[$0] } }
     public func workshopIndex(_ id: String) -> Int? { workshopIndex[id] }
+}
+
+/// A device's identity: workshop, kind and id. Its text form, `workshop/kind/id`, is how the
+/// state database stores it; its topic is `<prefix>/workshop/kind/id` (docs/protocol.md).
+public struct DeviceKey: Hashable, Sendable, CustomStringConvertible {
+    public static let defaultTopicPrefix = "sentra"
+
+    public var workshop: String
+    public var kind: DeviceKind
+    public var id: String
+
+    public init(workshop: String, kind: DeviceKind, id: String) {
+        self.workshop = workshop
+        self.kind = kind
+        self.id = id
+    }
+
+    /// Parses the text form `workshop/kind/id`; nil when it is not one.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, let kind = DeviceKind(rawValue: String(parts[1])) else { return nil }
+        self.init(workshop: String(parts[0]), kind: kind, id: String(parts[2]))
+    }
+
+    /// `workshop/kind/id`.
+    public var description: String { "\(workshop)/\(kind.rawValue)/\(id)" }
+
+    /// The topic of its readings, `<prefix>/workshop/kind/id`.
+    public func topic(prefix: String = DeviceKey.defaultTopicPrefix) -> String { "\(prefix)/\(description)" }
+
+    /// The topic of its online/offline status, `<prefix>/workshop/kind/id/status`.
+    public func statusTopic(prefix: String = DeviceKey.defaultTopicPrefix) -> String { topic(prefix: prefix) + "/status" }
 }

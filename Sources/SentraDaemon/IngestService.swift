@@ -228,7 +228,7 @@ public final class IngestService: Service, @unchecked Sendable {
     ///   written since the last commit (the replay's commit).
     private func commit(alertLogSeq: Int64? = nil, force: Bool = false) {
         alertFlag.set = false
-        let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
+        let devices = pipeline.dirty.map { (pipeline.registry.devices[$0].key, pipeline.devices[$0]) }
         let statsChanged = pipeline.stats != lastCommittedStats
         let alertChanges = alertStates.changes(engine)
         let position = journal.readPosition

@@ -37,7 +37,8 @@ public final class MQTTService: Service, @unchecked Sendable {
         o.keyFile = b.keyFile
         o.reconnectMinSeconds = b.reconnectMinSeconds
         o.reconnectMaxSeconds = b.reconnectMaxSeconds
-        o.subscriptions = [("sentra/+/+/+", 1), ("sentra/+/+/+/status", 1)]
+        let prefix = configuration.registry.topicPrefix
+        o.subscriptions = [("\(prefix)/+/+/+", 1), ("\(prefix)/+/+/+/status", 1)]
         let ready = ReadyOnce(notifier: notifier)
         client = MQTTClient(
             options: o, logger: logger,

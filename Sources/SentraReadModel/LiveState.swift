@@ -120,8 +120,8 @@ public struct LiveTracker {
 
     /// Carries devices over to a reloaded registry by their key; new devices start empty.
     public mutating func remap(from old: Registry, to new: Registry) {
-        var byKey: [String: LiveDevice] = [:]
-        for (i, d) in old.devices.enumerated() where i < devices.count { byKey[IngestPipeline.stateKey(d)] = devices[i] }
-        devices = new.devices.map { byKey[IngestPipeline.stateKey($0)] ?? LiveDevice() }
+        var byKey: [DeviceKey: LiveDevice] = [:]
+        for (i, d) in old.devices.enumerated() where i < devices.count { byKey[d.key] = devices[i] }
+        devices = new.devices.map { byKey[$0.key] ?? LiveDevice() }
     }
 }

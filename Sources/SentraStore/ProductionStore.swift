@@ -118,14 +118,14 @@ public final class ProductionStore: @unchecked Sendable {
     /// What one commit writes.
     public struct Batch {
         public var deltas: BucketDeltas
-        public var devices: [(key: String, state: DeviceState)]
+        public var devices: [(key: DeviceKey, state: DeviceState)]
         public var alertStates: [(id: String, record: Data?)]
         /// `alertStates` replace every alert row (the engine's slot set changed).
         public var replaceAlertStates: Bool
         /// Small key/value facts committed alongside (ingest counts for `sentractl status`).
         public var meta: [(key: String, value: String)]
         public init(
-            deltas: BucketDeltas, devices: [(key: String, state: DeviceState)], alertStates: [(id: String, record: Data?)] = [],
+            deltas: BucketDeltas, devices: [(key: DeviceKey, state: DeviceState)], alertStates: [(id: String, record: Data?)] = [],
             replaceAlertStates: Bool = false, meta: [(key: String, value: String)] = []
         ) {
             self.replaceAlertStates = replaceAlertStates
@@ -169,7 +169,7 @@ public final class ProductionStore: @unchecked Sendable {
                 for (key, bucket) in batch.deltas.buckets {
                     let d = registry.devices[Int(key.device)]
                     let craftsman = key.craftsman >= 0 ? registry.craftsmen[Int(key.craftsman)].id : ""
-                    let deviceKey = IngestPipeline.stateKey(d)
+                    let deviceKey = d.key.description
                     var values: [(any DatabaseValueConvertible)?] = []
                     for m in Metric.allCases { values.append(bucket[m]) }
                     try stmt.execute(
@@ -191,7 +191,8 @@ public final class ProductionStore: @unchecked Sendable {
                         """)
                 let cs = try db.cachedStatement(
                     sql: "INSERT OR REPLACE INTO counter (device, field, value, ts, pending_value, pending_ts) VALUES (?, ?, ?, ?, ?, ?)")
-                for (key, s) in batch.devices {
+                for (device, s) in batch.devices {
+                    let key = device.description
                     try ds.execute(arguments: [
                         key, s.lastTs, s.lastSeq, s.state.map { Int($0.rawValue) }, s.stateTs, s.voltage, s.voltageTs,
                         s.hasRunCounter, s.offlineSince, s.heardAt,
@@ -218,10 +219,10 @@ public final class ProductionStore: @unchecked Sendable {
         }
     }
 
-    /// Device states as last committed, by `IngestPipeline.stateKey`.
-    public func loadDeviceStates() throws -> [String: DeviceState] {
+    /// Device states as last committed (stored under the key's text form, `workshop/kind/id`).
+    public func loadDeviceStates() throws -> [DeviceKey: DeviceState] {
         try pool.read { db in
-            var out: [String: DeviceState] = [:]
+            var out: [DeviceKey: DeviceState] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM device_state") {
                 var s = DeviceState()
                 s.lastTs = row["last_ts"]
@@ -233,11 +234,10 @@ public final class ProductionStore: @unchecked Sendable {
                 s.hasRunCounter = row["has_run_counter"]
                 s.offlineSince = row["offline_since"]
                 s.heardAt = row["heard_at"]
-                out[row["device"]] = s
+                if let key = DeviceKey(row["device"] as String) { out[key] = s }
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM counter") {
-                let key: String = row["device"]
-                guard let f = Field(wireName: row["field"]) else { continue }
+                guard let key = DeviceKey(row["device"] as String), let f = Field(wireName: row["field"]) else { continue }
                 var s = out[key] ?? DeviceState()
                 s[counter: f] = CounterBaseline(
                     value: row["value"], ts: row["ts"], pendingValue: row["pending_value"], pendingTs: row["pending_ts"])
@@ -284,7 +284,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 /// Everything one device counted for one craftsman ('' for its workshop) since it was first
 /// heard: monotonic, never pruned, the source of the production counters in `/metrics`.
 public struct DeviceTotal: Sendable, Equatable {
-    /// `workshop/kind/id`, as `IngestPipeline.stateKey`.
+    /// `workshop/kind/id`, a `DeviceKey`'s text form.
     public var device: String
     public var deviceID: String
     public var kind: String
@@ -302,7 +302,7 @@ extension ProductionStore {
             try Row.fetchAll(db, sql: "SELECT * FROM total ORDER BY device, craftsman").map { row in
                 let key: String = row["device"]
                 return DeviceTotal(
-                    device: key, deviceID: String(key.split(separator: "/", maxSplits: 2).last ?? Substring(key)),
+                    device: key, deviceID: DeviceKey(key)?.id ?? key,
                     kind: row["kind"], workshop: row["workshop"], loom: row["loom"], craftsman: row["craftsman"],
                     values: Metric.allCases.map { row[$0.column] ?? 0 })
             }

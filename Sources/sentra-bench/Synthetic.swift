@@ -27,7 +27,7 @@ enum Synthetic {
             let d = r.devices[i % n]
             let round = Int64(i / n)
             let ts = start + round * period + Int64(i % n)
-            let topic = "sentra/\(d.workshop)/\(d.kind.rawValue)/\(d.id)"
+            let topic = d.key.topic()
             let payload: String
             switch d.kind {
             case .loom:

@@ -75,7 +75,9 @@ import Testing
     }
 
     @Test func topics() throws {
-        #expect(try DeviceTopic.parse("sentra/ws-1/loom/loom-01").get() == DeviceTopic(workshop: "ws-1", kind: .loom, device: "loom-01"))
+        #expect(
+            try DeviceTopic.parse("sentra/ws-1/loom/loom-01").get()
+                == DeviceTopic(key: DeviceKey(workshop: "ws-1", kind: .loom, id: "loom-01")))
         #expect(try DeviceTopic.parse("sentra/ws-1/power/pm-1/status").get().isStatus)
         #expect(DeviceTopic.parse("sentra/ws-1/gas/x").failureReason == .unknownKind)
         #expect(DeviceTopic.parse("sentra/WS/loom/x").failureReason == .badTopic)
@@ -83,6 +85,10 @@ import Testing
         #expect(DeviceTopic.parse("other/ws/loom/x").failureReason == .badTopic)
         #expect(DeviceTopic.parse("sentra/ws/loom/x/extra").failureReason == .badTopic)
         #expect(DeviceTopic.parse("sentra/ws/loom/" + String(repeating: "a", count: 64)).failureReason == .badTopic)
+        // A configured prefix, of one or more levels, replaces `sentra`.
+        #expect(try DeviceTopic.parse("coop/bandar/ws-1/loom/loom-01", prefix: "coop/bandar").get().key.id == "loom-01")
+        #expect(DeviceTopic.parse("sentra/ws-1/loom/loom-01", prefix: "coop/bandar").failureReason == .badTopic)
+        #expect(DeviceTopic.parse("coop/bandarx/ws-1/loom/loom-01", prefix: "coop/bandar").failureReason == .badTopic)
     }
 }
 

@@ -58,14 +58,14 @@ import SentraTestSupport
             m.payload.withUnsafeBytes { pipeline.ingest(topic: m.topic, payload: $0, now: receivedAt) }
             // Group commit once a simulated minute, as the daemon does once a second.
             if m.eventTime - lastCommit >= 60_000 {
-                let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
+                let devices = pipeline.dirty.map { (pipeline.registry.devices[$0].key, pipeline.devices[$0]) }
                 try store.commit(.init(deltas: pipeline.deltas, devices: devices), registry: pipeline.registry, calendar: calendar)
                 pipeline.deltas.removeAll()
                 pipeline.markClean()
                 lastCommit = m.eventTime
             }
         }
-        let devices = pipeline.dirty.map { (IngestPipeline.stateKey(pipeline.registry.devices[$0]), pipeline.devices[$0]) }
+        let devices = pipeline.dirty.map { (pipeline.registry.devices[$0].key, pipeline.devices[$0]) }
         try store.commit(.init(deltas: pipeline.deltas, devices: devices), registry: pipeline.registry, calendar: calendar)
         let report = try store.report(registry: config.registry, calendar: calendar, from: day, to: day)
         let seconds = Date().timeIntervalSince(started)

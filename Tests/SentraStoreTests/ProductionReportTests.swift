@@ -17,7 +17,7 @@ import SentraTestSupport
     }
 
     func commit(_ h: inout PipelineHarness, _ store: ProductionStore) throws {
-        let devices = h.pipeline.dirty.map { (IngestPipeline.stateKey(h.pipeline.registry.devices[$0]), h.pipeline.devices[$0]) }
+        let devices = h.pipeline.dirty.map { (h.pipeline.registry.devices[$0].key, h.pipeline.devices[$0]) }
         try store.commit(.init(deltas: h.pipeline.deltas, devices: devices), registry: h.pipeline.registry, calendar: calendar)
         h.pipeline.deltas.removeAll()
         h.pipeline.markClean()
