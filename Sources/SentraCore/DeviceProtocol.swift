@@ -174,6 +174,12 @@ public enum PayloadParser {
             if c == UInt8(ascii: "}") { break }
             if c != UInt8(ascii: ",") { return p.fail(.badJSON) }
         }
+        return finish(reading, failure: failure)
+    }
+
+    /// The object's verdict once all of it was read: the first field's failure, else the
+    /// checks on the whole reading.
+    @inline(__always) static func finish(_ reading: Reading, failure: RejectReason?) -> Result<Reading, RejectReason> {
         if let failure { return .failure(failure) }
         if !reading.hasMeasurement { return .failure(.noMeasurement) }
         for f in Field.allCases where f.isCounter && reading.has(f) && reading.values[f.rawValue] < 0 {
@@ -332,6 +338,8 @@ struct Scanner {
         return .some(nil)
     }
 
+    // Long: one pass over the digits of every number of every reading, its state (mantissa,
+    // digit counts, overflow) kept in locals; the cold branches are already functions of their own.
     /// Parses a JSON number at the cursor. Leaves the cursor alone for a non-number value
     /// (`.notANumber`), except for the non-JSON tokens `NaN`/`Infinity`, read as non-finite.
     mutating func number() -> NumberToken {
@@ -342,12 +350,7 @@ struct Scanner {
         if c == UInt8(ascii: "N") || c == UInt8(ascii: "I")
             || (c == UInt8(ascii: "-") && pos + 1 < count && base![pos + 1] == UInt8(ascii: "I"))
         {
-            for t: StaticString in ["NaN", "Infinity", "-Infinity"]
-            where pos + t.utf8CodeUnitCount <= count && equals(pos, pos + t.utf8CodeUnitCount, t) {
-                pos += t.utf8CodeUnitCount
-                return .nonFinite
-            }
-            return .notANumber
+            return nonFinite()
         }
         guard c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) else { return .notANumber }
         let start = pos
@@ -392,14 +395,7 @@ struct Scanner {
         if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
             hasExp = true
             isInteger = false
-            pos += 1
-            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { pos += 1 }
-            var expDigits = 0
-            while let d = peek, d >= 0x30 && d <= 0x39 {
-                expDigits += 1
-                pos += 1
-            }
-            guard expDigits > 0 else {
+            guard skipExponent() else {
                 fatal = true
                 return .notANumber
             }
@@ -413,6 +409,33 @@ struct Scanner {
             let v = Double(mantissa) / Scanner.powersOfTen[fracDigits]
             return .double(negative ? -v : v)
         }
+        return exactDouble(from: start)
+    }
+
+    /// `NaN`, `Infinity` or `-Infinity` at the cursor (not JSON, read as non-finite).
+    private mutating func nonFinite() -> NumberToken {
+        for t: StaticString in ["NaN", "Infinity", "-Infinity"]
+        where pos + t.utf8CodeUnitCount <= count && equals(pos, pos + t.utf8CodeUnitCount, t) {
+            pos += t.utf8CodeUnitCount
+            return .nonFinite
+        }
+        return .notANumber
+    }
+
+    /// Skips `e`/`E`, a sign and the exponent's digits; false when there are no digits.
+    @inline(__always) private mutating func skipExponent() -> Bool {
+        pos += 1
+        if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { pos += 1 }
+        var expDigits = 0
+        while let d = peek, d >= 0x30 && d <= 0x39 {
+            expDigits += 1
+            pos += 1
+        }
+        return expDigits > 0
+    }
+
+    /// The slow path for a number the fast one cannot round exactly: strtod on its text.
+    private func exactDouble(from start: Int) -> NumberToken {
         var buffer = [CChar](repeating: 0, count: pos - start + 1)
         for k in 0..<(pos - start) { buffer[k] = CChar(bitPattern: base![start + k]) }
         let v = strtod(buffer, nil)

@@ -244,42 +244,7 @@ public struct IngestPipeline {
             d.offlineSince = nil
         }
 
-        if r.mask != 0 {
-            for f in Field.allCases where f.isCounter && r.has(f) {
-                let x = r.values[f.rawValue]
-                if f == .runS { d.hasRunCounter = true }
-                let decision = CounterRules.apply(x, ts: ts, to: &d.counters[f.counterSlot!], maxPerMinute: settings.rates.limit(f))
-                let inc: Double
-                switch decision {
-                case .baseline, .pendingDip: inc = 0
-                case .increase(let v): inc = v
-                case .glitch(let v):
-                    inc = v
-                    stats.glitches += 1
-                    observer?.counterEvent(device: index, field: f, decision: decision, value: x, ts: ts)
-                case .reset(let v):
-                    inc = v
-                    stats.resets += 1
-                    observer?.counterEvent(device: index, field: f, decision: decision, value: x, ts: ts)
-                case .implausible:
-                    inc = 0
-                    stats.rejected[RejectReason.implausible.rawValue] += 1
-                    observer?.rejected(.implausible, topic: topic, device: index)
-                }
-                if inc > 0 {
-                    observer?.increased(device: index, field: f, by: inc, ts: ts)
-                    switch f {
-                    case .picks: deltas.add(key, .picks, inc)
-                    case .pieces: deltas.add(key, .pieces, inc)
-                    case .skeins: deltas.add(key, .skeins, inc)
-                    case .runS: deltas.add(key, .runMs, inc * 1000)
-                    case .kwh: deltas.add(key, .kwh, inc)
-                    case .l: deltas.add(key, .litres, inc)
-                    default: break
-                    }
-                }
-            }
-        }
+        if r.mask != 0 { applyCounters(r, device: index, state: &d, bucket: key, ts: ts, topic: topic) }
         if let s = r.state {
             if s != .run && d.state == .run { deltas.add(key, .stoppages, 1) }
             if d.state != s || d.stateTs == nil { d.state = s }
@@ -296,6 +261,47 @@ public struct IngestPipeline {
         markDirty(index)
         stats.accepted += 1
         observer?.accepted(device: index, reading: r, ts: ts, receivedAt: now)
+    }
+
+    /// Each cumulative counter of a reading through the counter rules; increases land in the
+    /// reading's bucket.
+    @inline(__always) private mutating func applyCounters(
+        _ r: Reading, device index: Int, state d: inout DeviceState, bucket key: BucketKey, ts: Int64, topic: UnsafeRawBufferPointer
+    ) {
+        for f in Field.allCases where f.isCounter && r.has(f) {
+            let x = r.values[f.rawValue]
+            if f == .runS { d.hasRunCounter = true }
+            let decision = CounterRules.apply(x, ts: ts, to: &d.counters[f.counterSlot!], maxPerMinute: settings.rates.limit(f))
+            let inc: Double
+            switch decision {
+            case .baseline, .pendingDip: inc = 0
+            case .increase(let v): inc = v
+            case .glitch(let v):
+                inc = v
+                stats.glitches += 1
+                observer?.counterEvent(device: index, field: f, decision: decision, value: x, ts: ts)
+            case .reset(let v):
+                inc = v
+                stats.resets += 1
+                observer?.counterEvent(device: index, field: f, decision: decision, value: x, ts: ts)
+            case .implausible:
+                inc = 0
+                stats.rejected[RejectReason.implausible.rawValue] += 1
+                observer?.rejected(.implausible, topic: topic, device: index)
+            }
+            if inc > 0 {
+                observer?.increased(device: index, field: f, by: inc, ts: ts)
+                switch f {
+                case .picks: deltas.add(key, .picks, inc)
+                case .pieces: deltas.add(key, .pieces, inc)
+                case .skeins: deltas.add(key, .skeins, inc)
+                case .runS: deltas.add(key, .runMs, inc * 1000)
+                case .kwh: deltas.add(key, .kwh, inc)
+                case .l: deltas.add(key, .litres, inc)
+                default: break
+                }
+            }
+        }
     }
 
     private static let placeholder = DeviceState()
