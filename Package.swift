@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "sentra-bench",
             dependencies: [
-                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraDaemon", "SentraSim", "SentraMQTT", "SentraProcess",
+                "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraMQTT", "SentraProcess",
                 "SentraJournal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -136,6 +136,6 @@ let package = Package(
                 "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraCore", "SentraConfig", "SentraSystemd", "SentraProcess"]),
+        .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraProcess"]),
     ]
 )
