@@ -94,7 +94,7 @@ import SentraTestSupport
         #expect(h.total(.picks) == 10)
     }
 
-    @Test func eventTimeWindow() {
+    @Test func readingsTooOldOrInTheFutureAreRejected() {
         var h = PipelineHarness()
         h.send(#"{"ts":\#(h.now - 8 * 86_400_000),"picks":1}"#)
         h.send(#"{"ts":\#(h.now + 6 * 60_000),"picks":1}"#)

@@ -46,7 +46,7 @@ import Testing
         #expect((try? r[3].get())?[.picks] == 3)
     }
 
-    @Test func rejectReasons() {
+    @Test func eachMalformedPayloadIsRejectedWithItsReason() {
         #expect(reason("not json") == .badJSON)
         #expect(reason(#"{"picks":1"#) == .badJSON)
         #expect(reason(#"{"picks":01}"#) == .badJSON)
@@ -66,7 +66,7 @@ import Testing
         #expect(PayloadParser.parse(bad, kind: .loom).first?.failureReason == .badUTF8)
     }
 
-    @Test func sizeLimits() {
+    @Test func anOversizedObjectOrBatchIsTooLarge() {
         let pad = String(repeating: "a", count: 5000)
         #expect(reason(#"{"picks":1,"pad":"\#(pad)"}"#) == .tooLarge)
         let batch =
@@ -74,7 +74,7 @@ import Testing
         #expect(PayloadParser.parse(Array(batch.utf8), kind: .loom).first?.failureReason == .tooLarge)
     }
 
-    @Test func topics() throws {
+    @Test func topicsParseUnderTheConfiguredPrefix() throws {
         #expect(
             try DeviceTopic.parse("sentra/ws-1/loom/loom-01").get()
                 == DeviceTopic(key: DeviceKey(workshop: "ws-1", kind: .loom, id: "loom-01")))

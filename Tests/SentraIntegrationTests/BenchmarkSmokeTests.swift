@@ -6,20 +6,20 @@ import Testing
 @Suite(.serialized) struct BenchmarkSmokeTests {
     let bin = (Paths.binary("sentrad") as NSString).deletingLastPathComponent
 
-    @Test func pipeline() throws {
+    @Test func pipelineBenchmarkRuns() throws {
         let (status, out) = try run(Paths.binary("sentra-bench"), ["pipeline", "--readings", "3000", "--rounds", "1", "--looms", "40"])
         #expect(status == 0, "\(out)")
         #expect(out.contains("accepted 3000"), "\(out)")
     }
 
-    @Test func journal() throws {
+    @Test func journalBenchmarkRuns() throws {
         let (status, out) = try run(
             Paths.binary("sentra-bench"), ["journal", "--messages", "3000", "--rounds", "1", "--capacity", "1048576"])
         #expect(status == 0, "\(out)")
         #expect(out.contains("through the journal"), "\(out)")
     }
 
-    @Test func endToEnd() throws {
+    @Test func endToEndBenchmarkRunsAgainstMosquittoSub() throws {
         let (status, out) = try run(
             Paths.binary("sentra-bench"), ["e2e", "--count", "2000", "--qos", "1", "--bin", bin, "--config", Paths.exampleConfig])
         #expect(status == 0, "\(out)")
@@ -27,14 +27,14 @@ import Testing
         #expect(out.contains("mosquitto_sub:"), "\(out)")
     }
 
-    @Test func restart() throws {
+    @Test func restartBenchmarkRuns() throws {
         let (status, out) = try run(
             Paths.binary("sentra-bench"), ["restart", "--days", "2", "--runs", "1", "--bin", bin, "--config", Paths.exampleConfig])
         #expect(status == 0, "\(out)")
         #expect(out.contains("restart: median"), "\(out)")
     }
 
-    @Test func http() throws {
+    @Test func httpBenchmarkRuns() throws {
         let (status, out) = try run(
             Paths.binary("sentra-bench"),
             [
