@@ -36,17 +36,16 @@ final class StoreUsualRates: UsualRateProvider {
 struct AlertStatePersistence {
     private let encoder = JSONEncoder()
 
-    static func key(_ r: AlertStateRecord) -> String { "\(r.rule)|\(r.type)|\(r.subject)" }
-
     func restore(from store: ProductionStore) throws -> [AlertStateRecord] {
         let decoder = JSONDecoder()
         return try store.loadAlertStates().compactMap { try? decoder.decode(AlertStateRecord.self, from: $0.record) }
     }
 
     /// Rows to write (nil: delete), and whether they replace every row (after a start or reload).
+    /// A row's id is its slot key's `rule|type|subject`.
     func changes(_ engine: AlertEngine) -> (rows: [(id: String, record: Data?)], replaceAll: Bool) {
         let (records, replace) = engine.changedRecords()
-        return (records.map { r in (Self.key(r), r.state == AlertSlotState() ? nil : try? encoder.encode(r)) }, replace)
+        return (records.map { r in (r.key.description, r.state == AlertSlotState() ? nil : try? encoder.encode(r)) }, replace)
     }
 }
 
