@@ -124,6 +124,7 @@ let package = Package(
         .testTarget(
             name: "SentraStoreTests", dependencies: ["SentraStore", "SentraCore", "SentraConfig", "SentraSim", "SentraTestSupport"]),
         .testTarget(name: "SentraJournalTests", dependencies: ["SentraJournal"]),
+        .testTarget(name: "SentraSystemdTests", dependencies: ["SentraSystemd", "SentraTestSupport"]),
         .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraWire", "SentraCore", "SentraTestSupport"]),
         .testTarget(name: "SentraAlertLogTests", dependencies: ["SentraAlertLog", "SentraWire", "SentraCore", "SentraTestSupport"]),
         .testTarget(

@@ -3,12 +3,7 @@ import Logging
 import SentraCore
 import SentraWire
 import SentraAlertLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SentraSystemd
 
 /// An in-process alert plugin. `deliver` returns once the event is handed on (it is then
 /// acknowledged and the plugin's cursor moves past it) and throws to have it retried.
@@ -53,21 +48,19 @@ public struct SinkRegistry: Sendable {
     }
 }
 
-/// A failed send to the journal.
-public struct JournaldError: Error, CustomStringConvertible {
-    public var socketPath: String
-    public var errno: Int32
-    public var description: String { "journald: send to \(socketPath): \(String(cString: strerror(errno)))" }
-}
-
 /// Writes each alert event to the systemd journal with the native protocol: one datagram of
-/// `FIELD=value` lines to the journal's socket, so `journalctl SENTRA_RULE=voltage_sag` finds it.
+/// fields to the journal's socket (`JournalSocket`), so `journalctl SENTRA_RULE=voltage_sag`
+/// finds it. The send never blocks: when journald cannot take the entry, delivery fails and
+/// the host retries it after a backoff.
 public struct JournaldSink: AlertSink {
-    public static let defaultSocket = "/run/systemd/journal/socket"
+    public static let defaultSocket = JournalSocket.defaultPath
     public let name: String
     public let socketPath: String
     public let identifier: String
     public let timeZone: TimeZone
+    /// Opened once; when it could not be, every delivery fails saying why (and the host, on
+    /// restarting the plugin, makes a new sink that tries again).
+    private let socket: Result<JournalSocket, JournalError>
 
     public init(
         name: String = "journald", socketPath: String = JournaldSink.defaultSocket, identifier: String = "sentrad", timeZone: TimeZone
@@ -76,6 +69,7 @@ public struct JournaldSink: AlertSink {
         self.socketPath = socketPath
         self.identifier = identifier
         self.timeZone = timeZone
+        socket = Result { () throws(JournalError) in try JournalSocket.open(path: socketPath, identifier: identifier) }
     }
 
     /// syslog priorities: crit, warning, info; a resolution is a notice.
@@ -88,68 +82,25 @@ public struct JournaldSink: AlertSink {
         }
     }
 
-    /// The datagram for one event.
-    public func datagram(_ e: AlertEvent) -> [UInt8] {
-        var fields: [(String, String)] = [
-            ("MESSAGE", "[\(e.status.rawValue)] \(e.summary)"),
-            ("PRIORITY", String(Self.priority(e))),
-            ("SYSLOG_IDENTIFIER", identifier),
-            ("SENTRA_SEQ", String(e.seq)),
-            ("SENTRA_ALERT_ID", e.id),
-            ("SENTRA_RULE", e.rule),
-            ("SENTRA_STATUS", e.status.rawValue),
-            ("SENTRA_SEVERITY", e.severity.rawValue),
-            ("SENTRA_STARTED", RFC3339.format(e.started, timeZone: timeZone)),
-            ("SENTRA_TS", RFC3339.format(e.ts, timeZone: timeZone)),
-        ]
-        if let v = e.value { fields.append(("SENTRA_VALUE", NumberFormat.json(v))) }
-        for k in e.labels.keys.sorted() {
-            let name = "SENTRA_" + String(k.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
-            fields.append((name, e.labels[k]!))
-        }
-        var out: [UInt8] = []
-        for (k, v) in fields {
-            out += Array(k.utf8)
-            if v.contains("\n") {
-                // Binary-safe form: name, newline, little-endian 64-bit length, value, newline.
-                out.append(10)
-                var n = UInt64(v.utf8.count).littleEndian
-                withUnsafeBytes(of: &n) { out += $0 }
-                out += Array(v.utf8)
-            } else {
-                out.append(UInt8(ascii: "="))
-                out += Array(v.utf8)
-            }
-            out.append(10)
-        }
-        return out
+    /// The journal entry for one event: `SENTRA_` fields as in the alert log, one per label.
+    public func entry(_ e: AlertEvent) -> JournalEntry {
+        var entry = JournalEntry()
+        entry.append("MESSAGE", "[\(e.status.rawValue)] \(e.summary)")
+        entry.append("PRIORITY", String(Self.priority(e)))
+        entry.append("SYSLOG_IDENTIFIER", identifier)
+        entry.append("SENTRA_SEQ", String(e.seq))
+        entry.append("SENTRA_ALERT_ID", e.id)
+        entry.append("SENTRA_RULE", e.rule)
+        entry.append("SENTRA_STATUS", e.status.rawValue)
+        entry.append("SENTRA_SEVERITY", e.severity.rawValue)
+        entry.append("SENTRA_STARTED", RFC3339.format(e.started, timeZone: timeZone))
+        entry.append("SENTRA_TS", RFC3339.format(e.ts, timeZone: timeZone))
+        if let v = e.value { entry.append("SENTRA_VALUE", NumberFormat.json(v)) }
+        for k in e.labels.keys.sorted() { entry.append("SENTRA_" + k, e.labels[k]!) }
+        return entry
     }
 
     public func deliver(_ event: AlertEvent) async throws {
-        let bytes = datagram(event)
-        #if canImport(Glibc)
-            let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        #else
-            let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
-        #endif
-        guard fd >= 0 else { throw JournaldError(socketPath: socketPath, errno: errno) }
-        defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let path = Array(socketPath.utf8)
-        guard path.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw JournaldError(socketPath: socketPath, errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { p in
-            for (i, b) in path.enumerated() { p[i] = b }
-        }
-        let n = bytes.withUnsafeBytes { buf in
-            withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, buf.baseAddress, buf.count, 0, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-        }
-        guard n == bytes.count else { throw JournaldError(socketPath: socketPath, errno: n < 0 ? errno : EMSGSIZE) }
+        try socket.get().send(entry(event))
     }
 }
