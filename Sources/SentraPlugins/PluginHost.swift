@@ -328,81 +328,123 @@ public final class PluginHost: Sendable {
         return ev
     }
 
-    private func work(_ spec: PluginSpec, wake: WakeSignal) async {
-        var cursor = readCursor(spec.name) ?? log.lastSeq
-        var follower = AlertLogFollower(path: log.path, after: cursor)
+    /// What one plugin's worker holds between turns.
+    private struct Worker {
+        /// The last seq the plugin acknowledged (or skipped by severity).
+        var cursor: Int64
+        var follower: AlertLogFollower
         var transport: Transport?
-        var health = Health(backoff: settings.initialBackoff)
+        var health: Health
+        /// Lines read from the log and not yet handed on.
         var pending: [AlertLogLine] = []
+    }
 
-        func backOff() async {
-            try? await Task.sleep(for: health.backoff)
-            health.backoff = min(health.backoff * 2, settings.maxBackoff)
-        }
+    /// What a worker does after one step.
+    private enum Step {
+        case proceed
+        /// Start the turn again (after a failure and its backoff, or a wait).
+        case again
+        case stop
+    }
 
-        while !Task.isCancelled {
-            if case .process(let p) = transport, !p.isAlive {
-                await stop(transport, grace: .zero)
-                transport = nil
-                failed(spec, PluginError(plugin: spec.name, reason: "exited"), health: &health)
-                await backOff()
-                continue
+    /// One plugin's life: start it, hand it each line of the log after its cursor, restart it
+    /// after a failure, until the task is cancelled.
+    private func work(_ spec: PluginSpec, wake: WakeSignal) async {
+        let cursor = readCursor(spec.name) ?? log.lastSeq
+        var w = Worker(
+            cursor: cursor, follower: AlertLogFollower(path: log.path, after: cursor), health: Health(backoff: settings.initialBackoff))
+        turns: while !Task.isCancelled {
+            switch await ensureRunning(spec, wake: wake, &w) {
+            case .proceed: break
+            case .again: continue turns
+            case .stop: break turns
             }
-            if transport == nil {
-                do {
-                    transport = try await start(spec, wake: wake)
-                    if health.failures == 0 { updateHealth(spec.name) { $0.up = true } }
-                } catch is CancellationError {
-                    break
-                } catch {
-                    failed(spec, error, health: &health)
-                    await backOff()
-                    continue
-                }
-            }
-            if pending.isEmpty { pending = follower.poll(maxLines: settings.batch) }
-            guard let next = pending.first else {
-                // Health is proven by a delivery, not by a start: a plugin that dies while idle
-                // keeps counting failures (and backing off). The `plugin_failing` line is
-                // itself delivered, so a recovered plugin resolves it promptly.
-                await wake.wait(timeout: settings.idlePoll)
-                continue
-            }
-            // A line can be read back after its write(2) and before its fsync returns: it is
-            // handed on only once `append` has made it durable (docs/alerts.md).
-            guard next.seq <= log.lastSeq else {
-                await wake.wait(timeout: settings.idlePoll)
-                continue
-            }
-            if next.seq > cursor + 1 {
-                logger.error(
-                    "plugin missed alerts deleted from the log",
-                    metadata: ["sentra.plugin": "\(spec.name)", "sentra.seq_from": "\(cursor + 1)", "sentra.seq_to": "\(next.seq - 1)"])
-            }
-            if let event = AlertEvent.parse(line: next.text), event.severity >= spec.minSeverity {
-                do {
-                    try await deliver(transport!, spec: spec, event: event, line: next.text)
-                } catch is CancellationError {
-                    break
-                } catch {
-                    if Task.isCancelled { break }
-                    await stop(transport, grace: .zero)
-                    transport = nil
-                    failed(spec, error, health: &health)
-                    await backOff()
-                    continue
-                }
-                if health.failures > 0 { healthy(spec, health: &health) }
-                updateHealth(spec.name) { $0.delivered += 1 }
-            }
-            pending.removeFirst()
-            cursor = next.seq
-            do { try writeCursor(spec.name, cursor) } catch { logger.error("cannot write plugin cursor: \(error)") }
-            log.setCursor(plugin: spec.name, seq: cursor)
-            let acked = cursor
-            updateHealth(spec.name) { $0.ackedSeq = acked }
+            guard let line = await nextLine(spec, wake: wake, &w) else { continue }
+            if await handOn(line, spec: spec, &w) == .stop { break }
         }
-        await stop(transport, grace: settings.stopGrace)
+        await stop(w.transport, grace: settings.stopGrace)
+    }
+
+    /// Starts the plugin unless it runs; a process that died counts as a failure.
+    private func ensureRunning(_ spec: PluginSpec, wake: WakeSignal, _ w: inout Worker) async -> Step {
+        if case .process(let p) = w.transport, !p.isAlive {
+            await stop(w.transport, grace: .zero)
+            w.transport = nil
+            failed(spec, PluginError(plugin: spec.name, reason: "exited"), health: &w.health)
+            await backOff(&w.health)
+            return .again
+        }
+        guard w.transport == nil else { return .proceed }
+        do {
+            w.transport = try await start(spec, wake: wake)
+            if w.health.failures == 0 { updateHealth(spec.name) { $0.up = true } }
+            return .proceed
+        } catch is CancellationError {
+            return .stop
+        } catch {
+            failed(spec, error, health: &w.health)
+            await backOff(&w.health)
+            return .again
+        }
+    }
+
+    /// The next line to hand on, or nil after waiting for one to be appended (or made durable).
+    private func nextLine(_ spec: PluginSpec, wake: WakeSignal, _ w: inout Worker) async -> AlertLogLine? {
+        if w.pending.isEmpty { w.pending = w.follower.poll(maxLines: settings.batch) }
+        guard let next = w.pending.first else {
+            // Health is proven by a delivery, not by a start: a plugin that dies while idle
+            // keeps counting failures (and backing off). The `plugin_failing` line is
+            // itself delivered, so a recovered plugin resolves it promptly.
+            await wake.wait(timeout: settings.idlePoll)
+            return nil
+        }
+        // A line can be read back after its write(2) and before its fsync returns: it is
+        // handed on only once `append` has made it durable (docs/alerts.md).
+        guard next.seq <= log.lastSeq else {
+            await wake.wait(timeout: settings.idlePoll)
+            return nil
+        }
+        if next.seq > w.cursor + 1 {
+            logger.error(
+                "plugin missed alerts deleted from the log",
+                metadata: ["sentra.plugin": "\(spec.name)", "sentra.seq_from": "\(w.cursor + 1)", "sentra.seq_to": "\(next.seq - 1)"])
+        }
+        return next
+    }
+
+    /// Delivers `line` (unless below the plugin's severity) and moves the cursor past it; a
+    /// failed delivery stops the plugin and backs off, to retry the same line.
+    private func handOn(_ line: AlertLogLine, spec: PluginSpec, _ w: inout Worker) async -> Step {
+        guard let transport = w.transport else { return .again }
+        if let event = AlertEvent.parse(line: line.text), event.severity >= spec.minSeverity {
+            do {
+                try await deliver(transport, spec: spec, event: event, line: line.text)
+            } catch is CancellationError {
+                return .stop
+            } catch {
+                if Task.isCancelled { return .stop }
+                await stop(w.transport, grace: .zero)
+                w.transport = nil
+                failed(spec, error, health: &w.health)
+                await backOff(&w.health)
+                return .again
+            }
+            if w.health.failures > 0 { healthy(spec, health: &w.health) }
+            updateHealth(spec.name) { $0.delivered += 1 }
+        }
+        w.pending.removeFirst()
+        w.cursor = line.seq
+        do { try writeCursor(spec.name, w.cursor) } catch { logger.error("cannot write plugin cursor: \(error)") }
+        log.setCursor(plugin: spec.name, seq: w.cursor)
+        let acked = w.cursor
+        updateHealth(spec.name) { $0.ackedSeq = acked }
+        return .proceed
+    }
+
+    /// Waits the current backoff, then doubles it (up to `maxBackoff`).
+    private func backOff(_ h: inout Health) async {
+        try? await Task.sleep(for: h.backoff)
+        h.backoff = min(h.backoff * 2, settings.maxBackoff)
     }
 }
 
