@@ -129,7 +129,8 @@ public final class AlertEngine: IngestObserver {
 
     /// Swaps in a registry and rules, keeping the devices' and workshops' event clocks, and
     /// takes over `carried` states by key.
-    func replaceConfiguration(registry newRegistry: Registry, rules newRules: [RuleSpec], carrying carried: [AlertSlotKey: AlertSlotState]) {
+    func replaceConfiguration(registry newRegistry: Registry, rules newRules: [RuleSpec], carrying carried: [AlertSlotKey: AlertSlotState])
+    {
         var oldClocks: [DeviceKey: DeviceClock] = [:]
         for (i, d) in registry.devices.enumerated() { if let c = deviceClock[i] { oldClocks[d.key] = c } }
         var oldWorkshopClocks: [String: DeviceClock] = [:]

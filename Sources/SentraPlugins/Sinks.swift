@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import SentraCore
-import SentraWire
 import SentraAlertLog
+import SentraCore
 import SentraSystemd
+import SentraWire
 
 /// An in-process alert plugin. `deliver` returns once the event is handed on (it is then
 /// acknowledged and the plugin's cursor moves past it) and throws to have it retried.
