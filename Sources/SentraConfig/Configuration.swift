@@ -21,6 +21,9 @@ public struct Configuration: Sendable {
     public var registry: Registry
     public var rules: [RuleSpec]
     public var plugins: [PluginSpec]
+    /// What the file says that is accepted but worth a word (an obsolete key), by file, line
+    /// and key; `sentrad` logs them at start, `sentractl check` prints them.
+    public var notices: [ConfigurationError] = []
 
     public struct Broker: Sendable, Equatable {
         public var host = "127.0.0.1"

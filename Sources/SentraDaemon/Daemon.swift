@@ -53,6 +53,9 @@ public struct Daemon {
     /// Opens the state, the journal, the alert log and the plugins, then runs every service.
     public func run() async throws {
         let group = try makeServiceGroup()
+        for n in configuration.notices {
+            logger.notice("configuration: \(n.message)", metadata: ["sentra.config": "\(n.file):\(n.line)", "sentra.key": "\(n.key)"])
+        }
         logger.info(
             "sentrad starting",
             metadata: [

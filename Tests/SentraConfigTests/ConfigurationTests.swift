@@ -93,7 +93,7 @@ import Testing
         #expect(e.allSatisfy { $0.description.hasPrefix("bad.yaml:") })
     }
 
-    @Test func loomWithoutCraftsmanAndDuplicateIDs() {
+    @Test func aLoomWithoutCraftsmanAndDuplicateIDsAreErrors() {
         let e = errors(
             """
             workshops:
@@ -124,7 +124,7 @@ import Testing
         #expect(e.contains { $0.line == 11 && $0.key == "devices[3].workshop" && $0.message.contains("non-empty") })
     }
 
-    @Test func typosAndBadValues() {
+    @Test func typosAndBadValuesAreNamedByLineAndKey() {
         let e = errors(
             Self.base + """
                 ingest:
@@ -160,11 +160,30 @@ import Testing
         #expect(loom.craftsman(at: since) == "c-b")
     }
 
-    @Test func durations() {
+    @Test func durationsReadWithUnits() {
         #expect(Reader.parseDuration("30s") == 30_000)
         #expect(Reader.parseDuration("1h30m") == 5_400_000)
         #expect(Reader.parseDuration("250ms") == 250)
         #expect(Reader.parseDuration("7d") == 604_800_000)
         #expect(Reader.parseDuration("soon") == nil)
+    }
+
+    @Test func theTopicPrefixIsConfiguredAndChecked() throws {
+        let c = try Configuration.parse(yaml: Self.base + "broker:\n  topic_prefix: coop/bandar\n", file: "x.yaml")
+        #expect(c.broker.topicPrefix == "coop/bandar")
+        #expect(c.registry.topicPrefix == "coop/bandar")
+        #expect(c.registry.topic(of: c.registry.devices[0]).hasPrefix("coop/bandar/ws-1/"))
+        #expect(try Configuration.parse(yaml: Self.base, file: "x.yaml").registry.topicPrefix == "sentra")
+        for bad in ["sentra/", "/sentra", "a//b", "sentra/#", "+"] {
+            let e = errors(Self.base + "broker:\n  topic_prefix: \"\(bad)\"\n")
+            #expect(e.contains { $0.key == "broker.topic_prefix" }, "\(bad)")
+        }
+    }
+
+    @Test func anObsoleteKeyLoadsWithANotice() throws {
+        let c = try Configuration.parse(yaml: Self.base + "ingest:\n  queue_capacity: 1000\n", file: "x.yaml")
+        #expect(c.notices.count == 1)
+        #expect(c.notices.first?.key == "ingest.queue_capacity")
+        #expect(c.notices.first?.line == 10)
     }
 }

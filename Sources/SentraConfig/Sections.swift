@@ -1,0 +1,213 @@
+import Foundation
+import SentraCore
+import Yams
+
+/// The configuration file's sections, one function each. Each reads its part of the document
+/// and returns it; its problems (file, line, key, what is wrong) go to the reader's `errors`,
+/// so one pass over the file names every problem, in the file's order.
+extension Reader {
+    static let topLevelKeys = [
+        "sentra", "broker", "state_dir", "runtime_dir", "log_dir", "ingest", "retention", "alert_log", "http",
+        "shifts", "workshops", "craftsmen", "looms", "devices", "rules", "plugins",
+    ]
+
+    /// The whole document: every section in turn, composed into a `Configuration`.
+    mutating func configuration(_ root: Node?) -> Configuration? {
+        guard let root else {
+            error(nil, "-", "the file is empty")
+            return nil
+        }
+        guard let top = mapping(root, "", allowed: Self.topLevelKeys) else { return nil }
+        let (name, timeZone) = sentra(top["sentra"])
+        var calendar = LocalCalendar(identifier: timeZone)!
+        let broker = self.broker(top["broker"])
+        let stateDir = string(top["state_dir"], "state_dir") ?? "/var/lib/sentra"
+        let runtimeDir = string(top["runtime_dir"], "runtime_dir")
+        let logDir = string(top["log_dir"], "log_dir") ?? "/var/log/sentra"
+        let ingest = self.ingest(top["ingest"])
+        let retentionDays = retention(top["retention"])
+        let alertLog = self.alertLog(top["alert_log"])
+        let http = self.http(top["http"])
+        let shifts = self.shifts(top["shifts"])
+        let registry = self.registry(top, name: name, shifts: shifts, calendar: &calendar, topicPrefix: broker.topicPrefix)
+        let rules = self.rules(top["rules"])
+        let plugins = self.plugins(top["plugins"])
+        guard errors.isEmpty else { return nil }
+        var configuration = Configuration(
+            file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, runtimeDirectory: runtimeDir,
+            logDirectory: logDir, ingest: ingest.settings, journalBytes: ingest.journalBytes,
+            commitIntervalMillis: ingest.commitMillis, hourlyRetentionDays: retentionDays, alertLog: alertLog, http: http,
+            registry: registry, rules: rules, plugins: plugins)
+        configuration.notices = notices
+        return configuration
+    }
+
+    /// `sentra:` the sentra's name and time zone.
+    mutating func sentra(_ entry: Entry?) -> (name: String, timeZone: String) {
+        var name = "sentra"
+        var timeZone = "Asia/Jakarta"
+        if let s = mapping(entry?.value, "sentra", allowed: ["name", "timezone"]) {
+            name = string(s["name"], "sentra.name") ?? name
+            if let tz = string(s["timezone"], "sentra.timezone") {
+                if TimeZone(identifier: tz) == nil {
+                    error(s["timezone"]?.value, "sentra.timezone", "unknown time zone '\(tz)'")
+                } else {
+                    timeZone = tz
+                }
+            }
+        }
+        return (name, timeZone)
+    }
+
+    /// `broker:` where mosquitto is, who we are to it, and the topics' first level.
+    mutating func broker(_ entry: Entry?) -> Configuration.Broker {
+        var broker = Configuration.Broker()
+        guard
+            let b = mapping(
+                entry?.value, "broker",
+                allowed: [
+                    "host", "port", "client_id", "keepalive", "username", "password_file", "ca_file", "cert_file", "key_file",
+                    "reconnect_min", "reconnect_max", "topic_prefix",
+                ])
+        else { return broker }
+        broker.host = string(b["host"], "broker.host") ?? broker.host
+        broker.port = int(b["port"], "broker.port", range: 1...65535) ?? broker.port
+        broker.clientID = string(b["client_id"], "broker.client_id") ?? broker.clientID
+        broker.keepAliveSeconds = int(b["keepalive"], "broker.keepalive", range: 5...3600) ?? broker.keepAliveSeconds
+        broker.username = string(b["username"], "broker.username")
+        broker.passwordFile = string(b["password_file"], "broker.password_file")
+        broker.caFile = string(b["ca_file"], "broker.ca_file")
+        broker.certFile = string(b["cert_file"], "broker.cert_file")
+        broker.keyFile = string(b["key_file"], "broker.key_file")
+        if (broker.certFile == nil) != (broker.keyFile == nil) {
+            error(b["cert_file"]?.key ?? b["key_file"]?.key, "broker.cert_file", "cert_file and key_file go together")
+        }
+        if let v = duration(b["reconnect_min"], "broker.reconnect_min") { broker.reconnectMinSeconds = max(1, Int(v / 1000)) }
+        if let v = duration(b["reconnect_max"], "broker.reconnect_max") { broker.reconnectMaxSeconds = max(1, Int(v / 1000)) }
+        if let prefix = string(b["topic_prefix"], "broker.topic_prefix") {
+            if Self.isValidTopicPrefix(prefix) {
+                broker.topicPrefix = prefix
+            } else {
+                error(
+                    b["topic_prefix"]?.value, "broker.topic_prefix",
+                    "expected topic levels like sentra or coop/bandar: no +, #, empty level or / at either end")
+            }
+        }
+        return broker
+    }
+
+    /// One or more non-empty MQTT topic levels without wildcards.
+    static func isValidTopicPrefix(_ s: String) -> Bool {
+        !s.isEmpty && !s.contains("+") && !s.contains("#") && !s.contains("\0")
+            && !s.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty)
+    }
+
+    /// What `ingest:` sets.
+    struct Ingest {
+        var settings = IngestSettings()
+        var journalBytes = 32 << 20
+        var commitMillis: Int64 = 1000
+    }
+
+    /// `ingest:` the device protocol's limits, the journal, the commit interval, voltage bands.
+    mutating func ingest(_ entry: Entry?) -> Ingest {
+        var out = Ingest()
+        guard
+            let i = mapping(
+                entry?.value, "ingest",
+                allowed: [
+                    "max_age", "max_future", "staleness", "journal_bytes", "queue_capacity", "commit_interval", "voltage_low",
+                    "voltage_high", "no_power_below", "plausible_per_minute", "max_object_bytes", "max_batch_bytes",
+                ])
+        else { return out }
+        var ingest = out.settings
+        ingest.limits.maxAgeMillis = duration(i["max_age"], "ingest.max_age") ?? ingest.limits.maxAgeMillis
+        ingest.limits.maxFutureMillis = duration(i["max_future"], "ingest.max_future") ?? ingest.limits.maxFutureMillis
+        ingest.stalenessMillis = duration(i["staleness"], "ingest.staleness") ?? ingest.stalenessMillis
+        out.journalBytes = int(i["journal_bytes"], "ingest.journal_bytes", range: 1 << 20...1 << 36) ?? out.journalBytes
+        if let q = i["queue_capacity"], int(q, "ingest.queue_capacity", range: 16...10_000_000) != nil {
+            // It bounded the in-memory queue the receive journal replaced; old files still load.
+            notice(q.key, "ingest.queue_capacity", "no longer used (ingest.journal_bytes sizes the receive journal); remove it")
+        }
+        out.commitMillis = duration(i["commit_interval"], "ingest.commit_interval") ?? out.commitMillis
+        ingest.voltageLow = double(i["voltage_low"], "ingest.voltage_low") ?? ingest.voltageLow
+        ingest.voltageHigh = double(i["voltage_high"], "ingest.voltage_high") ?? ingest.voltageHigh
+        ingest.noPowerBelow = double(i["no_power_below"], "ingest.no_power_below") ?? ingest.noPowerBelow
+        ingest.limits.maxObjectBytes =
+            int(i["max_object_bytes"], "ingest.max_object_bytes", range: 64...1 << 20) ?? ingest.limits.maxObjectBytes
+        ingest.limits.maxBatchBytes =
+            int(i["max_batch_bytes"], "ingest.max_batch_bytes", range: 64...16 << 20) ?? ingest.limits.maxBatchBytes
+        plausibleRates(i["plausible_per_minute"], into: &ingest.rates)
+        if ingest.voltageLow >= ingest.voltageHigh {
+            error(i["voltage_low"]?.value, "ingest.voltage_low", "must be below voltage_high")
+        }
+        out.settings = ingest
+        return out
+    }
+
+    /// `ingest.plausible_per_minute:` the fastest a counter may rise, per counter.
+    mutating func plausibleRates(_ entry: Entry?, into rates: inout PlausibleRates) {
+        let counters = Field.allCases.filter(\.isCounter).map(\.wireName)
+        guard let p = mapping(entry?.value, "ingest.plausible_per_minute", allowed: counters) else { return }
+        for (k, e) in p {
+            if let v = double(e, "ingest.plausible_per_minute.\(k)"), let f = Field(wireName: k) {
+                if v <= 0 {
+                    error(e.value, "ingest.plausible_per_minute.\(k)", "must be positive")
+                } else {
+                    rates.perMinute[f] = v
+                }
+            }
+        }
+    }
+
+    /// `retention:` how many days hourly rows are kept before they roll up into daily rows.
+    mutating func retention(_ entry: Entry?) -> Int {
+        guard let r = mapping(entry?.value, "retention", allowed: ["hourly_days"]) else { return 400 }
+        return int(r["hourly_days"], "retention.hourly_days", range: 1...100_000) ?? 400
+    }
+
+    /// `alert_log:` when the alert log rotates and how much of it is kept.
+    mutating func alertLog(_ entry: Entry?) -> Configuration.AlertLog {
+        var alertLog = Configuration.AlertLog()
+        if let a = mapping(entry?.value, "alert_log", allowed: ["max_file_bytes", "max_kept_bytes"]) {
+            alertLog.maxFileBytes = Int64(
+                int(a["max_file_bytes"], "alert_log.max_file_bytes", range: 1024...Int.max) ?? Int(alertLog.maxFileBytes))
+            alertLog.maxKeptBytes = Int64(
+                int(a["max_kept_bytes"], "alert_log.max_kept_bytes", range: 1024...Int.max) ?? Int(alertLog.maxKeptBytes))
+        }
+        return alertLog
+    }
+
+    /// `http:` the listener and its token.
+    mutating func http(_ entry: Entry?) -> Configuration.HTTP {
+        var http = Configuration.HTTP()
+        if let h = mapping(entry?.value, "http", allowed: ["enabled", "host", "port", "token_file"]) {
+            http.enabled = bool(h["enabled"], "http.enabled") ?? http.enabled
+            http.host = string(h["host"], "http.host") ?? http.host
+            http.port = int(h["port"], "http.port", range: 1...65535) ?? http.port
+            http.tokenFile = string(h["token_file"], "http.token_file")
+            if http.lacksRequiredToken, let host = h["host"] {
+                error(
+                    host.value, "http.host",
+                    "\(http.host) is not a loopback address, so http.token_file is required (or listen on 127.0.0.1)")
+            }
+        }
+        return http
+    }
+
+    /// `shifts:` named schedules, referenced by workshops.
+    mutating func shifts(_ entry: Entry?) -> [String: Schedule] {
+        var shifts: [String: Schedule] = [:]
+        if let node = entry?.value, node.mapping == nil { error(node, "shifts", "expected a mapping of shift names") }
+        guard let m = entry?.value.mapping else { return shifts }
+        for (k, v) in m {
+            guard let n = k.string else { continue }
+            if let sched = schedule(v, "shifts.\(n)") { shifts[n] = sched }
+        }
+        var seen = Set<String>()
+        for (k, _) in m {
+            if let n = k.string, !seen.insert(n).inserted { error(k, "shifts.\(n)", "duplicate key") }
+        }
+        return shifts
+    }
+}
