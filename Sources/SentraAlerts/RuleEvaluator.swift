@@ -12,17 +12,17 @@ enum RuleEvaluator: Sendable, Equatable {
 
     init(_ rule: RuleSpec) {
         switch rule.condition {
-        case .threshold(let field, let below, let limit, let resolveAt, let forMillis, let keepFiringMillis, let offlineFires):
+        case .threshold(let c):
             self = .threshold(
                 ThresholdRule(
-                    field: field, below: below, limit: limit, resolveAt: resolveAt, forMillis: forMillis,
-                    keepFiringMillis: keepFiringMillis, offlineFires: offlineFires, window: rule.window))
+                    field: c.field, below: c.below, limit: c.limit, resolveAt: c.resolveAt, forMillis: c.forMillis,
+                    keepFiringMillis: c.keepFiringMillis, offlineFires: c.offlineFires, window: rule.window))
         case .absent(let forMillis):
             self = .absent(AbsentRule(forMillis: forMillis, window: rule.window))
         case .stalled(let forMillis):
             self = .stalled(StalledRule(forMillis: forMillis, window: rule.window))
-        case .belowUsual(let fraction, let days):
-            self = .belowUsual(BelowUsualRule(fraction: fraction, days: days, window: rule.window))
+        case .belowUsual(let c):
+            self = .belowUsual(BelowUsualRule(fraction: c.fraction, days: c.days, window: rule.window))
         case .counterReset:
             self = .counterReset(CounterResetRule())
         }

@@ -68,18 +68,64 @@ public enum RuleWindow: String, Sendable, Equatable, Hashable {
 
 /// What a rule tests.
 public enum RuleCondition: Sendable, Equatable, Hashable {
-    /// A field beyond `limit` for `forMillis`; resolves once back past `resolveAt`.
-    /// `offlineFires`: the device's `offline` status fires it at once (a meter dying with its supply).
-    case threshold(
-        field: Field, below: Bool, limit: Double, resolveAt: Double, forMillis: Int64, keepFiringMillis: Int64, offlineFires: Bool)
+    /// A field beyond a limit for a while (`ThresholdCondition`).
+    case threshold(ThresholdCondition)
     /// No reading for `forMillis` (wall clock).
     case absent(forMillis: Int64)
     /// A loom's picks not advancing for `forMillis` while not reported stopped.
     case stalled(forMillis: Int64)
-    /// A craftsman's pieces in an hour below `fraction` of his usual (median of `days` working days).
-    case belowUsual(fraction: Double, days: Int)
+    /// A craftsman's pieces in an hour below his usual (`BelowUsualCondition`).
+    case belowUsual(BelowUsualCondition)
     /// A board rebooted (a confirmed counter reset): firing and resolved at once.
     case counterReset
+
+    public static func threshold(
+        field: Field, below: Bool, limit: Double, resolveAt: Double, forMillis: Int64, keepFiringMillis: Int64, offlineFires: Bool
+    ) -> RuleCondition {
+        .threshold(
+            ThresholdCondition(
+                field: field, below: below, limit: limit, resolveAt: resolveAt, forMillis: forMillis,
+                keepFiringMillis: keepFiringMillis, offlineFires: offlineFires))
+    }
+
+    public static func belowUsual(fraction: Double, days: Int) -> RuleCondition {
+        .belowUsual(BelowUsualCondition(fraction: fraction, days: days))
+    }
+}
+
+/// `type: threshold`: `field` below (or above) `limit` for `forMillis`; resolves once back past
+/// `resolveAt`, after `keepFiringMillis` if set. `offlineFires`: the device's `offline` status
+/// fires it at once (a meter dying with its supply).
+public struct ThresholdCondition: Sendable, Equatable, Hashable {
+    public var field: Field
+    public var below: Bool
+    public var limit: Double
+    public var resolveAt: Double
+    public var forMillis: Int64
+    public var keepFiringMillis: Int64
+    public var offlineFires: Bool
+    public init(
+        field: Field, below: Bool, limit: Double, resolveAt: Double, forMillis: Int64, keepFiringMillis: Int64, offlineFires: Bool
+    ) {
+        self.field = field
+        self.below = below
+        self.limit = limit
+        self.resolveAt = resolveAt
+        self.forMillis = forMillis
+        self.keepFiringMillis = keepFiringMillis
+        self.offlineFires = offlineFires
+    }
+}
+
+/// `type: below_usual`: a craftsman's pieces in an in-shift hour below `fraction` of his
+/// usual, the median of that hour over his last `days` working days.
+public struct BelowUsualCondition: Sendable, Equatable, Hashable {
+    public var fraction: Double
+    public var days: Int
+    public init(fraction: Double, days: Int) {
+        self.fraction = fraction
+        self.days = days
+    }
 }
 
 /// One alert rule as configured.

@@ -71,7 +71,7 @@ public struct Daemon {
     /// configured `below_usual` rule (the first, when there are several), else 14.
     var usualDays: Int {
         for rule in configuration.rules {
-            if case .belowUsual(_, let days) = rule.condition { return days }
+            if case .belowUsual(let c) = rule.condition { return c.days }
         }
         return 14
     }
