@@ -105,7 +105,8 @@ public enum PayloadParser {
         }
     }
 
-    /// Convenience for tests and tools.
+    /// Every object of a payload as an array; the ingest path uses the callback form, which
+    /// allocates nothing.
     public static func parse(
         _ payload: [UInt8], kind: DeviceKind, limits: ProtocolLimits = .init()
     )
