@@ -5,50 +5,6 @@ import Synchronization
     import Glibc
 #endif
 
-/// How far a journal has been counted: the journal's identity and a byte position in it.
-/// The daemon commits this in the same SQLite transaction as the counts it produced.
-public struct JournalMark: Sendable, Equatable, CustomStringConvertible {
-    public var journal: UInt64
-    public var position: UInt64
-
-    public init(journal: UInt64, position: UInt64) {
-        self.journal = journal
-        self.position = position
-    }
-
-    /// `identity:position`, the identity in hex.
-    public var description: String { "\(String(journal, radix: 16)):\(position)" }
-
-    public init?(_ text: String) {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let j = UInt64(parts[0], radix: 16), let p = UInt64(parts[1]) else { return nil }
-        self.init(journal: j, position: p)
-    }
-}
-
-public struct JournalError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    init(_ operation: String, _ path: String, errno e: Int32) {
-        description = "receive journal \(path): \(operation): \(String(cString: strerror(e)))"
-    }
-    init(_ message: String) { description = message }
-}
-
-/// One message as the journal holds it. The buffers point into the journal's memory and are
-/// valid only during the `read` callback.
-public struct JournalEntry {
-    public var topic: UnsafeRawBufferPointer
-    public var payload: UnsafeRawBufferPointer
-    /// The payload's length as received; larger than `payload.count` when it was too large to
-    /// keep (`truncated`), so the reader can reject it for its size.
-    public var payloadLength: Int
-    public var truncated: Bool { payloadLength != payload.count }
-    /// The daemon's clock when the message arrived, ms since the epoch.
-    public var receivedAt: Int64
-    /// The journal position just past this entry.
-    public var end: UInt64
-}
-
 /// The receive journal: every message libmosquitto hands over is copied here, in the MQTT
 /// callback, before the callback returns, and stays until the commit that counted it.
 ///
@@ -131,7 +87,7 @@ public final class ReceiveJournal: @unchecked Sendable {
     private let syncState = Mutex<(stop: Bool, synced: UInt64)>((false, 0))
     private let syncWake = NSCondition()
 
-    private typealias Pending = (topic: [UInt8], payload: [UInt8], length: Int, receivedAt: Int64)
+    typealias Pending = (topic: [UInt8], payload: [UInt8], length: Int, receivedAt: Int64)
 
     /// Opens the journal, creating its files (`capacity` bytes, rounded up to a power of two of
     /// at least 1 MiB) where they are missing. `mark` is what the state database says was
@@ -144,102 +100,41 @@ public final class ReceiveJournal: @unchecked Sendable {
         self.path = path
         mirrorPath = mirror
         pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        var cap = 1 << 20
-        while cap < requested && cap < 1 << 40 { cap <<= 1 }
-
-        let fd = try Self.openFile(path)
-        self.fd = fd
-        var mfd: Int32 = -1
-        if let mirror {
-            do { mfd = try Self.openFile(mirror) } catch {
-                Glibc.close(fd)
-                throw error
-            }
-        }
-        mirrorFD = mfd
-
+        let files = try Self.openFiles(path: path, mirror: mirror)
+        fd = files.ring
+        mirrorFD = files.mirror
         // What each file holds past the mark, if it is this journal's.
-        let ringHeader = Self.header(fd)
-        let mirrorHeader = mfd >= 0 ? Self.header(mfd) : nil
-        var notice: String?
-        var best: (source: String, identity: UInt64, end: UInt64, pending: [Pending])?
-        var ringMapped: (base: UnsafeMutableRawPointer, end: UInt64, count: Int)?
-        if let mark {
-            for (name, file, h) in [("ring", fd, ringHeader), ("mirror", mfd, mirrorHeader)] {
-                guard let h, h.identity == mark.journal else { continue }
-                let mapped = try Self.map(fd: file, capacity: h.capacity, path: name == "ring" ? path : mirror!)
-                let scan = Self.scan(base: mapped, capacity: h.capacity, salt: Self.salt(h.identity), from: mark.position)
-                if best == nil || scan.end > best!.end {
-                    best = (name, h.identity, scan.end, [])
-                    // The ring as it is serves directly; anything else is copied over.
-                    if !(name == "ring" && h.capacity == cap) {
-                        best!.pending = scan.entries.map { ($0.topic.map { $0 }, $0.payload.map { $0 }, $0.payloadLength, $0.receivedAt) }
-                    }
-                }
-                if name == "ring" && h.capacity == cap {
-                    ringMapped = (mapped, scan.end, scan.entries.count)
-                } else {
-                    Self.unmap(mapped, capacity: h.capacity)
-                }
-            }
-            if best == nil {
-                notice =
-                    ringHeader != nil || mirrorHeader != nil
-                    ? "the journal is not the one the state database last counted from; starting it anew"
-                    : "the journal the state database counted from is missing; starting it anew"
-            }
-        } else if ringHeader != nil || mirrorHeader != nil {
-            notice = "the state database has no journal position (a new database); starting the journal anew"
-        }
-
-        if let best, best.source == "ring", let r = ringMapped {
-            // After a crash: the ring holds everything; keep it as it is.
-            capacity = cap
-            identity = best.identity
-            base = r.base
-            mask = UInt64(cap - 1)
-            salt = Self.salt(identity)
-            maxStoredPayload = Self.maxPayload(cap)
-            replayFrom = mark!.position
-            replayEnd = r.end
-            replayCount = r.count
-            replaySource = r.count > 0 ? "ring" : nil
-            appended = UInt64(r.count)
-            writePos = r.end
-            releasedPos = replayFrom
-            readPos = replayFrom
-            droppedPos = replayFrom
-            self.notice = nil
-            if mfd >= 0 && mirrorHeader.map({ $0.identity != identity || $0.capacity != cap }) ?? true {
-                try Self.create(mfd, capacity: cap, identity: identity, path: mirror!)
+        let found = try Self.recover(files, capacity: Self.ringCapacity(requested), mark: mark)
+        let start = try found.keepsRing ? found.keptRing(from: mark!.position) : Self.newRing(files, found, mark: mark)
+        capacity = start.capacity
+        identity = start.identity
+        base = start.base
+        mask = UInt64(start.capacity - 1)
+        salt = Self.salt(start.identity)
+        maxStoredPayload = Self.maxPayload(start.capacity)
+        replayFrom = start.from
+        replayEnd = start.end
+        replayCount = start.count
+        replaySource = start.source
+        appended = UInt64(start.count)
+        writePos = start.end
+        releasedPos = start.from
+        readPos = start.from
+        droppedPos = start.from
+        notice = start.notice
+        if found.keepsRing {
+            // After a crash: the ring holds everything and is kept as it is; the mirror follows it.
+            if mirrorFD >= 0 && found.mirrorHeader.map({ $0.identity != identity || $0.capacity != capacity }) ?? true {
+                try Self.create(mirrorFD, capacity: capacity, identity: identity, path: mirror!)
             }
             syncState.withLock { $0.synced = replayFrom }
-            return
+        } else {
+            carryOver(found.best?.pending ?? [], source: found.best?.source)
         }
-        if let r = ringMapped { Self.unmap(r.base, capacity: cap) }
+    }
 
-        // A new ring (and mirror), allocated in full now; what was pending is carried over.
-        let pending = best?.pending ?? []
-        let bytes = pending.reduce(0) { $0 + Self.entrySize(topic: $1.topic.count, stored: $1.payload.count) }
-        while cap < bytes * 2 { cap <<= 1 }
-        var id = best?.identity ?? 0
-        while id == 0 { id = UInt64.random(in: 1...UInt64.max) }
-        try Self.create(fd, capacity: cap, identity: id, path: path)
-        if mfd >= 0 { try Self.create(mfd, capacity: cap, identity: id, path: mirror!) }
-        let start = best != nil ? mark!.position : 0
-        capacity = cap
-        identity = id
-        base = try Self.map(fd: fd, capacity: cap, path: path)
-        mask = UInt64(cap - 1)
-        salt = Self.salt(id)
-        maxStoredPayload = Self.maxPayload(cap)
-        replayFrom = start
-        replayEnd = start
-        writePos = start
-        releasedPos = start
-        readPos = start
-        droppedPos = start
-        self.notice = notice
+    /// A new ring's start: what was pending in the old journal is written into it, as what to replay.
+    private func carryOver(_ pending: [Pending], source: String?) {
         for p in pending {
             p.topic.withUnsafeBytes { t in
                 p.payload.withUnsafeBytes { b in write(topic: t, payload: b, length: p.length, receivedAt: p.receivedAt) }
@@ -247,42 +142,11 @@ public final class ReceiveJournal: @unchecked Sendable {
         }
         replayEnd = writePos
         replayCount = pending.count
-        replaySource = pending.isEmpty ? nil : best?.source
-        syncState.withLock { $0.synced = start }
+        replaySource = pending.isEmpty ? nil : source
+        syncState.withLock { $0.synced = replayFrom }
         if !pending.isEmpty { syncOnce() }
     }
 
-    private static func openFile(_ path: String) throws -> Int32 {
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw JournalError("open", path, errno: errno) }
-        return fd
-    }
-
-    /// The file's header, if it is a journal of a sane size that is all there.
-    private static func header(_ fd: Int32) -> (capacity: Int, identity: UInt64)? {
-        var header = [UInt64](repeating: 0, count: 4)
-        let n = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
-        guard n == 32, header[0] == magic, header[1] >= 1 << 20, header[1] <= 1 << 40, header[1].nonzeroBitCount == 1, header[2] != 0
-        else { return nil }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Int(st.st_size) >= fileHeader + Int(header[1]) else { return nil }
-        return (Int(header[1]), header[2])
-    }
-
-    /// Empties the file and allocates it in full with a new header.
-    private static func create(_ fd: Int32, capacity: Int, identity: UInt64, path: String) throws {
-        guard ftruncate(fd, 0) == 0 else { throw JournalError("truncate", path, errno: errno) }
-        let rc = posix_fallocate(fd, 0, off_t(fileHeader + capacity))
-        guard rc == 0 else {
-            throw JournalError("allocating \(fileHeader + capacity) bytes (ingest.journal_bytes)", path, errno: rc)
-        }
-        let header: [UInt64] = [magic, UInt64(capacity), identity, 0]
-        let w = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, 32, 0) }
-        guard w == 32 else { throw JournalError("writing the header", path, errno: errno) }
-        guard fsync(fd) == 0 else { throw JournalError("fsync", path, errno: errno) }
-    }
 
     deinit {
         stopSyncing()
@@ -299,31 +163,6 @@ public final class ReceiveJournal: @unchecked Sendable {
         // A folder of its own under /dev/shm goes too (/run/sentra belongs to systemd).
         let dir = (path as NSString).deletingLastPathComponent
         if dir.hasPrefix("/dev/shm/sentra-") { rmdir(dir) }
-    }
-
-    private static func maxPayload(_ cap: Int) -> Int { min(1 << 20, cap / 4) }
-
-    private static func salt(_ identity: UInt64) -> UInt64 { identity &* 0x9E37_79B9_7F4A_7C15 | 1 }
-
-    /// The ring, mapped twice back to back.
-    private static func map(fd: Int32, capacity: Int, path: String) throws -> UnsafeMutableRawPointer {
-        guard let reserve = mmap(nil, 2 * capacity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
-            reserve != MAP_FAILED
-        else { throw JournalError("reserving address space", path, errno: errno) }
-        for half in 0..<2 {
-            let at = reserve + half * capacity
-            let m = mmap(at, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, off_t(fileHeader))
-            guard m == at else {
-                let e = errno
-                munmap(reserve, 2 * capacity)
-                throw JournalError("mapping", path, errno: e)
-            }
-        }
-        return reserve
-    }
-
-    private static func unmap(_ base: UnsafeMutableRawPointer, capacity: Int) {
-        munmap(base, 2 * capacity)
     }
 
     // MARK: Writing (the MQTT callback)
@@ -347,7 +186,7 @@ public final class ReceiveJournal: @unchecked Sendable {
         return true
     }
 
-    @inline(__always) private static func entrySize(topic: Int, stored: Int) -> Int {
+    @inline(__always) static func entrySize(topic: Int, stored: Int) -> Int {
         (entryHeader + topic + stored + 7) & ~7
     }
 
@@ -432,7 +271,7 @@ public final class ReceiveJournal: @unchecked Sendable {
     }
 
     /// The entry whose header is at `o`, for position `p` (no checks).
-    @inline(__always) private static func entry(at o: UnsafeRawPointer, position p: UInt64) -> JournalEntry {
+    @inline(__always) static func entry(at o: UnsafeRawPointer, position p: UInt64) -> JournalEntry {
         let size = Int(o.load(fromByteOffset: 8, as: UInt32.self))
         let length = Int(o.load(fromByteOffset: 24, as: UInt32.self))
         let tlen = Int(o.load(fromByteOffset: 28, as: UInt16.self))
@@ -565,31 +404,6 @@ public final class ReceiveJournal: @unchecked Sendable {
         syncOnce()
     }
 
-    // MARK: Recovery
-
-    /// Walks entries from `from` while each one is complete and belongs to this lap.
-    private static func scan(
-        base: UnsafeMutableRawPointer, capacity: Int, salt: UInt64, from: UInt64
-    )
-        -> (end: UInt64, entries: [JournalEntry])
-    {
-        let mask = UInt64(capacity - 1)
-        var p = from
-        var entries: [JournalEntry] = []
-        while p - from < UInt64(capacity) {
-            let o = UnsafeRawPointer(base + Int(p & mask))
-            guard o.load(as: UInt64.self) == p ^ salt else { break }
-            let e = entry(at: o, position: p)
-            let size = Int(e.end - p)
-            guard size % 8 == 0, size >= entryHeader, size <= capacity, entrySize(topic: e.topic.count, stored: e.payload.count) == size,
-                p - from + UInt64(size) <= UInt64(capacity),
-                o.load(fromByteOffset: 12, as: UInt32.self) == checksum(o + 16, count: entryHeader + e.topic.count + e.payload.count - 16)
-            else { break }
-            entries.append(e)
-            p += UInt64(size)
-        }
-        return (p, entries)
-    }
 
     /// A fast 32-bit checksum (64-bit multiply-xorshift over 8-byte words): it catches a torn
     /// or stale entry after a power loss, not an adversary.

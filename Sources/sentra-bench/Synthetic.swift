@@ -27,7 +27,7 @@ enum Synthetic {
             let d = r.devices[i % n]
             let round = Int64(i / n)
             let ts = start + round * period + Int64(i % n)
-            let topic = d.key.topic()
+            let topic = r.topic(of: d)
             let payload: String
             switch d.kind {
             case .loom:
