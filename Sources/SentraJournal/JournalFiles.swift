@@ -162,7 +162,6 @@ extension ReceiveJournal {
         guard fsync(fd) == 0 else { throw JournalError("fsync", path, errno: errno) }
     }
 
-
     static func maxPayload(_ cap: Int) -> Int { min(1 << 20, cap / 4) }
 
     static func salt(_ identity: UInt64) -> UInt64 { identity &* 0x9E37_79B9_7F4A_7C15 | 1 }

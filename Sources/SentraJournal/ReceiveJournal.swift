@@ -147,7 +147,6 @@ public final class ReceiveJournal: @unchecked Sendable {
         if !pending.isEmpty { syncOnce() }
     }
 
-
     deinit {
         stopSyncing()
         Self.unmap(base, capacity: capacity)
@@ -403,7 +402,6 @@ public final class ReceiveJournal: @unchecked Sendable {
         syncWake.unlock()
         syncOnce()
     }
-
 
     /// A fast 32-bit checksum (64-bit multiply-xorshift over 8-byte words): it catches a torn
     /// or stale entry after a power loss, not an adversary.

@@ -47,7 +47,9 @@ extension SentraBench {
 
         /// One QoS level: a broker of its own, the stream preloaded, then mosquitto_sub and
         /// sentrad each timed taking all of it.
-        private func run(qos q: Int32, _ msgs: [(topic: String, payload: [UInt8])], prefix: String, work: String, benchConfig: String) throws {
+        private func run(
+            qos q: Int32, _ msgs: [(topic: String, payload: [UInt8])], prefix: String, work: String, benchConfig: String
+        ) throws {
             let broker = try BenchBroker(dir: "\(work)/broker-q\(q)")
             let address = "127.0.0.1:\(broker.port)"
             let daemonArgs = [
@@ -75,7 +77,8 @@ extension SentraBench {
             print(String(format: "  mosquitto_sub: %.0f msg/s, CPU %.2f µs/msg", subRate, subCPU / Double(count) * 1e6))
             print(
                 String(
-                    format: "  sentrad:       %.0f msg/s, CPU %.2f µs/msg, RSS %d MiB", rate, cpu / Double(count) * 1e6, daemon.rss / 1_048_576
+                    format: "  sentrad:       %.0f msg/s, CPU %.2f µs/msg, RSS %d MiB", rate, cpu / Double(count) * 1e6,
+                    daemon.rss / 1_048_576
                 ))
             print(
                 String(

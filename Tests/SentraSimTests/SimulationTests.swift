@@ -218,7 +218,7 @@ import Testing
     }
 
     /// The counter rules the truth applies, case by case, in the board's units.
-    @Test func counterTrackFollowsTheContract() {
+    @Test func truthCountsIncreasesThroughGlitchesAndRestarts() {
         var t = CounterTrack()
         #expect(t.accept(100, glitch: false, restarted: false) == 0)  // baseline
         #expect(t.accept(130, glitch: false, restarted: false) == 30)
@@ -242,6 +242,23 @@ import Testing
         #expect(z.accept(0, glitch: false, restarted: false) == 0)
         #expect(z.accept(0, glitch: true, restarted: false) == 0)
         #expect(z.accept(4, glitch: false, restarted: false) == 4)
+    }
+
+    @Test func devicesPublishUnderTheRegistrysTopicPrefix() throws {
+        let cfg = try exampleConfiguration()
+        let r = cfg.registry
+        let registry = Registry(
+            name: r.name, workshops: r.workshops, craftsmen: r.craftsmen, looms: r.looms, devices: r.devices, topicPrefix: "coop")
+        let options = SimulationOptions(from: localMillis("2026-11-24T08:00", cfg), to: localMillis("2026-11-24T08:01", cfg))
+        var sim = try Simulation(registry: registry, calendar: cfg.calendar, ingest: cfg.ingest, options: options)
+        let sink = CollectingSink()
+        try sim.run(into: sink)
+        let topics = Set(sink.messages.map(\.topic))
+        #expect(topics.allSatisfy { $0.hasPrefix("coop/") })
+        for d in r.devices {
+            #expect(topics.contains("coop/\(d.workshop)/\(d.kind.rawValue)/\(d.id)"))
+            #expect(topics.contains("coop/\(d.workshop)/\(d.kind.rawValue)/\(d.id)/status"))
+        }
     }
 
     @Test func alertWorthyFaultsAreRecordedAndVisible() throws {
