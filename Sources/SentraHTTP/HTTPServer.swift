@@ -5,6 +5,7 @@ import Logging
 import SentraCore
 import SentraReadModel
 import SentraStore
+import SentraWire
 
 /// The daemon's HTTP face: `/metrics`, `/api/v1/...` and the dashboard at `/`, read-only.
 public enum HTTPServer {
@@ -13,12 +14,21 @@ public enum HTTPServer {
         let router = Router()
         router.add(middleware: SecurityHeaders())
         router.add(middleware: AccessMiddleware(policy: policy))
+        addDashboard(to: router)
+        addMetrics(to: router, view: view)
+        addAPI(to: router, view: view)
+        addLogin(to: router, policy: policy, logger: logger)
+        return router
+    }
 
+    static func addDashboard(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
         router.get("/index.html") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
         router.get("/app.js") { _, _ in asset(PackageResources.app_js, "text/javascript; charset=utf-8") }
         router.get("/style.css") { _, _ in asset(PackageResources.style_css, "text/css; charset=utf-8") }
+    }
 
+    static func addMetrics(to router: Router<BasicRequestContext>, view: DaemonView) {
         router.get("/metrics") { _, _ in
             // Everything is read first (a failure is a 500), then written a family at a time.
             let scrape = try view.scrape()
@@ -31,23 +41,32 @@ public enum HTTPServer {
                     try await writer.finish(nil)
                 })
         }
-        router.get("/api/v1/sentra") { _, _ in json(view.sentraJSON()) }
-        router.get("/api/v1/status") { _, _ in json(view.statusJSON()) }
+    }
+
+    /// `/api/v1/...`: each handler gets its answer from the view and hands it to `json`.
+    static func addAPI(to router: Router<BasicRequestContext>, view: DaemonView) {
+        router.get("/api/v1/sentra") { _, _ in
+            if let answer = view.sentraAnswer() { return try json(answer) }
+            return try json(NotReadyAnswer(name: view.name))
+        }
+        router.get("/api/v1/status") { _, _ in try json(view.statusAnswer()) }
         router.get("/api/v1/alerts") { request, _ in
             let limit = request.uri.queryParameters.get("recent", as: Int.self) ?? 50
-            return json(view.alertsJSON(recent: min(max(limit, 0), 1000)))
+            return try json(view.alertsAnswer(recent: min(max(limit, 0), 1000)))
         }
         router.get("/api/v1/production") { request, _ in
             let q = request.uri.queryParameters
             let date = q.get("date")
             let by = q.get("by").map { ReportGrouping(rawValue: $0) } ?? .craftsman
-            guard let by else { return badRequest("by must be one of: craftsman, loom, workshop") }
-            return try answer { try view.productionJSON(from: q.get("from") ?? date, to: q.get("to") ?? date, by: by) }
+            guard let by else { return try json(ErrorAnswer(error: "by must be one of: craftsman, loom, workshop"), status: .badRequest) }
+            return try answer { try view.productionAnswer(from: q.get("from") ?? date, to: q.get("to") ?? date, by: by) }
         }
         router.get("/api/v1/production/usual") { request, _ in
-            try answer { try view.usualJSON(date: request.uri.queryParameters.get("date")) }
+            try answer { try view.usualAnswer(date: request.uri.queryParameters.get("date")) }
         }
+    }
 
+    static func addLogin(to router: Router<BasicRequestContext>, policy: AccessPolicy, logger: Logger) {
         router.get("/login") { _, _ in
             policy.token == nil ? redirect("./") : LoginPage.response(status: .ok, message: nil)
         }
@@ -71,7 +90,6 @@ public enum HTTPServer {
             response.headers[.setCookie] = "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
             return response
         }
-        return router
     }
 
     /// The application, listening on `host:port`; a `Service` for the daemon's service group.
@@ -89,28 +107,21 @@ public enum HTTPServer {
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func text(_ s: String, _ type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: s)))
-    }
-
-    static func json(_ s: String) -> Response { text(s, "application/json; charset=utf-8") }
-
-    static func badRequest(_ message: String) -> Response {
+    /// The one place the API's answers become JSON (`WireJSON`'s layout).
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
-            status: .badRequest, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: JSONText.object([("error", JSONText.string(message))]) + "\n")))
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.data(value))))
     }
 
     /// A report's user errors (a bad date) are 400s; a daemon still loading is a 503.
-    static func answer(_ body: () throws -> String) throws -> Response {
+    static func answer<Answer: Encodable>(_ body: () throws -> Answer) throws -> Response {
         do {
-            return json(try body())
+            return try json(try body())
         } catch let e as ReportError {
-            return badRequest(e.description)
+            return try json(ErrorAnswer(error: e.description), status: .badRequest)
         } catch APIError.notReady {
-            var r = badRequest(APIError.notReady.description)
-            r.status = .serviceUnavailable
-            return r
+            return try json(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
         }
     }
 
