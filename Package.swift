@@ -139,6 +139,6 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
-            name: "SentraIntegrationTests", dependencies: ["SentraWire", "SentraProcess"]),
+            name: "SentraIntegrationTests", dependencies: ["SentraWire", "SentraSim", "SentraProcess"]),
     ]
 )

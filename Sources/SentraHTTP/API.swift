@@ -80,7 +80,8 @@ extension DaemonView {
             let usual = CraftsmanUsual(workingDays: workingDays[c.id] ?? [], hoursIntoDay: hoursIntoDay)
             return UsualAnswer.Row(
                 craftsman: c.id, name: c.name, workshop: c.workshop, piecesToday: WireJSON.rounded(hours.reduce(0, +)),
-                hours: hours.map { WireJSON.rounded($0) }, usualSoFar: WireJSON.rounded(usual.soFar), usualDay: WireJSON.rounded(usual.day),
+                hours: hours.map { WireJSON.rounded($0) }, usualSoFar: usual.soFar.map { WireJSON.rounded($0) },
+                usualDay: usual.day.map { WireJSON.rounded($0) },
                 usualHours: usual.hours?.map { WireJSON.rounded($0) }, days: usual.days)
         }
         return UsualAnswer(date: day, days: usualDays, asOf: rfc3339(now), craftsmen: rows)
@@ -93,7 +94,7 @@ extension DaemonView {
         return AlertsAnswer(
             firing: firing.map { f in
                 AlertsAnswer.Firing(
-                    id: f.alert.id, rule: f.rule, severity: f.alert.severity, labels: f.alert.labels, value: WireJSON.rounded(f.alert.value),
+                    id: f.alert.id, rule: f.rule, severity: f.alert.severity, labels: f.alert.labels, value: f.alert.value.map { WireJSON.rounded($0) },
                     summary: f.alert.summary, started: rfc3339(f.alert.started))
             },
             recent: recentLines(recent))

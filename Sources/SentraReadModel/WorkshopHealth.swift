@@ -56,7 +56,7 @@ public struct WorkshopHealth: Sendable, Equatable {
 
         /// `field` of the meters online, combined; nil when none has it. Rounded as the API prints.
         func combined(_ field: Field, _ combine: ([Double]) -> Double?) -> Double? {
-            WireJSON.rounded(combine(indices.compactMap { snapshot.devices[$0].online ? snapshot.devices[$0][field] : nil }))
+            combine(indices.compactMap { snapshot.devices[$0].online ? snapshot.devices[$0][field] : nil }).map { WireJSON.rounded($0) }
         }
 
         static func sum(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) }

@@ -32,7 +32,7 @@ extension ProductionReport {
     /// numbers rounded as it prints them.
     public func document(by grouping: ReportGrouping) -> ReportDocument {
         let n = { (v: Double) in WireJSON.rounded(v) }
-        let ratio = { (v: Double?) in WireJSON.rounded(v, decimals: 4) }
+        let ratio = { (v: Double?) in v.map { WireJSON.rounded($0, decimals: 4) } }
         let seconds = { (ms: Double) in Int((ms / 1000).rounded()) }
         var doc = ReportDocument(
             from: from, to: to,

@@ -103,6 +103,23 @@ public enum PluginMessage: Codable, Sendable, Equatable {
             case timeoutMs = "timeout_ms"
             case stateDir = "state_dir"
         }
+
+        /// A field of the wrong type reads as missing (a hello without `protocol` then fails
+        /// the version check, as one with another version does).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.protocol = try? c.decodeIfPresent(Int.self, forKey: .protocol)
+            daemon = try? c.decodeIfPresent(String.self, forKey: .daemon)
+            plugin = try? c.decodeIfPresent(String.self, forKey: .plugin)
+            sentra = try? c.decodeIfPresent(String.self, forKey: .sentra)
+            options = try? c.decodeIfPresent([String: String].self, forKey: .options)
+            timezone = try? c.decodeIfPresent(String.self, forKey: .timezone)
+            minSeverity = try? c.decodeIfPresent(Severity.self, forKey: .minSeverity)
+            timeoutMs = try? c.decodeIfPresent(Int64.self, forKey: .timeoutMs)
+            stateDir = try? c.decodeIfPresent(String.self, forKey: .stateDir)
+            name = try? c.decodeIfPresent(String.self, forKey: .name)
+            version = try? c.decodeIfPresent(String.self, forKey: .version)
+        }
     }
 
     public struct Event: Codable, Sendable, Equatable {
@@ -121,13 +138,25 @@ public enum PluginMessage: Codable, Sendable, Equatable {
 
     public struct Nack: Codable, Sendable, Equatable {
         public var seq: Int64
+        /// Why; a field of the wrong type reads as missing.
         public var error: String?
         public init(seq: Int64, error: String?) {
             self.seq = seq
             self.error = error
         }
+
+        enum CodingKeys: String, CodingKey {
+            case seq, error
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            seq = try c.decode(Int64.self, forKey: .seq)
+            error = try? c.decodeIfPresent(String.self, forKey: .error)
+        }
     }
 
+    /// A field of the wrong type reads as missing.
     public struct Log: Codable, Sendable, Equatable {
         /// `trace` ... `critical`; `info` when missing or not one of them.
         public var level: String?
@@ -136,6 +165,24 @@ public enum PluginMessage: Codable, Sendable, Equatable {
             self.level = level
             self.message = message
         }
+
+        enum CodingKeys: String, CodingKey {
+            case level, message
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            level = try? c.decodeIfPresent(String.self, forKey: .level)
+            message = try? c.decodeIfPresent(String.self, forKey: .message)
+        }
+    }
+
+    /// `{"type":"event","seq":N,"alert":LINE}`, the one message written by hand: `alert` is
+    /// the alert log's line unchanged (docs/plugins.md), so the plugin gets the log's field
+    /// order and finds `type` and `seq` first. `alertLogLine` may end in its newline.
+    public static func eventLine(seq: Int64, alertLogLine line: some StringProtocol) -> String {
+        let alert = line.hasSuffix("\n") ? line.dropLast() : line[...]
+        return "{\"type\":\"event\",\"seq\":\(seq),\"alert\":\(alert)}"
     }
 }
 
@@ -176,9 +223,32 @@ public struct PluginAlert: Codable, Sendable, Equatable {
         rule = try? c.decodeIfPresent(String.self, forKey: .rule)
         status = try? c.decodeIfPresent(AlertStatus.self, forKey: .status)
         severity = try? c.decodeIfPresent(Severity.self, forKey: .severity)
-        labels = try? c.decodeIfPresent([String: String].self, forKey: .labels)
+        // A label whose value is not a string is left out, the others stay.
+        labels = (try? c.decodeIfPresent([String: LenientString].self, forKey: .labels))?.compactMapValues(\.value)
         value = try? c.decodeIfPresent(Double.self, forKey: .value)
         summary = try? c.decodeIfPresent(String.self, forKey: .summary)
         started = try? c.decodeIfPresent(String.self, forKey: .started)
+    }
+}
+
+extension PluginAlert {
+    /// The alert-log event for this alert of plugin `plugin`, with the defaults filled in at
+    /// `now` (ms since the epoch); nil without a rule name. Labels with neither `workshop`
+    /// nor `component` get `component: <plugin>`.
+    public func event(plugin: String, now: Int64) -> AlertEvent? {
+        guard let rule, !rule.isEmpty else { return nil }
+        var labels = labels ?? [:]
+        if labels["workshop"] == nil && labels["component"] == nil { labels["component"] = plugin }
+        return AlertEvent(
+            ts: now, rule: rule, status: status ?? .firing, severity: severity ?? .warning, labels: labels, value: value,
+            summary: summary ?? rule, started: started.flatMap(RFC3339.parse) ?? now)
+    }
+}
+
+/// A string, or nil for a value of another type.
+struct LenientString: Decodable {
+    var value: String?
+    init(from decoder: any Decoder) throws {
+        value = try? decoder.singleValueContainer().decode(String.self)
     }
 }

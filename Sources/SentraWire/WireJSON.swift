@@ -40,11 +40,6 @@ public enum WireJSON {
         return (v * scale).rounded() / scale
     }
 
-    /// `rounded(_:decimals:)` of an optional.
-    public static func rounded(_ v: Double?, decimals: Int = 6) -> Double? {
-        v.map { rounded($0, decimals: decimals) }
-    }
-
     static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
