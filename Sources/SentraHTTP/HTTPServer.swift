@@ -43,26 +43,26 @@ public enum HTTPServer {
         }
     }
 
-    /// `/api/v1/...`: each handler gets its answer from the view and hands it to `json`.
+    /// `/api/v1/...`: each handler returns its answer, a `SentraWire` value; `APIAnswer`
+    /// encodes it.
     static func addAPI(to router: Router<BasicRequestContext>, view: DaemonView) {
         router.get("/api/v1/sentra") { _, _ in
-            if let answer = view.sentraAnswer() { return try json(answer) }
-            return try json(NotReadyAnswer(name: view.name))
+            view.sentraAnswer().map { APIAnswer($0) } ?? APIAnswer(NotReadyAnswer(name: view.name))
         }
-        router.get("/api/v1/status") { _, _ in try json(view.statusAnswer()) }
+        router.get("/api/v1/status") { _, _ in APIAnswer(view.statusAnswer()) }
         router.get("/api/v1/alerts") { request, _ in
             let limit = request.uri.queryParameters.get("recent", as: Int.self) ?? 50
-            return try json(view.alertsAnswer(recent: min(max(limit, 0), 1000)))
+            return APIAnswer(view.alertsAnswer(recent: min(max(limit, 0), 1000)))
         }
         router.get("/api/v1/production") { request, _ in
             let q = request.uri.queryParameters
             let date = q.get("date")
             let by = q.get("by").map { ReportGrouping(rawValue: $0) } ?? .craftsman
-            guard let by else { return try json(ErrorAnswer(error: "by must be one of: craftsman, loom, workshop"), status: .badRequest) }
-            return try answer { try view.productionAnswer(from: q.get("from") ?? date, to: q.get("to") ?? date, by: by) }
+            guard let by else { return APIAnswer(ErrorAnswer(error: "by must be one of: craftsman, loom, workshop"), status: .badRequest) }
+            return try APIAnswer { try view.productionAnswer(from: q.get("from") ?? date, to: q.get("to") ?? date, by: by) }
         }
         router.get("/api/v1/production/usual") { request, _ in
-            try answer { try view.usualAnswer(date: request.uri.queryParameters.get("date")) }
+            try APIAnswer { try view.usualAnswer(date: request.uri.queryParameters.get("date")) }
         }
     }
 
@@ -107,26 +107,38 @@ public enum HTTPServer {
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// The one place the API's answers become JSON (`WireJSON`'s layout).
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.data(value))))
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// An answer of `/api/v1/...` with its status: the one place the API's answers become JSON
+/// (`WireJSON`'s layout).
+struct APIAnswer: ResponseGenerator {
+    var body: any Encodable & Sendable
+    var status: HTTPResponse.Status
+
+    init(_ body: some Encodable & Sendable, status: HTTPResponse.Status = .ok) {
+        self.body = body
+        self.status = status
     }
 
-    /// A report's user errors (a bad date) are 400s; a daemon still loading is a 503.
-    static func answer<Answer: Encodable>(_ body: () throws -> Answer) throws -> Response {
+    /// `answer()`'s value; a report's user error (a bad date) is a 400 and a daemon still
+    /// loading a 503, each with `{"error": ...}`.
+    init(_ answer: () throws -> some Encodable & Sendable) throws {
         do {
-            return try json(try body())
+            self.init(try answer())
         } catch let e as ReportError {
-            return try json(ErrorAnswer(error: e.description), status: .badRequest)
+            self.init(ErrorAnswer(error: e.description), status: .badRequest)
         } catch APIError.notReady {
-            return try json(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
+            self.init(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
         }
     }
 
-    static func redirect(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location])
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.data(body))))
     }
 }
 
