@@ -1,12 +1,11 @@
 import Foundation
 import SentraAlertLog
 import SentraCore
-import SentraReadModel
 import SentraStore
 import SentraWire
 
 /// The answers of `/api/v1/...` (docs/http.md), as the Codable values of `SentraWire`;
-/// `HTTPServer` encodes them.
+/// `SentraHTTP` only encodes them.
 extension DaemonView {
     /// `GET /api/v1/sentra`: workshops, craftsmen, looms and devices with their current state;
     /// nil while the daemon is still loading its state.
