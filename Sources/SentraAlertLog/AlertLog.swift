@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import SentraCore
-import Synchronization
 import SentraWire
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc

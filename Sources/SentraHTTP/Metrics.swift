@@ -1,9 +1,9 @@
 import Foundation
-import SentraCore
-import SentraStore
-import SentraReadModel
 import SentraAlertLog
+import SentraCore
 import SentraPlugins
+import SentraReadModel
+import SentraStore
 import SentraWire
 
 /// What one scrape reads, all taken before the answer starts: a failure (the database) is

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import SentraCore
-import Synchronization
-import SentraWire
 import SentraAlertLog
+import SentraCore
+import SentraWire
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc

@@ -93,7 +93,8 @@ extension DaemonView {
         return AlertsAnswer(
             firing: firing.map { f in
                 AlertsAnswer.Firing(
-                    id: f.alert.id, rule: f.rule, severity: f.alert.severity, labels: f.alert.labels, value: f.alert.value.map { WireJSON.rounded($0) },
+                    id: f.alert.id, rule: f.rule, severity: f.alert.severity, labels: f.alert.labels,
+                    value: f.alert.value.map { WireJSON.rounded($0) },
                     summary: f.alert.summary, started: rfc3339(f.alert.started))
             },
             recent: recentLines(recent))
@@ -119,7 +120,8 @@ extension DaemonView {
             readings: ReadingCounts(s.stats), queue: .init(depth: s.queueDepth),
             journal: .init(usedBytes: s.journalBytes, capacityBytes: s.journalCapacity),
             commits: .init(
-                count: s.commits, failures: s.commitFailures, lastSeconds: s.commits > 0 ? WireJSON.rounded(s.lastCommitMillis / 1000) : nil,
+                count: s.commits, failures: s.commitFailures,
+                lastSeconds: s.commits > 0 ? WireJSON.rounded(s.lastCommitMillis / 1000) : nil,
                 last: s.lastCommitAt > 0 ? rfc3339(s.lastCommitAt) : nil),
             reloads: .init(count: s.reloads, failures: s.reloadFailures),
             plugins: (plugins?.health ?? []).map { h in

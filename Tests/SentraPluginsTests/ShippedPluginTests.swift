@@ -1,12 +1,12 @@
 import Foundation
-import SentraCore
-import Testing
-import SentraWire
 import SentraAlertLog
-import SentraTestSupport
+import SentraCore
 import SentraProcess
-@testable import SentraPlugins
+import SentraTestSupport
+import SentraWire
+import Testing
 
+@testable import SentraPlugins
 
 #if canImport(Glibc)
     import Glibc

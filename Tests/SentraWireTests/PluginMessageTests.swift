@@ -26,9 +26,13 @@ import Testing
     }
 
     @Test func aPluginsMessagesDecodeByType() throws {
-        #expect(try decode(#"{"type":"hello","protocol":1,"name":"alertmanager","version":"1.0"}"#) == .hello(.init(protocol: 1, name: "alertmanager", version: "1.0")))
+        #expect(
+            try decode(#"{"type":"hello","protocol":1,"name":"alertmanager","version":"1.0"}"#)
+                == .hello(.init(protocol: 1, name: "alertmanager", version: "1.0")))
         #expect(try decode(#"{"type":"ack","seq":1042}"#) == .ack(.init(seq: 1042)))
-        #expect(try decode(#"{"type":"nack","seq":1042,"error":"Alertmanager answered 503"}"#) == .nack(.init(seq: 1042, error: "Alertmanager answered 503")))
+        #expect(
+            try decode(#"{"type":"nack","seq":1042,"error":"Alertmanager answered 503"}"#)
+                == .nack(.init(seq: 1042, error: "Alertmanager answered 503")))
         #expect(try decode(#"{"type":"log","level":"info","message":"connected"}"#) == .log(.init(level: "info", message: "connected")))
         #expect(try decode(#"{"type":"shiny","seq":1}"#) == .unknown(type: "shiny"))
         #expect(try decode(#"{"type":"ack","seq":1,"extra":{"a":[1]}}"#) == .ack(.init(seq: 1)), "unknown fields are ignored")
