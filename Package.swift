@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "SentraHTTP",
             dependencies: [
-                "SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraReadModel",
+                "SentraCore", "SentraWire", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraReadModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +111,7 @@ let package = Package(
             name: "sentra-bench",
             dependencies: [
                 "SentraCore", "SentraConfig", "SentraStore", "SentraAlerts", "SentraMQTT", "SentraProcess",
-                "SentraJournal",
+                "SentraJournal", "SentraWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -120,6 +120,7 @@ let package = Package(
         // Tests mirror the targets; SentraTestSupport holds what several of them share.
         .target(name: "SentraTestSupport", dependencies: ["SentraCore", "SentraWire"], path: "Tests/SentraTestSupport"),
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraTestSupport"]),
+        .testTarget(name: "SentraWireTests", dependencies: ["SentraWire", "SentraCore"]),
         .testTarget(name: "SentraConfigTests", dependencies: ["SentraConfig", "SentraCore"]),
         .testTarget(
             name: "SentraStoreTests", dependencies: ["SentraStore", "SentraCore", "SentraConfig", "SentraSim", "SentraTestSupport"]),
@@ -134,9 +135,10 @@ let package = Package(
         .testTarget(
             name: "SentraHTTPTests",
             dependencies: [
-                "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraCore",
+                "SentraHTTP", "SentraReadModel", "SentraAlerts", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "SentraIntegrationTests", dependencies: ["SentraProcess"]),
+        .testTarget(
+            name: "SentraIntegrationTests", dependencies: ["SentraWire", "SentraSim", "SentraProcess"]),
     ]
 )

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import SentraCore
-import Synchronization
 import SentraWire
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -306,10 +306,7 @@ public final class AlertLog: Sendable {
             }
             if any { return v }
         }
-        guard let d = String(line).data(using: .utf8),
-            let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any]
-        else { return nil }
-        return (o["seq"] as? NSNumber)?.int64Value
+        return (try? WireJSON.decode(AlertLine.Seq.self, from: line))?.seq
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {

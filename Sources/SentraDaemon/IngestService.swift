@@ -271,13 +271,8 @@ public final class IngestService: Service, @unchecked Sendable {
 
     /// This run's counts, as `sentractl status` shows them.
     static func statsJSON(_ s: IngestStats, since: Int64, at: Int64) -> String {
-        let reasons = RejectReason.allCases.map { (r: RejectReason) in (r.name, String(s[r])) }
-        return JSONText.object([
-            ("since_ms", String(since)), ("updated_ms", String(at)), ("accepted", String(s.accepted)),
-            ("rejected_total", String(s.totalRejected)), ("rejected", JSONText.object(reasons)),
-            ("counter_events", JSONText.object([("glitch", String(s.glitches)), ("reset", String(s.resets))])),
-            ("status_messages", String(s.statusMessages)),
-        ])
+        // Integers and names only: encoding cannot fail.
+        (try? WireJSON.line(IngestStatsRecord(sinceMs: since, updatedMs: at, counts: ReadingCounts(s)))) ?? "{}"
     }
 
     private func prune() {

@@ -5,6 +5,7 @@ import Logging
 import SentraCore
 import SentraReadModel
 import SentraStore
+import SentraWire
 
 /// The daemon's HTTP face: `/metrics`, `/api/v1/...` and the dashboard at `/`, read-only.
 public enum HTTPServer {
@@ -13,12 +14,21 @@ public enum HTTPServer {
         let router = Router()
         router.add(middleware: SecurityHeaders())
         router.add(middleware: AccessMiddleware(policy: policy))
+        addDashboard(to: router)
+        addMetrics(to: router, view: view)
+        addAPI(to: router, view: view)
+        addLogin(to: router, policy: policy, logger: logger)
+        return router
+    }
 
+    static func addDashboard(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
         router.get("/index.html") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
         router.get("/app.js") { _, _ in asset(PackageResources.app_js, "text/javascript; charset=utf-8") }
         router.get("/style.css") { _, _ in asset(PackageResources.style_css, "text/css; charset=utf-8") }
+    }
 
+    static func addMetrics(to router: Router<BasicRequestContext>, view: DaemonView) {
         router.get("/metrics") { _, _ in
             // Everything is read first (a failure is a 500), then written a family at a time.
             let scrape = try view.scrape()
@@ -31,23 +41,32 @@ public enum HTTPServer {
                     try await writer.finish(nil)
                 })
         }
-        router.get("/api/v1/sentra") { _, _ in json(view.sentraJSON()) }
-        router.get("/api/v1/status") { _, _ in json(view.statusJSON()) }
+    }
+
+    /// `/api/v1/...`: each handler returns its answer, a `SentraWire` value; `APIAnswer`
+    /// encodes it.
+    static func addAPI(to router: Router<BasicRequestContext>, view: DaemonView) {
+        router.get("/api/v1/sentra") { _, _ in
+            view.sentraAnswer().map { APIAnswer($0) } ?? APIAnswer(NotReadyAnswer(name: view.name))
+        }
+        router.get("/api/v1/status") { _, _ in APIAnswer(view.statusAnswer()) }
         router.get("/api/v1/alerts") { request, _ in
             let limit = request.uri.queryParameters.get("recent", as: Int.self) ?? 50
-            return json(view.alertsJSON(recent: min(max(limit, 0), 1000)))
+            return APIAnswer(view.alertsAnswer(recent: min(max(limit, 0), 1000)))
         }
         router.get("/api/v1/production") { request, _ in
             let q = request.uri.queryParameters
             let date = q.get("date")
             let by = q.get("by").map { ReportGrouping(rawValue: $0) } ?? .craftsman
-            guard let by else { return badRequest("by must be one of: craftsman, loom, workshop") }
-            return try answer { try view.productionJSON(from: q.get("from") ?? date, to: q.get("to") ?? date, by: by) }
+            guard let by else { return APIAnswer(ErrorAnswer(error: "by must be one of: craftsman, loom, workshop"), status: .badRequest) }
+            return try APIAnswer { try view.productionAnswer(from: q.get("from") ?? date, to: q.get("to") ?? date, by: by) }
         }
         router.get("/api/v1/production/usual") { request, _ in
-            try answer { try view.usualJSON(date: request.uri.queryParameters.get("date")) }
+            try APIAnswer { try view.usualAnswer(date: request.uri.queryParameters.get("date")) }
         }
+    }
 
+    static func addLogin(to router: Router<BasicRequestContext>, policy: AccessPolicy, logger: Logger) {
         router.get("/login") { _, _ in
             policy.token == nil ? redirect("./") : LoginPage.response(status: .ok, message: nil)
         }
@@ -71,7 +90,6 @@ public enum HTTPServer {
             response.headers[.setCookie] = "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
             return response
         }
-        return router
     }
 
     /// The application, listening on `host:port`; a `Service` for the daemon's service group.
@@ -89,33 +107,38 @@ public enum HTTPServer {
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func text(_ s: String, _ type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: s)))
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// An answer of `/api/v1/...` with its status: the one place the API's answers become JSON
+/// (`WireJSON`'s layout).
+struct APIAnswer: ResponseGenerator {
+    var body: any Encodable & Sendable
+    var status: HTTPResponse.Status
+
+    init(_ body: some Encodable & Sendable, status: HTTPResponse.Status = .ok) {
+        self.body = body
+        self.status = status
     }
 
-    static func json(_ s: String) -> Response { text(s, "application/json; charset=utf-8") }
-
-    static func badRequest(_ message: String) -> Response {
-        Response(
-            status: .badRequest, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: JSONText.object([("error", JSONText.string(message))]) + "\n")))
-    }
-
-    /// A report's user errors (a bad date) are 400s; a daemon still loading is a 503.
-    static func answer(_ body: () throws -> String) throws -> Response {
+    /// `answer()`'s value; a report's user error (a bad date) is a 400 and a daemon still
+    /// loading a 503, each with `{"error": ...}`.
+    init(_ answer: () throws -> some Encodable & Sendable) throws {
         do {
-            return json(try body())
+            self.init(try answer())
         } catch let e as ReportError {
-            return badRequest(e.description)
+            self.init(ErrorAnswer(error: e.description), status: .badRequest)
         } catch APIError.notReady {
-            var r = badRequest(APIError.notReady.description)
-            r.status = .serviceUnavailable
-            return r
+            self.init(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
         }
     }
 
-    static func redirect(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location])
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.data(body))))
     }
 }
 

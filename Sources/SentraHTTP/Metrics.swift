@@ -1,9 +1,9 @@
 import Foundation
-import SentraCore
-import SentraStore
-import SentraReadModel
 import SentraAlertLog
+import SentraCore
 import SentraPlugins
+import SentraReadModel
+import SentraStore
 import SentraWire
 
 /// What one scrape reads, all taken before the answer starts: a failure (the database) is
@@ -31,8 +31,16 @@ extension DaemonView {
     /// of 10,000 looms is megabytes, and is never whole in memory.
     public func writeMetrics(_ m: MetricsScrape, _ write: (String) async throws -> Void) async throws {
         var p = PrometheusText()
-        let s = m.status
+        daemon(&p, m.status)
+        commits(&p, m.status)
+        plugins(&p, m)
+        alertsFiring(&p, m.firing)
+        try await write(p.take())
+        try await production(&p, m.totals, write)
+        if let snap = m.live { try await devices(&p, snap, write) }
+    }
 
+    private func daemon(_ p: inout PrometheusText, _ s: DaemonStatus.Snapshot) {
         p.family("sentra_build_info", .gauge, "Sentra's version; always 1.")
         p.sample("sentra_build_info", ["version": version], 1)
         p.family("sentra_start_time_seconds", .gauge, "When the daemon started, seconds since the epoch.")
@@ -60,7 +68,9 @@ extension DaemonView {
         p.sample("sentra_journal_used_bytes", [:], Double(s.journalBytes))
         p.family("sentra_journal_capacity_bytes", .gauge, "Size of the receive journal.")
         p.sample("sentra_journal_capacity_bytes", [:], Double(s.journalCapacity))
+    }
 
+    private func commits(_ p: inout PrometheusText, _ s: DaemonStatus.Snapshot) {
         p.family("sentra_commit_duration_seconds", .histogram, "Time of one state commit (an fsync'd SQLite transaction).")
         var cumulative = 0
         for (i, bound) in CommitHistogram.bounds.enumerated() {
@@ -77,7 +87,9 @@ extension DaemonView {
         p.family("sentra_config_reloads_total", .counter, "Configuration reloads (SIGHUP), by result.")
         p.sample("sentra_config_reloads_total", ["result": "success"], Double(s.reloads))
         p.sample("sentra_config_reloads_total", ["result": "failure"], Double(s.reloadFailures))
+    }
 
+    private func plugins(_ p: inout PrometheusText, _ m: MetricsScrape) {
         let health = m.plugins
         p.family("sentra_plugin_up", .gauge, "1 while the plugin runs and its last delivery succeeded.")
         for h in health { p.sample("sentra_plugin_up", ["plugin": h.name], h.up ? 1 : 0) }
@@ -89,19 +101,17 @@ extension DaemonView {
         for h in health { if let a = h.ackedSeq { p.sample("sentra_plugin_acked_seq", ["plugin": h.name], Double(a)) } }
         p.family("sentra_alert_log_seq", .gauge, "The seq of the last line in the alert log.")
         p.sample("sentra_alert_log_seq", [:], Double(m.alertLogSeq))
+    }
 
+    private func alertsFiring(_ p: inout PrometheusText, _ firing: [FiringRuleAlert]) {
         p.family("sentra_alerts_firing", .gauge, "Alerts firing now, by rule and severity.")
         var firingCounts: [String: [Severity: Int]] = [:]
-        for f in m.firing { firingCounts[f.rule, default: [:]][f.alert.severity, default: 0] += 1 }
+        for f in firing { firingCounts[f.rule, default: [:]][f.alert.severity, default: 0] += 1 }
         for (rule, bySeverity) in firingCounts.sorted(by: { $0.key < $1.key }) {
             for (sev, n) in bySeverity.sorted(by: { $0.key < $1.key }) {
                 p.sample("sentra_alerts_firing", ["rule": rule, "severity": sev.rawValue], Double(n))
             }
         }
-
-        try await write(p.take())
-        try await production(&p, m.totals, write)
-        if let snap = m.live { try await devices(&p, snap, write) }
     }
 
     private func production(_ p: inout PrometheusText, _ totals: [DeviceTotal], _ write: (String) async throws -> Void) async throws {

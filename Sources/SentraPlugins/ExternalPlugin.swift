@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import SentraCore
-import Synchronization
-import SentraWire
 import SentraAlertLog
+import SentraCore
+import SentraWire
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -190,44 +190,29 @@ final class ExternalPlugin: @unchecked Sendable {
     ) {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return }
-        guard let data = trimmed.data(using: .utf8),
-            let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            let type = o["type"] as? String
-        else {
+        guard let message = try? WireJSON.decode(PluginMessage.self, from: trimmed) else {
             logger.warning("plugin wrote a line that is not a protocol message", metadata: ["sentra.line": "\(trimmed.prefix(200))"])
             replies.push(.garbage(String(trimmed.prefix(200))))
             return
         }
-        switch type {
-        case "hello":
-            replies.push(.hello(protocol: (o["protocol"] as? NSNumber)?.intValue ?? 0))
-        case "ack":
-            guard let seq = (o["seq"] as? NSNumber)?.int64Value else { return replies.push(.garbage(trimmed)) }
-            replies.push(.ack(seq: seq))
-        case "nack":
-            guard let seq = (o["seq"] as? NSNumber)?.int64Value else { return replies.push(.garbage(trimmed)) }
-            replies.push(.nack(seq: seq, error: o["error"] as? String ?? "refused"))
-        case "log":
-            let level = (o["level"] as? String).flatMap(Logger.Level.init(rawValue:)) ?? .info
-            logger.log(level: level, "\(o["message"] as? String ?? "")")
-        case "alert":
-            guard let rule = o["rule"] as? String, !rule.isEmpty else {
+        switch message {
+        case .hello(let hello):
+            replies.push(.hello(protocol: hello.protocol ?? 0))
+        case .ack(let ack):
+            replies.push(.ack(seq: ack.seq))
+        case .nack(let nack):
+            replies.push(.nack(seq: nack.seq, error: nack.error ?? "refused"))
+        case .log(let log):
+            logger.log(level: log.level.flatMap(Logger.Level.init(rawValue:)) ?? .info, "\(log.message ?? "")")
+        case .alert(let alert):
+            guard let event = alert.event(plugin: plugin, now: Int64(Date().timeIntervalSince1970 * 1000)) else {
                 logger.warning("plugin alert without a rule name ignored")
                 return
             }
-            var labels = (o["labels"] as? [String: Any])?.compactMapValues { $0 as? String } ?? [:]
-            if labels["workshop"] == nil && labels["component"] == nil { labels["component"] = plugin }
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let status = (o["status"] as? String).flatMap(AlertStatus.init(rawValue:)) ?? .firing
-            let severity = (o["severity"] as? String).flatMap(Severity.init(rawValue:)) ?? .warning
-            let started = (o["started"] as? String).flatMap(RFC3339.parse) ?? now
-            onAlert(
-                AlertEvent(
-                    ts: now, rule: rule, status: status, severity: severity, labels: labels,
-                    value: (o["value"] as? NSNumber)?.doubleValue, summary: o["summary"] as? String ?? rule, started: started))
-        default:
+            onAlert(event)
+        case .event, .unknown:
             // A newer plugin's message this daemon does not know: ignored (docs/plugins.md, versioning).
-            logger.debug("plugin message of unknown type ignored", metadata: ["sentra.type": "\(type)"])
+            logger.debug("plugin message of unknown type ignored", metadata: ["sentra.type": "\(message.type)"])
         }
     }
 }

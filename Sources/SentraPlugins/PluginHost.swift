@@ -164,12 +164,11 @@ public final class PluginHost: Sendable {
     /// Sends the daemon's hello and waits for the plugin's; stops the plugin and throws on
     /// any failure.
     static func handshake(_ p: ExternalPlugin, spec: PluginSpec, context c: HandshakeContext) async throws {
-        let hello: [String: Any] = [
-            "type": "hello", "protocol": pluginProtocolVersion, "daemon": "sentrad", "plugin": spec.name,
-            "sentra": c.sentraName, "options": spec.options, "timezone": c.timeZone.identifier,
-            "min_severity": spec.minSeverity.rawValue, "timeout_ms": spec.timeoutMillis, "state_dir": c.stateDirectory,
-        ]
-        let line = String(decoding: try JSONSerialization.data(withJSONObject: hello, options: [.sortedKeys]), as: UTF8.self)
+        let line = try WireJSON.line(
+            PluginMessage.hello(
+                .init(
+                    daemon: "sentrad", protocol: pluginProtocolVersion, spec: spec, sentra: c.sentraName,
+                    timezone: c.timeZone.identifier, stateDir: c.stateDirectory)))
         guard p.send(line) else {
             await p.stop(grace: .zero)
             throw PluginError(plugin: spec.name, reason: "exited before the handshake")
@@ -252,8 +251,7 @@ public final class PluginHost: Sendable {
     /// Sends one event (`line`: its alert-log line) to an external plugin and waits for its
     /// ack within the plugin's timeout; throws on a nack, garbage, a timeout or an exit.
     static func deliver(_ event: AlertEvent, line: String, to p: ExternalPlugin, spec: PluginSpec) async throws {
-        let alert = line.hasSuffix("\n") ? String(line.dropLast()) : line
-        guard p.send("{\"type\":\"event\",\"seq\":\(event.seq),\"alert\":\(alert)}") else {
+        guard p.send(PluginMessage.eventLine(seq: event.seq, alertLogLine: line)) else {
             throw PluginError(plugin: spec.name, reason: "cannot write event \(event.seq): the plugin is gone or not reading")
         }
         let deadline = ContinuousClock.now + .milliseconds(spec.timeoutMillis)

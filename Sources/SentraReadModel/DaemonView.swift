@@ -40,7 +40,11 @@ public struct DaemonView: Sendable {
 
     public var calendar: LocalCalendar { LocalCalendar(timeZone: timeZone) }
 
-    public func time(_ ms: Int64?) -> String { ms.map { JSONText.string(RFC3339.format($0, timeZone: timeZone)) } ?? "null" }
+    /// `ms` in RFC 3339 with the sentra's offset, as the API shows times.
+    public func rfc3339(_ ms: Int64) -> String { RFC3339.format(ms, timeZone: timeZone) }
+
+    /// `ms` in RFC 3339 with the sentra's offset; nil for nil.
+    public func rfc3339(_ ms: Int64?) -> String? { ms.map { RFC3339.format($0, timeZone: timeZone) } }
 
     /// Every firing alert: the rule engine's and the plugin host's own.
     public func firing(_ snapshot: LiveSnapshot?) -> [FiringRuleAlert] {

@@ -1,5 +1,6 @@
 import Foundation
 import SentraCore
+import SentraWire
 
 /// How `sentractl report` prints.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -23,63 +24,47 @@ extension ProductionReport {
     /// `sentractl report --format json`: `craftsmen` (every configured craftsman) and `unattributed`, always;
     /// `looms` or `workshops` as well when grouped so.
     public func json(by grouping: ReportGrouping) -> String {
-        let n = { (v: Double) in JSONText.number(v) }
-        let opt = { (v: Double?) in v.map { JSONText.number($0, decimals: 4) } ?? "null" }
-        let craftsmen = self.craftsmen.map { c in
-            JSONText.object([
-                ("craftsman", JSONText.string(c.craftsman)), ("name", JSONText.string(c.name)),
-                ("workshop", JSONText.string(c.workshop)), ("pieces", n(c.pieces)), ("picks", n(c.picks)),
-                ("run_seconds", String(c.runSeconds)), ("kwh", n(c.kwh)), ("water_l", n(c.waterL)),
-                ("kwh_per_piece", opt(c.kwhPerPiece)), ("litres_per_piece", opt(c.litresPerPiece)),
-                ("utilisation", opt(c.utilisation)),
-            ])
-        }
-        let un = unattributed.map { u in
-            JSONText.object([("workshop", JSONText.string(u.workshop)), ("kwh", n(u.kwh)), ("water_l", n(u.waterL))])
-        }
-        var pairs: [(String, String)] = [
-            ("from", JSONText.string(from)), ("to", JSONText.string(to)),
-            ("craftsmen", JSONText.array(craftsmen, pretty: true)), ("unattributed", JSONText.array(un, pretty: true)),
-        ]
+        // Only strings and finite numbers: encoding cannot fail.
+        (try? WireJSON.text(document(by: grouping))) ?? ""
+    }
+
+    /// The report as its JSON document (`sentractl report --format json`, `GET /api/v1/production`),
+    /// numbers rounded as it prints them.
+    public func document(by grouping: ReportGrouping) -> ReportDocument {
+        let n = { (v: Double) in WireJSON.rounded(v) }
+        let ratio = { (v: Double?) in v.map { WireJSON.rounded($0, decimals: 4) } }
+        let seconds = { (ms: Double) in Int((ms / 1000).rounded()) }
+        var doc = ReportDocument(
+            from: from, to: to,
+            craftsmen: craftsmen.map { c in
+                .init(
+                    craftsman: c.craftsman, name: c.name, workshop: c.workshop, pieces: n(c.pieces), picks: n(c.picks),
+                    runSeconds: c.runSeconds, kwh: n(c.kwh), waterL: n(c.waterL), kwhPerPiece: ratio(c.kwhPerPiece),
+                    litresPerPiece: ratio(c.litresPerPiece), utilisation: ratio(c.utilisation))
+            },
+            unattributed: unattributed.map { .init(workshop: $0.workshop, kwh: n($0.kwh), waterL: n($0.waterL)) })
         switch grouping {
         case .craftsman: break
         case .loom:
-            pairs.append(
-                (
-                    "looms",
-                    JSONText.array(
-                        looms.map { l in
-                            JSONText.object([
-                                ("loom", JSONText.string(l.loom)), ("workshop", JSONText.string(l.workshop)),
-                                ("craftsman", JSONText.string(l.craftsman)), ("pieces", n(l.pieces)), ("picks", n(l.picks)),
-                                ("run_seconds", String(Int((l.runMillis / 1000).rounded()))),
-                                ("stop_seconds", String(Int((l.stopMillis / 1000).rounded()))),
-                                ("fault_seconds", String(Int((l.faultMillis / 1000).rounded()))),
-                                ("stoppages", n(l.stoppages)), ("utilisation", opt(l.utilisation)),
-                            ])
-                        }, pretty: true)
-                ))
+            doc.looms = looms.map { l in
+                .init(
+                    loom: l.loom, workshop: l.workshop, craftsman: l.craftsman, pieces: n(l.pieces), picks: n(l.picks),
+                    runSeconds: seconds(l.runMillis), stopSeconds: seconds(l.stopMillis), faultSeconds: seconds(l.faultMillis),
+                    stoppages: n(l.stoppages), utilisation: ratio(l.utilisation))
+            }
         case .workshop:
-            pairs.append(
-                (
-                    "workshops",
-                    JSONText.array(
-                        workshops.map { w in
-                            JSONText.object([
-                                ("workshop", JSONText.string(w.workshop)), ("pieces", n(w.pieces)), ("picks", n(w.picks)),
-                                ("run_seconds", String(Int((w.runMillis / 1000).rounded()))), ("kwh", n(w.kwh)),
-                                ("water_l", n(w.waterL)),
-                                ("voltage_out_of_band_seconds", String(Int((w.voltageOutMillis / 1000).rounded()))),
-                                ("no_power_seconds", String(Int((w.noPowerMillis / 1000).rounded()))),
-                            ])
-                        }, pretty: true)
-                ))
+            doc.workshops = workshops.map { w in
+                .init(
+                    workshop: w.workshop, pieces: n(w.pieces), picks: n(w.picks), runSeconds: seconds(w.runMillis), kwh: n(w.kwh),
+                    waterL: n(w.waterL), voltageOutOfBandSeconds: seconds(w.voltageOutMillis), noPowerSeconds: seconds(w.noPowerMillis))
+            }
         }
-        return "{\n  " + pairs.map { "\(JSONText.string($0.0)): \($0.1)" }.joined(separator: ",\n  ") + "\n}\n"
+        return doc
     }
 
     func rows(by grouping: ReportGrouping) -> (header: [String], rows: [[String]]) {
-        let f = { (v: Double, d: Int) in JSONText.number(v, decimals: d) }
+        // Rounded to d places, without trailing zeros: 187, 0.5.
+        let f = { (v: Double, d: Int) in NumberFormat.json(WireJSON.rounded(v, decimals: d)) }
         let pct = { (v: Double?) in v.map { String(Int(($0 * 100).rounded())) + "%" } ?? "-" }
         let hms = { (ms: Double) -> String in
             let s = Int((ms / 1000).rounded())

@@ -6,6 +6,7 @@ import SentraCore
 import SentraMQTT
 import SentraProcess
 import SentraStore
+import SentraWire
 
 extension SentraBench {
     struct EndToEnd: ParsableCommand {
@@ -111,9 +112,9 @@ extension SentraBench {
             try waitFor("sentrad to take \(count) readings", timeout: 600) {
                 cpu = d2.cpuSeconds
                 guard FileManager.default.fileExists(atPath: db), let s = try? ProductionStore(readingFrom: db).meta("ingest_stats"),
-                    let obj = try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any]
+                    let stats = try? WireJSON.decode(IngestStatsRecord.self, from: s)
                 else { return false }
-                return ((obj["accepted"] as? Int) ?? 0) + ((obj["rejected_total"] as? Int) ?? 0) >= count
+                return Int(stats.counts.accepted + stats.counts.rejectedTotal) >= count
             }
             let seconds = Date().timeIntervalSince(t1)
             let rss = d2.residentBytes

@@ -3,6 +3,7 @@ import SentraConfig
 import SentraCore
 import SentraProcess
 import SentraStore
+import SentraWire
 
 #if canImport(Glibc)
     import Glibc
@@ -156,9 +157,9 @@ final class FedDaemon {
         try preloadStream(port: broker.port, msgs, qos: 1)
         try waitFor("sentrad to take the readings", timeout: 600) {
             guard let s = try? ProductionStore(readingFrom: "\(stateDir)/sentra.sqlite").meta("ingest_stats"),
-                let obj = try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any]
+                let stats = try? WireJSON.decode(IngestStatsRecord.self, from: s)
             else { return false }
-            return ((obj["accepted"] as? Int) ?? 0) >= msgs.count
+            return Int(stats.counts.accepted) >= msgs.count
         }
         return msgs.count
     }

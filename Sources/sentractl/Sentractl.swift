@@ -65,28 +65,8 @@ extension Sentractl {
         func run() throws {
             let r = try common.load().registry
             if format == "json" {
-                let ws = r.workshops.map { JSONText.object([("id", JSONText.string($0.id)), ("name", JSONText.string($0.name))]) }
-                let cs = r.craftsmen.map {
-                    JSONText.object([
-                        ("id", JSONText.string($0.id)), ("name", JSONText.string($0.name)), ("workshop", JSONText.string($0.workshop)),
-                    ])
-                }
-                let ls = r.looms.map {
-                    JSONText.object([
-                        ("id", JSONText.string($0.id)), ("craftsman", JSONText.string($0.currentCraftsman)),
-                        ("workshop", JSONText.string($0.workshop)),
-                    ])
-                }
-                let ds = r.devices.map {
-                    JSONText.object([
-                        ("id", JSONText.string($0.id)), ("workshop", JSONText.string($0.workshop)),
-                        ("kind", JSONText.string($0.kind.rawValue)), ("loom", JSONText.optionalString($0.loom)),
-                        ("craftsman", JSONText.optionalString($0.craftsman)),
-                    ])
-                }
-                print(
-                    "{\n  \"workshops\": \(JSONText.array(ws, pretty: true)),\n  \"craftsmen\": \(JSONText.array(cs, pretty: true)),\n"
-                        + "  \"looms\": \(JSONText.array(ls, pretty: true)),\n  \"devices\": \(JSONText.array(ds, pretty: true))\n}")
+                // Strings only: encoding cannot fail.
+                print(try WireJSON.text(RegistryDocument(r)), terminator: "")
             } else {
                 print("\(r.name)")
                 for w in r.workshops {
@@ -159,7 +139,7 @@ extension Sentractl {
         func run() async throws {
             var c = try common.load()
             if json {
-                print(try committedStats(c))
+                print(try committedStats(c), terminator: "")
                 return
             }
             do {
@@ -170,9 +150,9 @@ extension Sentractl {
             }
             let client = try APIClient(configuration: c)
             do {
-                let status = try await client.get("api/v1/status")
-                let alerts = try await client.get("api/v1/alerts?recent=0")
-                let production = try await client.get("api/v1/production")
+                let status = try await client.get("api/v1/status", as: StatusAnswer.self)
+                let alerts = try await client.get("api/v1/alerts?recent=0", as: AlertsAnswer.self)
+                let production = try await client.get("api/v1/production", as: ReportDocument.self)
                 print(StatusScreen.render(status: status, alerts: alerts, production: production), terminator: "")
             } catch {
                 printError("sentractl: sentrad does not answer at \(client.base): \(error)")
@@ -181,6 +161,7 @@ extension Sentractl {
             }
         }
 
+        /// The ingest counts last committed (`IngestStatsRecord`), as JSON.
         func committedStats(_ c: Configuration) throws -> String {
             let stats: String?
             do {
@@ -193,7 +174,12 @@ extension Sentractl {
                 printError("sentractl: sentrad has not committed any counts yet")
                 throw ExitCode(1)
             }
-            return stats
+            do {
+                return try WireJSON.text(WireJSON.decode(IngestStatsRecord.self, from: stats))
+            } catch {
+                printError("sentractl: the committed counts are not readable: \(error)")
+                throw ExitCode(1)
+            }
         }
     }
 
@@ -309,26 +295,23 @@ extension Sentractl {
                 case .stderr: return "< stderr: \(line.text)"
                 case .fromPlugin: break
                 }
-                guard let o = (try? JSONSerialization.jsonObject(with: Data(line.text.utf8))) as? [String: Any],
-                    let type = o["type"] as? String
-                else { return "< garbage: \(line.text)" }
-                func str(_ k: String) -> String? { o[k].map { "\($0)" } }
-                switch type {
-                case "hello":
-                    let who = [str("name"), str("version")].compactMap { $0 }.joined(separator: " ")
-                    return "< hello: protocol \(str("protocol") ?? "?")" + (who.isEmpty ? "" : ", \(who)")
-                case "ack":
-                    return "< ack: seq \(str("seq") ?? "?")"
-                case "nack":
-                    return "< nack: seq \(str("seq") ?? "?"): \(str("error") ?? "no reason given")"
-                case "log":
-                    return "< log \(str("level") ?? "info"): \(str("message") ?? "")"
-                case "alert":
-                    let labels = ((o["labels"] as? [String: Any]) ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                    return "< alert: \(str("status") ?? "firing") \(str("severity") ?? "warning") \(str("rule") ?? "?")"
-                        + (labels.isEmpty ? "" : " {\(labels.joined(separator: ", "))}") + ": \(str("summary") ?? "")"
-                default:
-                    return "< \(type): \(line.text)"
+                guard let message = try? WireJSON.decode(PluginMessage.self, from: line.text) else { return "< garbage: \(line.text)" }
+                switch message {
+                case .hello(let h):
+                    let who = [h.name, h.version].compactMap { $0 }.joined(separator: " ")
+                    return "< hello: protocol \(h.protocol.map(String.init) ?? "?")" + (who.isEmpty ? "" : ", \(who)")
+                case .ack(let a):
+                    return "< ack: seq \(a.seq)"
+                case .nack(let n):
+                    return "< nack: seq \(n.seq): \(n.error ?? "no reason given")"
+                case .log(let l):
+                    return "< log \(l.level ?? "info"): \(l.message ?? "")"
+                case .alert(let a):
+                    let labels = (a.labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    return "< alert: \(a.status?.rawValue ?? "firing") \(a.severity?.rawValue ?? "warning") \(a.rule ?? "?")"
+                        + (labels.isEmpty ? "" : " {\(labels.joined(separator: ", "))}") + ": \(a.summary ?? "")"
+                case .event, .unknown:
+                    return "< \(message.type): \(line.text)"
                 }
             }
         }

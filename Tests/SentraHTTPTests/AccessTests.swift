@@ -7,6 +7,7 @@ import SentraAlertLog
 import SentraCore
 import SentraReadModel
 import SentraStore
+import SentraWire
 import Testing
 
 @testable import SentraHTTP
@@ -89,8 +90,8 @@ func emptyView() throws -> DaemonView {
             try await client.execute(uri: "/api/v1/status", method: .get) { r in
                 #expect(r.status == .ok)
                 #expect(r.headers[.contentType] == "application/json; charset=utf-8")
-                let o = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]
-                #expect(o?["name"] as? String == "Test <sentra>")
+                let status = try WireJSON.decode(StatusAnswer.self, from: Data(buffer: r.body))
+                #expect(status.name == "Test <sentra>")
             }
             try await client.execute(uri: "/style.css", method: .get) { r in
                 #expect(r.status == .ok)
@@ -138,8 +139,8 @@ func emptyView() throws -> DaemonView {
 
     @Test func partialSumProRatesTheStartedHour() {
         let hours = [Double](repeating: 2, count: 24)
-        #expect(DaemonView.partialSum(hours, upTo: 0) == 0)
-        #expect(DaemonView.partialSum(hours, upTo: 1.5) == 3)
-        #expect(DaemonView.partialSum(hours, upTo: 24) == 48)
+        #expect(CraftsmanUsual.partialSum(hours, upTo: 0) == 0)
+        #expect(CraftsmanUsual.partialSum(hours, upTo: 1.5) == 3)
+        #expect(CraftsmanUsual.partialSum(hours, upTo: 24) == 48)
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
+import SentraWire
 import Testing
 
 /// Alerts end to end: the built daemon, a real broker, the alert log on disk.
 @Suite(.serialized) struct AlertTests {
-    func alertLines(_ daemon: Daemon) -> [[String: Any]] {
+    func alertLines(_ daemon: Daemon) -> [AlertLine] {
         let path = daemon.dir.appendingPathComponent("log/alerts.jsonl").path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        return text.split(separator: "\n").compactMap { try? WireJSON.decode(AlertLine.self, from: $0) }
     }
 
     @Test func aVoltageSagFiresOnceAndResolvesOnceAcrossARestart() async throws {
@@ -17,29 +18,29 @@ import Testing
         let topic = "sentra/ws-bandar-01/power/pm-1"
         let v = { (dt: Int64, volts: Double) in #"{"ts":\#(t0 + dt * 1000),"v":\#(volts),"kwh":\#(100 + Double(dt) / 1000)}"# }
         try broker.publish(topic, [v(0, 221), v(10, 187), v(20, 186), v(30, 188), v(40, 187), v(50, 190)])
-        try await eventually("the firing line") { alertLines(daemon).contains { $0["rule"] as? String == "voltage_sag" } }
+        try await eventually("the firing line") { alertLines(daemon).contains { $0.rule == "voltage_sag" } }
         try await daemon.terminate()
 
         // Restarted while the sag goes on: no second firing line.
         try await daemon.start()
         try broker.publish(topic, [v(60, 187), v(70, 201), v(80, 203)])
         try await eventually("the readings after the restart") { try daemon.accepted() == 3 }
-        #expect(alertLines(daemon).filter { $0["rule"] as? String == "voltage_sag" }.count == 1)
+        #expect(alertLines(daemon).filter { $0.rule == "voltage_sag" }.count == 1)
         // Back above 205 V: resolved, once.
         try broker.publish(topic, [v(90, 210), v(100, 221)])
-        try await eventually("the resolved line") { alertLines(daemon).contains { $0["status"] as? String == "resolved" } }
+        try await eventually("the resolved line") { alertLines(daemon).contains { $0.status == .resolved } }
         try await daemon.terminate()
 
-        let sag = alertLines(daemon).filter { $0["rule"] as? String == "voltage_sag" }
+        let sag = alertLines(daemon).filter { $0.rule == "voltage_sag" }
         #expect(sag.count == 2)
-        #expect(sag.map { $0["status"] as? String } == ["firing", "resolved"])
-        #expect(sag[0]["id"] as? String == sag[1]["id"] as? String)
-        #expect(sag[0]["severity"] as? String == "warning")
-        #expect((sag[0]["labels"] as? [String: String]) == ["workshop": "ws-bandar-01", "device": "pm-1"])
-        #expect(sag[0]["value"] as? Double == 187)
-        #expect((sag[0]["summary"] as? String)?.contains("187") == true)
-        #expect((sag[0]["started"] as? String)?.hasSuffix("+07:00") == true)
-        let seqs = alertLines(daemon).compactMap { $0["seq"] as? Int }
+        #expect(sag.map(\.status) == [.firing, .resolved])
+        #expect(sag[0].id == sag[1].id)
+        #expect(sag[0].severity == .warning)
+        #expect(sag[0].labels == ["workshop": "ws-bandar-01", "device": "pm-1"])
+        #expect(sag[0].value == 187)
+        #expect(sag[0].summary.contains("187"))
+        #expect(sag[0].started.hasSuffix("+07:00"))
+        let seqs = alertLines(daemon).map { Int($0.seq) }
         #expect(seqs == Array(1...seqs.count))
     }
 
@@ -56,16 +57,16 @@ import Testing
         try broker.publish(topic, [v(0, 221), v(10, 187), v(20, 186), v(30, 188), v(40, 187)])
         #expect(try await c.wait(timeout: 60) == 128 + 9, "\(c.output)")
         daemon.child = nil
-        #expect(alertLines(daemon).map { $0["status"] as? String } == ["firing"])
+        #expect(alertLines(daemon).map(\.status) == [.firing])
 
         try await daemon.start()
         try broker.publish(topic, [v(50, 187), v(60, 210), v(70, 221)])
-        try await eventually("the resolved line") { alertLines(daemon).contains { $0["status"] as? String == "resolved" } }
+        try await eventually("the resolved line") { alertLines(daemon).contains { $0.status == .resolved } }
         try await daemon.terminate()
-        let sag = alertLines(daemon).filter { $0["rule"] as? String == "voltage_sag" }
-        #expect(sag.map { $0["status"] as? String } == ["firing", "resolved"], "\(sag)")
-        #expect(sag.count == 2 && sag[0]["id"] as? String == sag[1]["id"] as? String)
-        #expect(alertLines(daemon).compactMap { $0["seq"] as? Int } == Array(1...alertLines(daemon).count))
+        let sag = alertLines(daemon).filter { $0.rule == "voltage_sag" }
+        #expect(sag.map(\.status) == [.firing, .resolved], "\(sag)")
+        #expect(sag.count == 2 && sag[0].id == sag[1].id)
+        #expect(alertLines(daemon).map { Int($0.seq) } == Array(1...alertLines(daemon).count))
     }
 
     /// The same for silence, raised on the daemon's clock: its `firing` line, written just
@@ -111,28 +112,27 @@ import Testing
         #expect(try await c.wait(timeout: 60) == 128 + 9, "\(c.output)")
         daemon.child = nil
         let fired = alertLines(daemon)
-        #expect(fired.map { $0["status"] as? String } == ["firing"])
+        #expect(fired.map(\.status) == [.firing])
         // Since it was last heard (5 s or more), not since the daemon started (2 s).
-        #expect(((fired.first?["value"] as? NSNumber)?.doubleValue ?? 0) >= 4, "\(fired)")
+        #expect((fired.first?.value ?? 0) >= 4, "\(fired)")
 
         try await daemon.start()
         // The slot is firing from the log's line: the API shows it, and past 2 s of this run no
         // second line came.
         try await eventually("the adopted silence alert and 4 s of this run", timeout: 20) {
             let (code, body) = try await HTTPTests.get(daemon.httpURL + "/api/v1/status")
-            let status = code == 200 ? try HTTPTests.json(body) : [:]
+            let status = code == 200 ? try WireJSON.decode(StatusAnswer.self, from: body) : nil
             let (_, alerts) = try await HTTPTests.get(daemon.httpURL + "/api/v1/alerts")
-            let firing = (try HTTPTests.json(alerts)["firing"] as? [[String: Any]]) ?? []
-            return ((status["uptime_seconds"] as? NSNumber)?.intValue ?? 0) >= 4
-                && firing.contains { $0["rule"] as? String == "device_silent" }
+            let firing = try WireJSON.decode(AlertsAnswer.self, from: alerts).firing
+            return (status?.uptimeSeconds ?? 0) >= 4 && firing.contains { $0.rule == "device_silent" }
         }
         #expect(alertLines(daemon).count == 1, "\(alertLines(daemon))")
         try broker.publish(topic, [reading()])
-        try await eventually("the resolved line") { alertLines(daemon).contains { $0["status"] as? String == "resolved" } }
+        try await eventually("the resolved line") { alertLines(daemon).contains { $0.status == .resolved } }
         try await daemon.terminate()
-        let silent = alertLines(daemon).filter { $0["rule"] as? String == "device_silent" }
-        #expect(silent.map { $0["status"] as? String } == ["firing", "resolved"], "\(silent)")
-        #expect(silent.count == 2 && silent[0]["id"] as? String == silent[1]["id"] as? String)
-        #expect(((silent.last?["value"] as? NSNumber)?.doubleValue ?? 0) >= 6, "the silence lasted across both restarts")
+        let silent = alertLines(daemon).filter { $0.rule == "device_silent" }
+        #expect(silent.map(\.status) == [.firing, .resolved], "\(silent)")
+        #expect(silent.count == 2 && silent[0].id == silent[1].id)
+        #expect((silent.last?.value ?? 0) >= 6, "the silence lasted across both restarts")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SentraWire
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -40,18 +41,30 @@ final class Alertmanager: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     var output: String { child.output }
 
+    /// An alert as Alertmanager's API shows it, the fields these tests read.
+    struct Alert: Decodable {
+        var labels: [String: String]
+        var annotations: [String: String]?
+        var status: Status?
+        var endsAt: String?
+        struct Status: Decodable {
+            var state: String?
+        }
+    }
+
     /// GET /api/v2/alerts (with `query`, e.g. `active=true`): Alertmanager's current alerts.
-    func alerts(_ query: String = "") async throws -> [[String: Any]] {
+    func alerts(_ query: String = "") async throws -> [Alert] {
         let u = URL(string: "\(url)/api/v2/alerts" + (query.isEmpty ? "" : "?\(query)"))!
         let (data, response) = try await URLSession.shared.data(from: u)
         guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
             throw TestFailure(
                 "GET \(u) answered \((response as? HTTPURLResponse)?.statusCode ?? -1): \(String(decoding: data, as: UTF8.self))")
         }
-        guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw TestFailure("GET \(u): not a JSON array: \(String(decoding: data, as: UTF8.self))")
+        do {
+            return try JSONDecoder().decode([Alert].self, from: data)
+        } catch {
+            throw TestFailure("GET \(u): not a list of alerts (\(error)): \(String(decoding: data, as: UTF8.self))")
         }
-        return list
     }
 
     func stop() async throws {
@@ -72,15 +85,14 @@ final class Alertmanager: @unchecked Sendable {
         let daemon = Daemon(broker: broker, config: config, dir: dir)
         try await daemon.start(environment: ["SENTRA_PLUGIN_DIR": Paths.root.appendingPathComponent("plugins").path])
 
-        func sag(_ list: [[String: Any]]) -> [String: Any]? {
+        func sag(_ list: [Alertmanager.Alert]) -> Alertmanager.Alert? {
             list.first {
-                let labels = $0["labels"] as? [String: String] ?? [:]
-                return labels["alertname"] == "voltage_sag" && labels["device"] == "pm-1" && labels["workshop"] == "ws-bandar-01"
+                $0.labels["alertname"] == "voltage_sag" && $0.labels["device"] == "pm-1" && $0.labels["workshop"] == "ws-bandar-01"
             }
         }
-        func logLines() -> [[String: Any]] {
+        func logLines() -> [AlertLine] {
             let text = (try? String(contentsOfFile: daemon.logDir + "/alerts.jsonl", encoding: .utf8)) ?? ""
-            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            return text.split(separator: "\n").compactMap { try? WireJSON.decode(AlertLine.self, from: $0) }
         }
 
         let t0 = nowMillis() - 3_600_000
@@ -89,36 +101,36 @@ final class Alertmanager: @unchecked Sendable {
         // Below 198 V from t0+10 s; the reading at t0+40 s has held it for 30 s of event time.
         try broker.publish(topic, [v(0, 221), v(10, 187), v(20, 186), v(30, 188), v(40, 187), v(50, 190)])
         try await eventually("the firing line in the alert log") {
-            logLines().contains { $0["rule"] as? String == "voltage_sag" && $0["status"] as? String == "firing" }
+            logLines().contains { $0.rule == "voltage_sag" && $0.status == .firing }
         }
-        let firingID = logLines().first { $0["rule"] as? String == "voltage_sag" }?["id"] as? String
-        var seen: [String: Any]?
+        let firingID = logLines().first { $0.rule == "voltage_sag" }?.id
+        var seen: Alertmanager.Alert?
         do {
             try await eventually("voltage_sag active in Alertmanager's API") {
                 seen = sag(try await am.alerts())
-                return (seen?["status"] as? [String: Any])?["state"] as? String == "active"
+                return seen?.status?.state == "active"
             }
         } catch {
             Issue.record("\(error)\nsentrad:\n\(daemon.child?.output ?? "")\nalertmanager:\n\(am.output)")
             throw error
         }
-        let labels = seen?["labels"] as? [String: String] ?? [:]
+        let labels = seen?.labels ?? [:]
         #expect(labels["severity"] == "warning")
         #expect(labels["sentra_alert_id"] == firingID)
-        #expect((seen?["annotations"] as? [String: String])?["summary"]?.contains("187") == true)
+        #expect(seen?.annotations?["summary"]?.contains("187") == true)
         #expect(sag(try await am.alerts("active=true")) != nil)
 
         // Back at 205 V or above: resolved in the log, and no longer active in Alertmanager.
         try broker.publish(topic, [v(60, 210), v(70, 221)])
         try await eventually("the resolved line in the alert log") {
-            logLines().contains { $0["rule"] as? String == "voltage_sag" && $0["status"] as? String == "resolved" }
+            logLines().contains { $0.rule == "voltage_sag" && $0.status == .resolved }
         }
         do {
             try await eventually("voltage_sag no longer active in Alertmanager's API") {
                 // Alertmanager leaves a resolved alert (endsAt passed) out of /api/v2/alerts.
                 guard sag(try await am.alerts("active=true")) == nil else { return false }
                 guard let a = sag(try await am.alerts()) else { return true }
-                return (a["endsAt"] as? String).flatMap(Self.parseDate).map { $0 <= Date() } ?? false
+                return a.endsAt.flatMap(Self.parseDate).map { $0 <= Date() } ?? false
             }
         } catch {
             Issue.record("\(error)\nsentrad:\n\(daemon.child?.output ?? "")\nalertmanager:\n\(am.output)")
@@ -128,7 +140,7 @@ final class Alertmanager: @unchecked Sendable {
             let cursor = (try? String(contentsOfFile: daemon.stateDir + "/plugins/am.cursor", encoding: .utf8)) ?? ""
             return Int(cursor.trimmingCharacters(in: .whitespacesAndNewlines)) == logLines().count
         }
-        #expect(!logLines().contains { $0["rule"] as? String == "plugin_failing" })
+        #expect(!logLines().contains { $0.rule == "plugin_failing" })
 
         try await daemon.terminate()
         try await am.stop()

@@ -1,4 +1,6 @@
 import Foundation
+import SentraSim
+import SentraWire
 import Testing
 
 /// Delivered means counted: a day of readings for the example sentra waits at the broker
@@ -19,22 +21,27 @@ import Testing
         var workshops: [String: (voltageOut: Int, noPower: Int)] = [:]
     }
 
-    static func totals(_ obj: [String: Any]) -> Totals {
+    /// What `sentractl report --format json` says.
+    static func totals(_ report: ReportDocument) -> Totals {
         var t = Totals()
-        let num = { (o: [String: Any], k: String) in (o[k] as? NSNumber)?.doubleValue ?? 0 }
-        for c in (obj["craftsmen"] as? [[String: Any]]) ?? [] {
-            t.craftsmen[c["craftsman"] as? String ?? "?"] = Row(
-                pieces: Int(num(c, "pieces")), picks: Int(num(c, "picks")), runSeconds: Int(num(c, "run_seconds")), kwh: num(c, "kwh"),
-                water: num(c, "water_l"))
+        for c in report.craftsmen {
+            t.craftsmen[c.craftsman] = Row(
+                pieces: Int(c.pieces), picks: Int(c.picks), runSeconds: c.runSeconds, kwh: c.kwh, water: c.waterL)
         }
-        for u in (obj["unattributed"] as? [[String: Any]]) ?? [] {
-            t.unattributed[u["workshop"] as? String ?? "?"] = (num(u, "kwh"), num(u, "water_l"))
+        for u in report.unattributed { t.unattributed[u.workshop] = (u.kwh, u.waterL) }
+        for w in report.workshops ?? [] { t.workshops[w.workshop] = (w.voltageOutOfBandSeconds, w.noPowerSeconds) }
+        return t
+    }
+
+    /// What the simulator's truth says for a day.
+    static func totals(_ truth: PeriodReport) -> Totals {
+        var t = Totals()
+        for c in truth.craftsmen {
+            t.craftsmen[c.craftsman] = Row(
+                pieces: Int(c.pieces), picks: Int(c.picks), runSeconds: Int(c.runSeconds), kwh: c.kwh, water: c.waterL)
         }
-        for w in (obj["workshops"] as? [[String: Any]]) ?? [] {
-            t.workshops[w["workshop"] as? String ?? "?"] = (
-                Int(num(w, "voltage_out_of_band_seconds")), Int(num(w, "no_power_seconds"))
-            )
-        }
+        for u in truth.unattributed { t.unattributed[u.workshop] = (u.kwh, u.waterL) }
+        for w in truth.workshops { t.workshops[w.workshop] = (Int(w.voltageOutOfBandSeconds), Int(w.noPowerSeconds)) }
         return t
     }
 
@@ -51,7 +58,7 @@ import Testing
     /// publishes the day with the simulator while it is away; returns the truth for the day.
     static func backlog(
         broker: Broker, daemon: Daemon, day: String, simArgs: [String]
-    ) async throws -> [String: Any] {
+    ) async throws -> PeriodReport {
         let first = try await daemon.start()
         try await eventually("the daemon's subscription") { first.output.contains("subscribed to the device topics") }
         try await daemon.terminate()
@@ -63,9 +70,8 @@ import Testing
                 "--seed", "7", "--interval", "30", "--truth", truthFile, "--quiet",
             ] + simArgs, log: daemon.dir.appendingPathComponent("sim.log"))
         #expect(try await sim.wait(timeout: 600) == 0, "sentra-sim: \(sim.output)")
-        let truthObj = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: truthFile))) as? [String: Any])
-        return try #require((truthObj["days"] as? [String: Any])?[day] as? [String: Any])
+        let truth = try JSONDecoder().decode(TruthReport.self, from: Data(contentsOf: URL(fileURLWithPath: truthFile)))
+        return try #require(truth.days[day])
     }
 
     /// Runs the daemon with a fault point set until it kills itself there.
@@ -109,9 +115,9 @@ import Testing
         do {
             try await eventually("the report to equal the truth", timeout: 300) {
                 let (status, out) = try daemon.ctl(["report", "--date", day, "--format", "json", "--by", "workshop"])
-                guard status == 0, let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return false }
+                guard status == 0 else { return false }
                 last = out
-                report = Self.totals(obj)
+                report = Self.totals(try WireJSON.decode(ReportDocument.self, from: out))
                 return report.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] }
                     == truth.craftsmen.mapValues { [$0.pieces, $0.picks, $0.runSeconds] }
                     && Self.metersMatch(report, truth)
@@ -178,8 +184,8 @@ import Testing
         var report = Totals()
         try await eventually("the report to equal the truth", timeout: 300) {
             let (status, out) = try daemon.ctl(["report", "--date", day, "--format", "json", "--by", "workshop"])
-            guard status == 0, let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else { return false }
-            report = Self.totals(obj)
+            guard status == 0 else { return false }
+            report = Self.totals(try WireJSON.decode(ReportDocument.self, from: out))
             return report.craftsmen.mapValues(\.runSeconds) == truth.craftsmen.mapValues(\.runSeconds)
                 && report.workshops.mapValues { [$0.voltageOut, $0.noPower] } == truth.workshops.mapValues { [$0.voltageOut, $0.noPower] }
         }
@@ -192,9 +198,7 @@ import Testing
     /// The example's craftsmen and their workshops, as `sentractl registry` tells.
     func craftsmanWorkshops() throws -> [String: String] {
         let (_, out) = try run(Paths.binary("sentractl"), ["registry", "--config", Paths.exampleConfig, "--format", "json"])
-        let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
-        return Dictionary(
-            ((obj?["craftsmen"] as? [[String: Any]]) ?? []).map { ($0["id"] as? String ?? "", $0["workshop"] as? String ?? "") },
-            uniquingKeysWith: { a, _ in a })
+        let registry = try WireJSON.decode(RegistryDocument.self, from: out)
+        return Dictionary(registry.craftsmen.map { ($0.id, $0.workshop) }, uniquingKeysWith: { a, _ in a })
     }
 }

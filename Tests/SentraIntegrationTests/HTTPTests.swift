@@ -1,4 +1,5 @@
 import Foundation
+import SentraWire
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -34,11 +35,23 @@ import Testing
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    static func json(_ text: String) throws -> [String: Any] {
-        guard let o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw TestFailure("not an object: \(text)")
+    /// Prometheus's answer to an instant query: each series' `value` is `[time, "value"]`.
+    struct PrometheusAnswer: Decodable {
+        var data: Result
+        struct Result: Decodable {
+            var result: [Series]
         }
-        return o
+        struct Series: Decodable {
+            var value: String
+            enum CodingKeys: String, CodingKey {
+                case value
+            }
+            init(from decoder: any Decoder) throws {
+                var pair = try decoder.container(keyedBy: CodingKeys.self).nestedUnkeyedContainer(forKey: .value)
+                _ = try pair.decode(Double.self)
+                value = try pair.decode(String.self)
+            }
+        }
     }
 
     static func require(_ path: String, _ package: String) throws {
@@ -79,8 +92,7 @@ import Testing
         try await eventually("Prometheus to have scraped sentra_pieces_total", timeout: 60) {
             let q = #"sentra_pieces_total{loom="loom-01"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             guard let (code, body) = try? await Self.get(prom.url + "/api/v1/query?query=" + q), code == 200 else { return false }
-            let result = ((try Self.json(body)["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
-            value = (result.first?["value"] as? [Any])?.last as? String
+            value = try WireJSON.decode(PrometheusAnswer.self, from: body).data.result.first?.value
             return value != nil
         }
         #expect(value == "2")
@@ -91,36 +103,36 @@ import Testing
 
     @Test func theAPIShowsTheSentraItsProductionAndAlertsAndSentractlStatusUsesIt() async throws {
         let (_, daemon) = try await Self.fedDaemon()
-        var sentra: [String: Any] = [:]
+        var sentra: SentraAnswer?
         try await eventually("loom-01 to show as running") {
-            sentra = try Self.json(try await Self.get(daemon.httpURL + "/api/v1/sentra").1)
-            return (sentra["looms"] as? [[String: Any]])?.first { $0["id"] as? String == "loom-01" }?["state"] as? String == "run"
+            sentra = try WireJSON.decode(SentraAnswer.self, from: try await Self.get(daemon.httpURL + "/api/v1/sentra").1)
+            return sentra?.looms.first { $0.id == "loom-01" }?.state == .run
         }
-        #expect(sentra["name"] as? String == "Sentra Tenun Ikat Bandar Kidul")
-        #expect((sentra["craftsmen"] as? [[String: Any]])?.count == 8)
-        let ws1 = (sentra["workshops"] as? [[String: Any]])?.first { $0["id"] as? String == "ws-bandar-01" }
-        #expect((ws1?["power"] as? [String: Any])?["status"] as? String == "alert")
-        #expect((ws1?["power"] as? [String: Any])?["voltage"] as? Double == 187)
-        let today = try #require(sentra["today"] as? String)
+        #expect(sentra?.name == "Sentra Tenun Ikat Bandar Kidul")
+        #expect(sentra?.craftsmen.count == 8)
+        let ws1 = sentra?.workshops.first { $0.id == "ws-bandar-01" }
+        #expect(ws1?.power.status == .alert)
+        #expect(ws1?.power.voltage == 187)
+        let today = try #require(sentra?.today)
 
         // The same data as `sentractl report`.
         let (code, production) = try await Self.get(daemon.httpURL + "/api/v1/production?date=\(today)")
         #expect(code == 200)
         let (rc, report) = try daemon.ctl(["report", "--format", "json", "--date", today])
         #expect(rc == 0)
-        #expect(NSDictionary(dictionary: try Self.json(production)) == NSDictionary(dictionary: try Self.json(report)))
+        #expect(try WireJSON.decode(ReportDocument.self, from: production) == WireJSON.decode(ReportDocument.self, from: report))
         #expect(try await Self.get(daemon.httpURL + "/api/v1/production?date=yesterday").0 == 400)
 
-        let alerts = try Self.json(try await Self.get(daemon.httpURL + "/api/v1/alerts").1)
-        let firing = try #require(alerts["firing"] as? [[String: Any]])
+        let alerts = try WireJSON.decode(AlertsAnswer.self, from: try await Self.get(daemon.httpURL + "/api/v1/alerts").1)
+        let firing = alerts.firing
         #expect(firing.count == 1)
-        #expect(firing.first?["rule"] as? String == "voltage_sag")
-        #expect((firing.first?["started"] as? String)?.hasSuffix("+07:00") == true)
-        #expect((alerts["recent"] as? [[String: Any]])?.last?["status"] as? String == "firing")
+        #expect(firing.first?.rule == "voltage_sag")
+        #expect(firing.first?.started.hasSuffix("+07:00") == true)
+        #expect(alerts.recent.last?.status == .firing)
 
-        let usual = try Self.json(try await Self.get(daemon.httpURL + "/api/v1/production/usual").1)
-        let anwar = (usual["craftsmen"] as? [[String: Any]])?.first { $0["craftsman"] as? String == "c-anwar" }
-        #expect((anwar?["hours"] as? [Any])?.count == 24)
+        let usual = try WireJSON.decode(UsualAnswer.self, from: try await Self.get(daemon.httpURL + "/api/v1/production/usual").1)
+        let anwar = usual.craftsmen.first { $0.craftsman == "c-anwar" }
+        #expect(anwar?.hours.count == 24)
 
         let (st, screen) = try daemon.ctl(["status", "--http", "127.0.0.1:\(daemon.httpPort)"])
         #expect(st == 0, "\(screen)")
@@ -162,7 +174,7 @@ import Testing
         #expect(console.isEmpty, "console messages: \(console.joined(separator: "\n"))")
 
         // Another day's production, as scripts/run links to the replayed day.
-        let today = try #require(try Self.json(try await Self.get(daemon.httpURL + "/api/v1/sentra").1)["today"] as? String)
+        let today = try WireJSON.decode(SentraAnswer.self, from: try await Self.get(daemon.httpURL + "/api/v1/sentra").1).today
         let (dayStatus, dayOut) = try run("/usr/bin/chromium", common + ["--dump-dom", daemon.httpURL + "/?date=\(today)"])
         #expect(dayStatus == 0)
         #expect(dayOut.contains("Production on \(today)"), "\(dayOut.suffix(2000))")

@@ -1,5 +1,6 @@
 import Foundation
 import SentraProcess
+import SentraWire
 import Testing
 
 #if canImport(Glibc)
@@ -243,14 +244,14 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// The daemon's committed ingest counts.
-    func stats() throws -> [String: Any]? {
+    func stats() throws -> IngestStatsRecord? {
         let (status, out) = try ctl(["status", "--json"])
         guard status == 0 else { return nil }
-        return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+        return try WireJSON.decode(IngestStatsRecord.self, from: out)
     }
 
-    func accepted() throws -> Int { (try stats()?["accepted"] as? Int) ?? 0 }
-    func rejected(_ reason: String) throws -> Int { ((try stats()?["rejected"] as? [String: Any])?[reason] as? Int) ?? 0 }
+    func accepted() throws -> Int { Int(try stats()?.counts.accepted ?? 0) }
+    func rejected(_ reason: String) throws -> Int { Int(try stats()?.counts.rejected[reason] ?? 0) }
 }
 
 /// Runs a program to completion, returning its status and combined output.

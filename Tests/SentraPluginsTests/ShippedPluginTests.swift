@@ -1,12 +1,12 @@
 import Foundation
-import SentraCore
-import Testing
-import SentraWire
 import SentraAlertLog
-import SentraTestSupport
+import SentraCore
 import SentraProcess
-@testable import SentraPlugins
+import SentraTestSupport
+import SentraWire
+import Testing
 
+@testable import SentraPlugins
 
 #if canImport(Glibc)
     import Glibc
@@ -83,8 +83,8 @@ let pluginDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         // Not waitUntilExit(): it spins a run loop on a concurrency thread.
         try await eventually("mosquitto_sub to exit", within: .seconds(15)) { !sub.isRunning }
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let set = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
-        #expect(set?.map { $0["id"] as? String } == [other.id])
-        #expect(set?.first?["seq"] as? Int == 2)
+        let set = try WireJSON.decode([AlertLine].self, from: text)
+        #expect(set.map(\.id) == [other.id])
+        #expect(set.first?.seq == 2)
     }
 }
