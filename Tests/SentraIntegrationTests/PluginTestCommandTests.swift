@@ -12,7 +12,9 @@ func configWithPlugins(_ entries: [String], in dir: URL) throws -> String {
 }
 
 /// `sentractl plugins test NAME`: one sample alert through a configured plugin.
-@Suite struct PluginTestCommandTests {
+// Serialized: a test writes a script and then runs it; a process another test forks meanwhile
+// would inherit the script's open descriptor and make its exec fail with "Text file busy".
+@Suite(.serialized) struct PluginTestCommandTests {
     @Test func theExamplePluginAcknowledgesTheSampleAlert() throws {
         let dir = Paths.tempDir("plugins-test")
         let out = dir.appendingPathComponent("example-alerts.log").path
