@@ -50,6 +50,7 @@ extension Sentractl {
             print(
                 "\(common.config): valid — \(r.workshops.count) workshops, \(r.craftsmen.count) craftsmen, \(r.looms.count) looms, "
                     + "\(r.devices.count) devices, \(c.rules.count) rules, \(c.plugins.count) plugins")
+            for n in c.notices { print("note: \(n)") }
         }
     }
 
