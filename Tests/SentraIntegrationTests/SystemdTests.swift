@@ -1,5 +1,6 @@
 import Foundation
 import SentraProcess
+import SentraWire
 import Testing
 
 #if canImport(Glibc)
@@ -114,7 +115,8 @@ extension DatagramListener {
         #expect(daemon.child?.isRunning == true)
         try await daemon.terminate()
         let (_, json) = try daemon.ctl(["report", "--format", "json", "--from", "2020-01-01", "--to", "2099-12-31"])
-        #expect(json.contains(#""craftsman": "c-siti", "name": "Bu Siti", "workshop": "ws-bandar-01", "pieces": 0, "picks": 4"#))
+        let siti = try WireJSON.decode(ReportDocument.self, from: json).craftsmen.first { $0.craftsman == "c-siti" }
+        #expect(siti?.name == "Bu Siti" && siti?.workshop == "ws-bandar-01" && siti?.pieces == 0 && siti?.picks == 4)
     }
 
     @Test func checkNamesFileLineAndKey() throws {
