@@ -43,6 +43,13 @@ public struct Daemon {
         return configuration
     }
 
+    /// What the configuration says that is accepted but worth a word (an obsolete key).
+    static func logNotices(of configuration: Configuration, logger: Logger) {
+        for n in configuration.notices {
+            logger.notice("configuration: \(n.message)", metadata: ["sentra.config": "\(n.file):\(n.line)", "sentra.key": "\(n.key)"])
+        }
+    }
+
     public init(configuration: Configuration, configPath: String, overrides: Overrides, logger: Logger) {
         self.configuration = configuration
         self.configPath = configPath
@@ -53,9 +60,7 @@ public struct Daemon {
     /// Opens the state, the journal, the alert log and the plugins, then runs every service.
     public func run() async throws {
         let group = try makeServiceGroup()
-        for n in configuration.notices {
-            logger.notice("configuration: \(n.message)", metadata: ["sentra.config": "\(n.file):\(n.line)", "sentra.key": "\(n.key)"])
-        }
+        Self.logNotices(of: configuration, logger: logger)
         logger.info(
             "sentrad starting",
             metadata: [
@@ -107,7 +112,7 @@ public struct Daemon {
             configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, notifier: notifier,
             logger: logger)
         let reload = ReloadService(
-            path: configPath, overrides: (overrides.broker, overrides.stateDirectory, overrides.logDirectory), ingest: ingest,
+            path: configPath, overrides: overrides, ingest: ingest,
             alertLog: alertLog, status: status, notifier: notifier, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: ingest),

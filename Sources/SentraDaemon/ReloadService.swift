@@ -14,7 +14,7 @@ import UnixSignals
 /// without a restart.
 public struct ReloadService: Service {
     let path: String
-    let overrides: (broker: String?, stateDir: String?, logDir: String?)
+    let overrides: Daemon.Overrides
     let ingest: IngestService
     let alertLog: AlertLog?
     let status: DaemonStatus
@@ -22,7 +22,7 @@ public struct ReloadService: Service {
     let logger: Logger
 
     public init(
-        path: String, overrides: (broker: String?, stateDir: String?, logDir: String?), ingest: IngestService, alertLog: AlertLog? = nil,
+        path: String, overrides: Daemon.Overrides, ingest: IngestService, alertLog: AlertLog? = nil,
         status: DaemonStatus, notifier: SystemdNotifier, logger: Logger
     ) {
         self.path = path
@@ -45,8 +45,9 @@ public struct ReloadService: Service {
                 logger.error("cannot reopen the alert log", metadata: ["sentra.error": "\(error)"])
             }
             do {
-                var config = try Configuration.load(path: path)
-                try config.override(broker: overrides.broker, stateDirectory: overrides.stateDir, logDirectory: overrides.logDir)
+                // Checked as at a start (the HTTP listener itself is not reopened).
+                let config = try Daemon.loadConfiguration(path: path, overrides: overrides)
+                Daemon.logNotices(of: config, logger: logger)
                 ingest.reload(config)
             } catch {
                 status.update { $0.reloadFailures += 1 }
