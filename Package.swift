@@ -132,6 +132,7 @@ let package = Package(
             name: "SentraPluginsTests",
             dependencies: ["SentraPlugins", "SentraAlertLog", "SentraWire", "SentraCore", "SentraProcess", "SentraTestSupport"]),
         .testTarget(name: "SentraSimTests", dependencies: ["SentraSim", "SentraCore", "SentraConfig", "sentra-sim"]),
+        .testTarget(name: "SentraReadModelTests", dependencies: ["SentraReadModel", "SentraAlerts", "SentraWire", "SentraCore"]),
         .testTarget(
             name: "SentraHTTPTests",
             dependencies: [

@@ -257,12 +257,6 @@ public final class ProductionStore: @unchecked Sendable {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 
-    public func setMeta(_ key: String, _ value: String) throws {
-        try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
-        }
-    }
-
     /// Size of the database and its WAL, bytes.
     public func sizeOnDisk() -> Int64 {
         [path, path + "-wal"].reduce(0) { sum, p in
