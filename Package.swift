@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "SentraHTTPTests",
             dependencies: [
-                "SentraHTTP", "SentraReadModel", "SentraAlerts", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
+                "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
