@@ -61,7 +61,11 @@ public struct LocalCalendar: Sendable {
 
     /// The UTC milliseconds at which local date `YYYY-MM-DD` begins.
     public mutating func startOfDay(_ date: String) -> Int64? {
-        guard let days = LocalCalendar.daysSinceEpoch(date) else { return nil }
+        LocalCalendar.daysSinceEpoch(date).map { startOfDay(daysSinceEpoch: $0) }
+    }
+
+    /// The first millisecond of the local day `days` after 1970-01-01.
+    public mutating func startOfDay(daysSinceEpoch days: Int64) -> Int64 {
         let guess = days * 86_400_000
         // Offsets change rarely; two passes settle a transition near midnight.
         var off = offset(atMillis: guess)

@@ -76,8 +76,9 @@ extension ProductionStore {
         guard let fromDays = LocalCalendar.daysSinceEpoch(from) else { throw ReportError.badDate(from) }
         guard let toDays = LocalCalendar.daysSinceEpoch(to) else { throw ReportError.badDate(to) }
         guard fromDays <= toDays else { throw ReportError.badRange(from, to) }
-        let start = calendar.startOfDay(from)! / 1000
-        let end = calendar.startOfDay(LocalCalendar.civilDate(daysSinceEpoch: toDays + 1))! / 1000
+        let start = calendar.startOfDay(daysSinceEpoch: fromDays) / 1000
+        // The day after `to` by its number: 9999-12-31's successor has no YYYY-MM-DD form.
+        let end = calendar.startOfDay(daysSinceEpoch: toDays + 1) / 1000
         let (hourly, daily) = try pool.read { db in
             (
                 try Row.fetchAll(db, sql: "SELECT * FROM hourly WHERE hour >= ? AND hour < ?", arguments: [start, end]),

@@ -1,9 +1,9 @@
 import Foundation
+import SentraTestSupport
 import Testing
 
 @testable import SentraCore
 @testable import SentraStore
-import SentraTestSupport
 
 /// Pipeline → real SQLite file → report, in virtual time.
 @Suite struct ProductionReportTests {
@@ -52,6 +52,16 @@ import SentraTestSupport
         let one = try store.workingDayHours(craftsman: "c-b", before: "2026-11-29", days: 3, utcOffset: offset)
         #expect(one.isEmpty)
         #expect(try store.workingDayHours(before: "2026-11-25", days: 14, utcOffset: offset)["c-a"]?.count == 1)
+    }
+
+    /// The first and last days the date format can name give an empty report, not a trap.
+    @Test func theEdgesOfTheCalendarGiveAnEmptyReport() throws {
+        let store = try tempStore()
+        let registry = PipelineHarness.registry()
+        for day in ["9999-12-31", "0000-01-01"] {
+            let r = try store.report(registry: registry, calendar: calendar, from: day, to: day)
+            #expect(r.document(by: .craftsman).craftsmen.allSatisfy { $0.pieces == 0 && $0.picks == 0 }, "\(day)")
+        }
     }
 
     @Test func midnightIsTheSentrasMidnight() throws {
