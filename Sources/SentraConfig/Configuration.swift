@@ -25,6 +25,15 @@ public struct Configuration: Sendable {
     /// and key; `sentrad` logs them at start, `sentractl check` prints them.
     public var notices: [ConfigurationError] = []
 
+    /// How many past working days make a craftsman's usual on the dashboard: the window of the
+    /// configured `below_usual` rule (the first, when there are several), else 14.
+    public var usualDays: Int {
+        for rule in rules {
+            if case .belowUsual(let c) = rule.condition { return c.days }
+        }
+        return 14
+    }
+
     public struct Broker: Sendable, Equatable {
         public var host = "127.0.0.1"
         public var port = 1883

@@ -72,15 +72,6 @@ public struct Daemon {
         logger.info("sentrad stopped")
     }
 
-    /// How many past working days make a craftsman's usual on the dashboard: the window of the
-    /// configured `below_usual` rule (the first, when there are several), else 14.
-    var usualDays: Int {
-        for rule in configuration.rules {
-            if case .belowUsual(let c) = rule.condition { return c.days }
-        }
-        return 14
-    }
-
     func makeServiceGroup() throws -> ServiceGroup {
         let configuration = self.configuration
         for dir in [configuration.stateDirectory, configuration.logDirectory] {
@@ -121,7 +112,7 @@ public struct Daemon {
         if configuration.http.enabled {
             let view = DaemonView(
                 name: configuration.name, timeZone: configuration.calendar.timeZone, version: SentraVersion.current, status: status,
-                live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: usualDays)
+                live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: configuration.usualDays)
             services.append(
                 .init(
                     service: HTTPServer.application(

@@ -186,4 +186,10 @@ import Testing
         #expect(c.notices.first?.key == "ingest.queue_capacity")
         #expect(c.notices.first?.line == 10)
     }
+
+    @Test func theUsualSpansTheBelowUsualRulesDays() throws {
+        #expect(try Configuration.parse(yaml: Self.base, file: "x.yaml").usualDays == 14)
+        let rule = "rules:\n  - { name: low, type: below_usual, fraction: 0.5, days: 21 }\n"
+        #expect(try Configuration.parse(yaml: Self.base + rule, file: "x.yaml").usualDays == 21)
+    }
 }
