@@ -50,9 +50,9 @@ extension DaemonView {
         p.sample("sentra_readings_accepted_total", [:], Double(s.stats.accepted))
         p.family("sentra_readings_rejected_total", .counter, "Readings rejected since the daemon started, by reason")
         for r in RejectReason.allCases { p.sample("sentra_readings_rejected_total", ["reason": r.name], Double(s.stats[r])) }
-        p.family("sentra_counter_events_total", .counter, "Counter values not counted as production: glitches and board resets.")
-        p.sample("sentra_counter_events_total", ["kind": "glitch"], Double(s.stats.glitches))
-        p.sample("sentra_counter_events_total", ["kind": "reset"], Double(s.stats.resets))
+        p.family("sentra_cumulative_events_total", .counter, "Counter values not counted as production: glitches and board resets.")
+        p.sample("sentra_cumulative_events_total", ["kind": "glitch"], Double(s.stats.glitches))
+        p.sample("sentra_cumulative_events_total", ["kind": "reset"], Double(s.stats.resets))
         p.family("sentra_status_messages_total", .counter, "Device online/offline status messages taken.")
         p.sample("sentra_status_messages_total", [:], Double(s.stats.statusMessages))
 

@@ -255,12 +255,23 @@ final class Daemon: @unchecked Sendable {
 }
 
 /// Runs a program to completion, returning its status and combined output.
-func run(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+/// Runs a command to its end: killed and reaped if it takes longer than `timeout` seconds
+/// (then a `TestFailure`).
+func run(_ executable: String, _ args: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> (
+    Int32, String
+) {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-run-\(UUID().uuidString).out")
     defer { try? FileManager.default.removeItem(at: log) }
     let c = try Child(executable, args, log: log, environment: environment)
+    let deadline = Date().addingTimeInterval(timeout)
     var status: Int32 = 0
-    waitpid(c.pid, &status, 0)
+    while waitpid(c.pid, &status, WNOHANG) == 0 {
+        if Date() > deadline {
+            c.stop()
+            throw TestFailure("\((executable as NSString).lastPathComponent) \(args.joined(separator: " ")) still running after \(Int(timeout)) s")
+        }
+        usleep(2_000)
+    }
     let code = Spawn.exitCode(status)
     c.markExited(code)
     return (code, c.output)

@@ -91,11 +91,21 @@ final class Child {
         self.pid = pid
     }
 
-    /// Waits for the exit; returns the exit status (128 + signal when killed).
-    func wait() throws -> Int32 {
+    /// Waits for the exit; returns the exit status (128 + signal when killed). Past
+    /// `timeout` seconds the child is killed, reaped, and the wait fails.
+    func wait(timeout: Double = 120) throws -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECHILD) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            guard r == 0 || errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECHILD) }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                throw POSIXError(.ETIMEDOUT)
+            }
+            usleep(2_000)
         }
         let low = status & 0x7F
         return low == 0 ? (status >> 8) & 0xFF : 128 + low
