@@ -48,17 +48,16 @@ public final class AlertLog: Sendable {
         var firstSeq: Int64?
         var cursors: [String: Int64] = [:]
         var listeners: [@Sendable (Int64) -> Void] = []
+        var timeZone: TimeZone
     }
 
     public let path: String
-    public let timeZone: TimeZone
     public let settings: Settings
     private let logger: Logger
     private let state: Mutex<State>
 
     public init(path: String, timeZone: TimeZone, settings: Settings = .init(), logger: Logger = Logger(label: "sentra.alertlog")) throws {
         self.path = path
-        self.timeZone = timeZone
         self.settings = settings
         self.logger = logger
         let dir = (path as NSString).deletingLastPathComponent
@@ -68,11 +67,17 @@ public final class AlertLog: Sendable {
         if last == nil, let seg = Self.segments(path).last(where: { $0.rotated }) {
             seq = Self.lastSeq(inFile: seg.path) ?? (seg.firstSeq.map { $0 - 1 } ?? 0)
         }
-        state = Mutex(State(fd: fd, size: size, seq: seq, firstSeq: first))
+        state = Mutex(State(fd: fd, size: size, seq: seq, firstSeq: first, timeZone: timeZone))
     }
 
     deinit {
         state.withLock { s in _ = close(s.fd) }
+    }
+
+    /// The sentra's time zone, in which lines give their times; a reload may change it.
+    public var timeZone: TimeZone {
+        get { state.withLock { $0.timeZone } }
+        set { state.withLock { $0.timeZone = newValue } }
     }
 
     /// The seq of the last line written (0 before the first ever).
@@ -90,7 +95,7 @@ public final class AlertLog: Sendable {
         var lost: [(plugin: String, from: Int64, to: Int64)] = []
         let listeners: [@Sendable (Int64) -> Void] = try state.withLock { s in
             ev.seq = s.seq + 1
-            let line = Array(ev.jsonLine(timeZone: timeZone).utf8)
+            let line = Array(ev.jsonLine(timeZone: s.timeZone).utf8)
             if s.size > 0 && s.size + Int64(line.count) > settings.maxFileBytes {
                 try rotate(&s)
                 lost = retain(&s)

@@ -55,7 +55,7 @@ public final class AlertEngine: IngestObserver {
     var slots: [Slot] = []
     /// Per rule, its kind and parameters as plain values: what the hot path switches on.
     private(set) var evaluators: [RuleEvaluator] = []
-    private var calendar: RuleCalendar
+    var calendar: RuleCalendar
     private var deviceSlots: [[Int]] = []
     private var craftsmanSlots: [[Int]] = []
     private(set) var absentSlots: [Int] = []

@@ -194,8 +194,10 @@ extension AlertEngine {
 
     /// Swaps in a new configuration (SIGHUP). A rule whose definition did not change keeps
     /// its state on every device that remains; firing alerts of removed or changed rules,
-    /// and of removed devices, are resolved, saying so in the summary.
-    public func reload(registry newRegistry: Registry, rules newRules: [RuleSpec]) {
+    /// and of removed devices, are resolved, saying so in the summary. A new `calendar` (the
+    /// sentra's time zone changed) applies to every window and hour from now on.
+    public func reload(registry newRegistry: Registry, rules newRules: [RuleSpec], calendar newCalendar: LocalCalendar? = nil) {
+        if let c = newCalendar { calendar = RuleCalendar(c, workshops: registry.workshops) }
         let newByName = Dictionary(newRules.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var carried: [AlertSlotKey: AlertSlotState] = [:]
         var old: [(rule: RuleSpec, key: AlertSlotKey, state: AlertSlotState)] = []

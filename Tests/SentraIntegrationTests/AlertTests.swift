@@ -44,6 +44,38 @@ import Testing
         #expect(seqs == Array(1...seqs.count))
     }
 
+    /// A line torn by a crash or a full disk (half a line at the end of `alerts.jsonl`) is cut
+    /// when the daemon opens the log: the next line follows the last whole one, with the next
+    /// seq, and every line of the file parses.
+    @Test func aTornAlertLogTailIsCutAndTheSeqContinues() async throws {
+        let broker = try await Broker()
+        let daemon = Daemon(broker: broker)
+        try await daemon.start()
+        let t0 = nowMillis() - 3_600_000
+        let topic = "sentra/ws-bandar-01/power/pm-1"
+        let v = { (dt: Int64, volts: Double) in #"{"ts":\#(t0 + dt * 1000),"v":\#(volts),"kwh":\#(100 + Double(dt) / 1000)}"# }
+        try broker.publish(topic, [v(0, 221), v(10, 187), v(20, 186), v(30, 188), v(40, 187)])
+        try await eventually("the firing line") { alertLines(daemon).contains { $0.rule == "voltage_sag" } }
+        try await daemon.terminate()
+        let path = daemon.dir.appendingPathComponent("log/alerts.jsonl").path
+        let text = { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        let whole = text().split(separator: "\n").count
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        h.seekToEndOfFile()
+        h.write(Data(#"{"seq":\#(whole + 1),"ts":"2026-"#.utf8))
+        h.closeFile()
+
+        try await daemon.start()
+        try broker.publish(topic, [v(50, 210), v(60, 221)])
+        try await eventually("the resolved line") { alertLines(daemon).contains { $0.status == .resolved } }
+        try await daemon.terminate()
+        #expect(text().hasSuffix("\n"))
+        let lines = text().split(separator: "\n")
+        #expect(lines.allSatisfy { (try? WireJSON.decode(AlertLine.self, from: $0)) != nil }, "\(lines)")
+        #expect(alertLines(daemon).map { Int($0.seq) } == Array(1...lines.count))
+        #expect(alertLines(daemon).filter { $0.rule == "voltage_sag" }.map(\.status) == [.firing, .resolved])
+    }
+
     /// SIGKILL right after the sag's `firing` line is on disk, before the alert's state is
     /// committed: the restart replays the journal (which fires the sag again in the engine) and
     /// writes no second `firing`; the recovery writes one `resolved` with the same id.

@@ -254,8 +254,7 @@ final class Daemon: @unchecked Sendable {
     func rejected(_ reason: String) throws -> Int { Int(try stats()?.counts.rejected[reason] ?? 0) }
 }
 
-/// Runs a program to completion, returning its status and combined output.
-/// Runs a command to its end: killed and reaped if it takes longer than `timeout` seconds
+/// Runs a command to its end, returning its status and combined output: killed and reaped if it takes longer than `timeout` seconds
 /// (then a `TestFailure`).
 func run(_ executable: String, _ args: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> (
     Int32, String
