@@ -7,17 +7,23 @@ extension Configuration {
     public static func load(path: String) throws -> Configuration {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try YAMLSafety.read(path)
         } catch {
-            throw ConfigurationErrors([
-                ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error.localizedDescription)")
-            ])
+            throw ConfigurationErrors([ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error)")])
         }
         return try parse(yaml: text, file: path)
     }
 
-    /// Parses YAML text; `file` names it in errors.
+    /// Parses YAML text; `file` names it in errors. Throws `ConfigurationErrors` naming every
+    /// problem; whatever the text, it never traps (the fuzz target calls this).
     public static func parse(yaml: String, file: String) throws -> Configuration {
+        if let line = YAMLSafety.firstAliasLine(yaml) {
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: file, line: line, key: "-",
+                    message: "YAML aliases (*name) are not accepted: write the value out (shifts are named under shifts:)")
+            ])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
