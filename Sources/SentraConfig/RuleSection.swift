@@ -150,7 +150,21 @@ extension Reader {
         let builtin = string(m["builtin"], "\(p).builtin")
         var command: [String] = []
         if let c = m["command"] {
-            if let s = c.value.scalar?.string { command = [s] } else { command = sequence(c, "\(p).command").compactMap(\.string) }
+            if let s = c.value.scalar?.string {
+                command = [s]
+            } else {
+                for item in sequence(c, "\(p).command") {
+                    guard let s = item.scalar?.string else {
+                        error(item, "\(p).command", "expected the program and its arguments as strings")
+                        return nil
+                    }
+                    command.append(s)
+                }
+            }
+            if command.first?.isEmpty == true {
+                error(c.value, "\(p).command", "the program's name is empty")
+                return nil
+            }
         }
         if (builtin == nil) == command.isEmpty {
             error(node, "\(p).command", "a plugin has exactly one of builtin: or command:")
@@ -159,7 +173,13 @@ extension Reader {
         var options: [String: String] = [:]
         if let o = m["options"] {
             if let om = o.value.mapping {
-                for (k, v) in om { if let ks = k.string { options[ks] = v.string ?? "" } }
+                for (k, v) in om {
+                    guard let ks = k.string, let vs = v.scalar?.string else {
+                        error(v, "\(p).options", "expected option names and values as strings")
+                        continue
+                    }
+                    options[ks] = vs
+                }
             } else {
                 error(o.value, "\(p).options", "expected a mapping")
             }

@@ -153,6 +153,12 @@ import Testing
         #expect(c.plugins.map(\.name) == [name, "ok_1-x"])
         let sev = errors(Self.base + "plugins:\n  - { name: p, command: [x], min_severity: loud }\n")
         #expect(sev.contains { $0.line == 10 && $0.key == "plugins[0].min_severity" })
+        let nested = errors(Self.base + "plugins:\n  - { name: p, command: [x, [y]], options: { a: { b: c } } }\n")
+        #expect(nested.contains { $0.line == 10 && $0.key == "plugins[0].command" }, "\(nested)")
+        let empty = errors(Self.base + "plugins:\n  - { name: p, command: [\"\", a] }\n")
+        #expect(empty.contains { $0.line == 10 && $0.key == "plugins[0].command" }, "\(empty)")
+        let options = errors(Self.base + "plugins:\n  - { name: p, command: [x], options: { a: { b: c } } }\n")
+        #expect(options.contains { $0.line == 10 && $0.key == "plugins[0].options" }, "\(options)")
     }
 
     @Test func aliasesAreRefusedQuickly() {
