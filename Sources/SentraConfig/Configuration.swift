@@ -24,6 +24,9 @@ public struct Configuration: Sendable {
     /// What the file says that is accepted but worth a word (an obsolete key), by file, line
     /// and key; `sentrad` logs them at start, `sentractl check` prints them.
     public var notices: [ConfigurationError] = []
+    /// The line of each key outside lists, by its dotted name (`http.token_file`), for problems
+    /// found after loading; see `line(of:)`.
+    public var keyLines: [String: Int] = [:]
 
     /// How many past working days make a craftsman's usual on the dashboard: the window of the
     /// configured `below_usual` rule (the first, when there are several), else 14.
@@ -83,7 +86,9 @@ public struct Configuration: Sendable {
     }
 
     /// The time zone as Foundation knows it (validated when loading).
-    public var calendar: LocalCalendar { LocalCalendar(identifier: timeZone)! }
+    public var calendar: LocalCalendar {
+        LocalCalendar(identifier: timeZone) ?? LocalCalendar(timeZone: TimeZone(secondsFromGMT: 0) ?? .current)
+    }
 
     public var stateDatabasePath: String { (stateDirectory as NSString).appendingPathComponent("sentra.sqlite") }
     /// The receive journal's copy on disk, synced once a second (what a power loss leaves).
@@ -127,7 +132,7 @@ public struct Configuration: Sendable {
         if http.lacksRequiredToken {
             throw ConfigurationErrors([
                 ConfigurationError(
-                    file: file, line: 0, key: "http.token_file",
+                    file: file, line: line(of: "http.host", "http"), key: "http.token_file",
                     message: "required when http.host (\(http.host)) is not a loopback address: set a token file or listen on 127.0.0.1")
             ])
         }
@@ -137,39 +142,21 @@ public struct Configuration: Sendable {
     /// file that cannot be read, is empty or holds a short token is an error.
     public func httpToken() throws -> String? {
         guard let name = http.tokenFile else { return nil }
-        let token = try readSecret(name, key: "http.token_file") ?? ""
+        guard let token = try readSecret(name, key: "http.token_file") else {
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: file, line: line(of: "http.token_file"), key: "http.token_file",
+                    message: "\(name) is empty: the token must have at least \(HTTP.minimumTokenLength) characters")
+            ])
+        }
         guard token.count >= HTTP.minimumTokenLength else {
             throw ConfigurationErrors([
                 ConfigurationError(
-                    file: file, line: 0, key: "http.token_file",
+                    file: file, line: line(of: "http.token_file"), key: "http.token_file",
                     message: "the token must have at least \(HTTP.minimumTokenLength) characters (it has \(token.count))")
             ])
         }
         return token
-    }
-
-    /// Reads a secret (a password, a token) named in the configuration under `key`: an absolute
-    /// path, or a relative name looked up in systemd's `$CREDENTIALS_DIRECTORY` first, then
-    /// beside the configuration file. Surrounding newlines are dropped (an editor's last one),
-    /// other white space is part of the secret; an empty file gives nil (systemd's
-    /// `SetCredential=` fallback is a lone newline).
-    public func readSecret(_ name: String, key: String) throws -> String? {
-        var candidates: [String] = []
-        if name.hasPrefix("/") {
-            candidates = [name]
-        } else {
-            if let dir = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] { candidates.append("\(dir)/\(name)") }
-            candidates.append(((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name))
-        }
-        for path in candidates {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                let secret = text.trimmingCharacters(in: .newlines)
-                return secret.isEmpty ? nil : secret
-            }
-        }
-        throw ConfigurationErrors([
-            ConfigurationError(file: file, line: 0, key: key, message: "cannot read \(candidates.joined(separator: " or "))")
-        ])
     }
 
     static func hostPort(_ s: String, option: String) throws -> (String, Int) {

@@ -7,17 +7,23 @@ extension Configuration {
     public static func load(path: String) throws -> Configuration {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try YAMLSafety.read(path)
         } catch {
-            throw ConfigurationErrors([
-                ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error.localizedDescription)")
-            ])
+            throw ConfigurationErrors([ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error)")])
         }
         return try parse(yaml: text, file: path)
     }
 
-    /// Parses YAML text; `file` names it in errors.
+    /// Parses YAML text; `file` names it in errors. Throws `ConfigurationErrors` naming every
+    /// problem; whatever the text, it never traps (the fuzz target calls this).
     public static func parse(yaml: String, file: String) throws -> Configuration {
+        if let line = YAMLSafety.firstAliasLine(yaml) {
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: file, line: line, key: "-",
+                    message: "YAML aliases (*name) are not accepted: write the value out (shifts are named under shifts:)")
+            ])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -28,8 +34,9 @@ extension Configuration {
         }
         var r = Reader(file: file)
         let config = r.configuration(root)
-        if !r.errors.isEmpty || config == nil { throw ConfigurationErrors(r.errors) }
-        return config!
+        guard r.errors.isEmpty, var config else { throw ConfigurationErrors(r.errors) }
+        config.keyLines = r.keyLines
+        return config
     }
 }
 
@@ -60,6 +67,8 @@ struct Reader {
     var errors: [ConfigurationError] = []
     /// What is accepted but worth a word: obsolete keys.
     var notices: [ConfigurationError] = []
+    /// The line of each key outside lists (`http.token_file`), for the checks made after loading.
+    var keyLines: [String: Int] = [:]
 
     mutating func error(_ node: Node?, _ key: String, _ message: String) {
         errors.append(ConfigurationError(file: file, line: node?.mark?.line ?? 0, key: key, message: message))
@@ -92,6 +101,7 @@ struct Reader {
                 continue
             }
             out[name] = (k, v)
+            if !full.contains("[") { keyLines[full] = k.mark?.line ?? 0 }
         }
         return out
     }
@@ -110,13 +120,39 @@ struct Reader {
         return s
     }
 
+    /// An integer in `range`. Yams is not asked: its base-60 form (`1:30`) multiplies without
+    /// overflow checks, so a value like `99999999999:0` would trap.
     mutating func int(_ e: Entry?, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard let e else { return nil }
-        guard let v = e.value.int, range.contains(v) else {
-            error(e.value, path, "expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        let expected = "expected an integer in \(range.lowerBound)...\(range.upperBound)"
+        guard let s = e.value.scalar, s.style == .plain || s.style == .any, let v = Reader.integer(s.string) else {
+            error(e.value, path, expected)
             return nil
         }
-        return v
+        guard let n = v, range.contains(n) else {
+            error(e.value, path, "\(e.value.scalar?.string ?? "") is out of range: \(expected)")
+            return nil
+        }
+        return n
+    }
+
+    /// A decimal (or `0x` hexadecimal) integer with optional sign and `_` separators: nil when
+    /// it is not one, `.some(nil)` when it is one too large for `Int`.
+    static func integer(_ text: String) -> Int?? {
+        var s = Substring(text.replacingOccurrences(of: "_", with: ""))
+        var sign = ""
+        if let f = s.first, f == "-" || f == "+" {
+            sign = f == "-" ? "-" : ""
+            s = s.dropFirst()
+        }
+        var radix = 10
+        if s.hasPrefix("0x") {
+            radix = 16
+            s = s.dropFirst(2)
+        }
+        let digits = radix == 16 ? "0123456789abcdefABCDEF" : "0123456789"
+        guard !s.isEmpty, s.allSatisfy({ digits.contains($0) }) else { return nil }
+        return .some(Int(sign + s, radix: radix))
     }
 
     mutating func bool(_ e: Entry?, _ path: String) -> Bool? {
@@ -128,35 +164,76 @@ struct Reader {
         return v
     }
 
-    mutating func double(_ e: Entry?, _ path: String) -> Double? {
+    /// A finite number in `range`.
+    mutating func double(_ e: Entry?, _ path: String, range: ClosedRange<Double>) -> Double? {
         guard let e else { return nil }
-        guard let v = e.value.float ?? e.value.int.map(Double.init), v.isFinite else {
-            error(e.value, path, "expected a number")
+        let expected = "expected a number in \(Reader.plain(range.lowerBound))...\(Reader.plain(range.upperBound))"
+        // No base-60 (`1:30`), as for integers.
+        guard let s = e.value.scalar, !s.string.contains(":"), let v = e.value.float, !v.isNaN else {
+            error(e.value, path, expected)
+            return nil
+        }
+        guard range.contains(v) else {
+            error(e.value, path, "\(s.string) is out of range: \(expected)")
             return nil
         }
         return v
     }
 
-    mutating func duration(_ e: Entry?, _ path: String) -> Int64? {
-        guard let e else { return nil }
-        guard let s = e.value.scalar?.string, let ms = Reader.parseDuration(s) else {
-            error(e.value, path, "expected a duration like 30s, 5m, 2h or 7d")
-            return nil
-        }
-        return ms
+    static func plain(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
     }
 
-    /// `90s`, `5m`, `1h30m`, `7d`, `250ms`, or a bare number of seconds.
+    /// A duration in `range` (ms).
+    mutating func duration(_ e: Entry?, _ path: String, range: ClosedRange<Int64>) -> Int64? {
+        guard let e else { return nil }
+        let text = e.value.scalar?.string ?? ""
+        let expected = "from \(Reader.formatDuration(range.lowerBound)) to \(Reader.formatDuration(range.upperBound))"
+        if text.trimmingCharacters(in: .whitespaces).hasPrefix("-") {
+            error(e.value, path, "'\(text)' is negative: expected a duration \(expected)")
+            return nil
+        }
+        guard let ms = Reader.durationMillis(text) else {
+            error(e.value, path, "expected a duration like 30s, 5m, 2h or 7d, \(expected)")
+            return nil
+        }
+        // Compared as a Double first: a value past Int64 never reaches a conversion.
+        guard ms >= Double(range.lowerBound), ms <= Double(range.upperBound) else {
+            error(e.value, path, "'\(text)' is out of range: expected a duration \(expected)")
+            return nil
+        }
+        return Int64(ms.rounded(.down))
+    }
+
+    /// A duration for messages: the largest unit that divides it (`3660d`, `90s`, `250ms`).
+    static func formatDuration(_ ms: Int64) -> String {
+        for (unit, name) in [(ConfigurationLimits.day, "d"), (ConfigurationLimits.hour, "h"), (ConfigurationLimits.minute, "m")]
+        where ms >= unit && ms % unit == 0 {
+            return "\(ms / unit)\(name)"
+        }
+        return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
+    }
+
+    /// `90s`, `5m`, `1h30m`, `7d`, `250ms`, or a bare number of seconds, as milliseconds; nil
+    /// when it is none of these or does not fit an `Int64`.
     static func parseDuration(_ s: String) -> Int64? {
-        if let secs = Double(s), secs >= 0 { return Int64(secs * 1000) }
-        var total: Int64 = 0
-        var number = ""
-        var chars = Array(s.trimmingCharacters(in: .whitespaces))
+        guard let ms = durationMillis(s), ms < 9.0e18 else { return nil }
+        return Int64(ms.rounded(.down))
+    }
+
+    /// A duration's milliseconds as a Double: never negative or NaN, but perhaps beyond any
+    /// integer (`1e300`, `inf`, `99999999999999d`); nil when it is not a duration.
+    static func durationMillis(_ text: String) -> Double? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        if let secs = Double(s) { return secs >= 0 && !secs.isNaN ? secs * 1000 : nil }
+        let chars = Array(s)
         guard !chars.isEmpty else { return nil }
+        var total = 0.0
+        var number = ""
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c.isNumber || c == "." {
+            if c.isASCII && (c.isNumber || c == ".") {
                 number.append(c)
                 i += 1
                 continue
@@ -176,10 +253,9 @@ struct Reader {
                 default: return nil
                 }
             }
-            total += Int64(n * unit)
+            total += n * unit
             i += 1
         }
-        chars.removeAll()
         return number.isEmpty ? total : nil
     }
 

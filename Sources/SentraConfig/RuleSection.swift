@@ -68,7 +68,7 @@ extension Reader {
     mutating func ruleCondition(
         _ type: String, _ m: [String: Entry], _ node: Node, _ p: String, scope: inout RuleScope
     ) -> (RuleCondition, String)? {
-        let forMillis = duration(m["for"], "\(p).for") ?? 0
+        let forMillis = duration(m["for"], "\(p).for", range: ConfigurationLimits.ruleDuration) ?? 0
         switch type {
         case "threshold":
             return thresholdCondition(m, node, p, forMillis: forMillis, scope: &scope)
@@ -80,10 +80,10 @@ extension Reader {
                 .stalled(forMillis: forMillis > 0 ? forMillis : 900_000), "Loom {loom} of {craftsman} at {workshop} stalled for {for}"
             )
         case "below_usual":
-            let fraction = double(m["fraction"], "\(p).fraction") ?? 0.5
+            let fraction = double(m["fraction"], "\(p).fraction", range: 0...1) ?? 0.5
             if !(0 < fraction && fraction < 1) { error(m["fraction"]?.value, "\(p).fraction", "expected a fraction between 0 and 1") }
             return (
-                .belowUsual(fraction: fraction, days: int(m["days"], "\(p).days", range: 1...365) ?? 14),
+                .belowUsual(fraction: fraction, days: int(m["days"], "\(p).days", range: ConfigurationLimits.usualDays) ?? 14),
                 "{craftsman} made {value} pieces this hour, below {limit} (usual rate)"
             )
         case "counter_reset":
@@ -103,22 +103,22 @@ extension Reader {
             error(m["field"]?.value, "\(p).field", "unknown field '\(fieldName)'")
             return nil
         }
-        let below = double(m["below"], "\(p).below")
-        let above = double(m["above"], "\(p).above")
+        let below = double(m["below"], "\(p).below", range: ConfigurationLimits.threshold)
+        let above = double(m["above"], "\(p).above", range: ConfigurationLimits.threshold)
         guard (below == nil) != (above == nil) else {
             error(node, "\(p).below", "a threshold rule has exactly one of below: or above:")
             return nil
         }
-        let limit = below ?? above!
-        let resolveAt = double(m["resolve_at"], "\(p).resolve_at") ?? limit
+        guard let limit = below ?? above else { return nil }
+        let resolveAt = double(m["resolve_at"], "\(p).resolve_at", range: ConfigurationLimits.threshold) ?? limit
         if let r = m["resolve_at"], (below != nil && resolveAt < limit) || (above != nil && resolveAt > limit) {
             error(r.value, "\(p).resolve_at", "the hysteresis band must lie on the healthy side of the limit")
         }
         if scope.kind == nil { scope.kind = field.kind }
         let condition = RuleCondition.threshold(
             field: field, below: below != nil, limit: limit, resolveAt: resolveAt, forMillis: forMillis,
-            keepFiringMillis: duration(m["keep_firing_for"], "\(p).keep_firing_for") ?? 0,
-            offlineFires: m["offline"]?.value.bool ?? false)
+            keepFiringMillis: duration(m["keep_firing_for"], "\(p).keep_firing_for", range: ConfigurationLimits.ruleDuration) ?? 0,
+            offlineFires: bool(m["offline"], "\(p).offline") ?? false)
         return (condition, "\(fieldName) {value} \(below != nil ? "below" : "above") {limit} for {for} at {workshop}/{device}")
     }
 
@@ -140,10 +140,31 @@ extension Reader {
     mutating func plugin(_ node: Node, _ p: String) -> PluginSpec? {
         guard let m = mapping(node, p, allowed: ["name", "builtin", "command", "options", "timeout", "min_severity"]) else { return nil }
         guard let name = string(m["name"], "\(p).name", required: true, in: node) else { return nil }
+        // The name makes a file under state_dir/plugins: an id, never a path.
+        guard DeviceTopic.isValidID(name) else {
+            error(
+                m["name"]?.value, "\(p).name",
+                "'\(name)' is not a valid plugin name (1 to 63 of a-z 0-9 _ -, starting with a letter or digit)")
+            return nil
+        }
         let builtin = string(m["builtin"], "\(p).builtin")
         var command: [String] = []
         if let c = m["command"] {
-            if let s = c.value.scalar?.string { command = [s] } else { command = sequence(c, "\(p).command").compactMap(\.string) }
+            if let s = c.value.scalar?.string {
+                command = [s]
+            } else {
+                for item in sequence(c, "\(p).command") {
+                    guard let s = item.scalar?.string else {
+                        error(item, "\(p).command", "expected the program and its arguments as strings")
+                        return nil
+                    }
+                    command.append(s)
+                }
+            }
+            if command.first?.isEmpty == true {
+                error(c.value, "\(p).command", "the program's name is empty")
+                return nil
+            }
         }
         if (builtin == nil) == command.isEmpty {
             error(node, "\(p).command", "a plugin has exactly one of builtin: or command:")
@@ -152,14 +173,27 @@ extension Reader {
         var options: [String: String] = [:]
         if let o = m["options"] {
             if let om = o.value.mapping {
-                for (k, v) in om { if let ks = k.string { options[ks] = v.string ?? "" } }
+                for (k, v) in om {
+                    guard let ks = k.string, let vs = v.scalar?.string else {
+                        error(v, "\(p).options", "expected option names and values as strings")
+                        continue
+                    }
+                    options[ks] = vs
+                }
             } else {
                 error(o.value, "\(p).options", "expected a mapping")
             }
         }
-        let sev = string(m["min_severity"], "\(p).min_severity").flatMap(Severity.init(rawValue:)) ?? .info
+        var sev = Severity.info
+        if let s = string(m["min_severity"], "\(p).min_severity") {
+            guard let v = Severity(rawValue: s) else {
+                error(m["min_severity"]?.value, "\(p).min_severity", "expected info, warning or critical")
+                return nil
+            }
+            sev = v
+        }
         return PluginSpec(
             name: name, builtin: builtin, command: command, options: options,
-            timeoutMillis: duration(m["timeout"], "\(p).timeout") ?? 5000, minSeverity: sev)
+            timeoutMillis: duration(m["timeout"], "\(p).timeout", range: ConfigurationLimits.pluginTimeout) ?? 5000, minSeverity: sev)
     }
 }

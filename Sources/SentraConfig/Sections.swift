@@ -19,7 +19,7 @@ extension Reader {
         }
         guard let top = mapping(root, "", allowed: Self.topLevelKeys) else { return nil }
         let (name, timeZone) = sentra(top["sentra"])
-        var calendar = LocalCalendar(identifier: timeZone)!
+        var calendar = LocalCalendar(identifier: timeZone) ?? LocalCalendar(timeZone: TimeZone(secondsFromGMT: 0) ?? .current)
         let broker = self.broker(top["broker"])
         let stateDir = string(top["state_dir"], "state_dir") ?? "/var/lib/sentra"
         let runtimeDir = string(top["runtime_dir"], "runtime_dir")
@@ -71,9 +71,12 @@ extension Reader {
                 ])
         else { return broker }
         broker.host = string(b["host"], "broker.host") ?? broker.host
-        broker.port = int(b["port"], "broker.port", range: 1...65535) ?? broker.port
+        broker.port = int(b["port"], "broker.port", range: ConfigurationLimits.port) ?? broker.port
         broker.clientID = string(b["client_id"], "broker.client_id") ?? broker.clientID
-        broker.keepAliveSeconds = int(b["keepalive"], "broker.keepalive", range: 5...3600) ?? broker.keepAliveSeconds
+        if broker.clientID.utf8.count > ConfigurationLimits.clientIDBytes {
+            error(b["client_id"]?.value, "broker.client_id", "longer than \(ConfigurationLimits.clientIDBytes) bytes")
+        }
+        broker.keepAliveSeconds = int(b["keepalive"], "broker.keepalive", range: ConfigurationLimits.keepAlive) ?? broker.keepAliveSeconds
         broker.username = string(b["username"], "broker.username")
         broker.passwordFile = string(b["password_file"], "broker.password_file")
         broker.caFile = string(b["ca_file"], "broker.ca_file")
@@ -82,8 +85,14 @@ extension Reader {
         if (broker.certFile == nil) != (broker.keyFile == nil) {
             error(b["cert_file"]?.key ?? b["key_file"]?.key, "broker.cert_file", "cert_file and key_file go together")
         }
-        if let v = duration(b["reconnect_min"], "broker.reconnect_min") { broker.reconnectMinSeconds = max(1, Int(v / 1000)) }
-        if let v = duration(b["reconnect_max"], "broker.reconnect_max") { broker.reconnectMaxSeconds = max(1, Int(v / 1000)) }
+        let reconnect = ConfigurationLimits.reconnect
+        if let v = duration(b["reconnect_min"], "broker.reconnect_min", range: reconnect) { broker.reconnectMinSeconds = Int(v / 1000) }
+        if let v = duration(b["reconnect_max"], "broker.reconnect_max", range: reconnect) { broker.reconnectMaxSeconds = Int(v / 1000) }
+        if broker.reconnectMinSeconds > broker.reconnectMaxSeconds {
+            error(
+                b["reconnect_min"]?.value ?? b["reconnect_max"]?.value, "broker.reconnect_min",
+                "must not be longer than reconnect_max (\(broker.reconnectMaxSeconds)s)")
+        }
         if let prefix = string(b["topic_prefix"], "broker.topic_prefix") {
             if Self.isValidTopicPrefix(prefix) {
                 broker.topicPrefix = prefix
@@ -121,22 +130,26 @@ extension Reader {
                 ])
         else { return out }
         var ingest = out.settings
-        ingest.limits.maxAgeMillis = duration(i["max_age"], "ingest.max_age") ?? ingest.limits.maxAgeMillis
-        ingest.limits.maxFutureMillis = duration(i["max_future"], "ingest.max_future") ?? ingest.limits.maxFutureMillis
-        ingest.stalenessMillis = duration(i["staleness"], "ingest.staleness") ?? ingest.stalenessMillis
-        out.journalBytes = int(i["journal_bytes"], "ingest.journal_bytes", range: 1 << 20...1 << 36) ?? out.journalBytes
-        if let q = i["queue_capacity"], int(q, "ingest.queue_capacity", range: 16...10_000_000) != nil {
+        ingest.limits.maxAgeMillis =
+            duration(i["max_age"], "ingest.max_age", range: ConfigurationLimits.maxAge) ?? ingest.limits.maxAgeMillis
+        ingest.limits.maxFutureMillis =
+            duration(i["max_future"], "ingest.max_future", range: ConfigurationLimits.maxFuture) ?? ingest.limits.maxFutureMillis
+        ingest.stalenessMillis =
+            duration(i["staleness"], "ingest.staleness", range: ConfigurationLimits.staleness) ?? ingest.stalenessMillis
+        out.journalBytes = int(i["journal_bytes"], "ingest.journal_bytes", range: ConfigurationLimits.journalBytes) ?? out.journalBytes
+        if let q = i["queue_capacity"], int(q, "ingest.queue_capacity", range: ConfigurationLimits.queueCapacity) != nil {
             // It bounded the in-memory queue the receive journal replaced; old files still load.
             notice(q.key, "ingest.queue_capacity", "no longer used (ingest.journal_bytes sizes the receive journal); remove it")
         }
-        out.commitMillis = duration(i["commit_interval"], "ingest.commit_interval") ?? out.commitMillis
-        ingest.voltageLow = double(i["voltage_low"], "ingest.voltage_low") ?? ingest.voltageLow
-        ingest.voltageHigh = double(i["voltage_high"], "ingest.voltage_high") ?? ingest.voltageHigh
-        ingest.noPowerBelow = double(i["no_power_below"], "ingest.no_power_below") ?? ingest.noPowerBelow
+        out.commitMillis =
+            duration(i["commit_interval"], "ingest.commit_interval", range: ConfigurationLimits.commitInterval) ?? out.commitMillis
+        ingest.voltageLow = double(i["voltage_low"], "ingest.voltage_low", range: ConfigurationLimits.volts) ?? ingest.voltageLow
+        ingest.voltageHigh = double(i["voltage_high"], "ingest.voltage_high", range: ConfigurationLimits.volts) ?? ingest.voltageHigh
+        ingest.noPowerBelow = double(i["no_power_below"], "ingest.no_power_below", range: ConfigurationLimits.volts) ?? ingest.noPowerBelow
         ingest.limits.maxObjectBytes =
-            int(i["max_object_bytes"], "ingest.max_object_bytes", range: 64...1 << 20) ?? ingest.limits.maxObjectBytes
+            int(i["max_object_bytes"], "ingest.max_object_bytes", range: ConfigurationLimits.maxObjectBytes) ?? ingest.limits.maxObjectBytes
         ingest.limits.maxBatchBytes =
-            int(i["max_batch_bytes"], "ingest.max_batch_bytes", range: 64...16 << 20) ?? ingest.limits.maxBatchBytes
+            int(i["max_batch_bytes"], "ingest.max_batch_bytes", range: ConfigurationLimits.maxBatchBytes) ?? ingest.limits.maxBatchBytes
         plausibleRates(i["plausible_per_minute"], into: &ingest.rates)
         if ingest.voltageLow >= ingest.voltageHigh {
             error(i["voltage_low"]?.value, "ingest.voltage_low", "must be below voltage_high")
@@ -150,7 +163,7 @@ extension Reader {
         let counters = Field.allCases.filter(\.isCounter).map(\.wireName)
         guard let p = mapping(entry?.value, "ingest.plausible_per_minute", allowed: counters) else { return }
         for (k, e) in p {
-            if let v = double(e, "ingest.plausible_per_minute.\(k)"), let f = Field(wireName: k) {
+            if let v = double(e, "ingest.plausible_per_minute.\(k)", range: ConfigurationLimits.perMinute), let f = Field(wireName: k) {
                 if v <= 0 {
                     error(e.value, "ingest.plausible_per_minute.\(k)", "must be positive")
                 } else {
@@ -163,17 +176,16 @@ extension Reader {
     /// `retention:` how many days hourly rows are kept before they roll up into daily rows.
     mutating func retention(_ entry: Entry?) -> Int {
         guard let r = mapping(entry?.value, "retention", allowed: ["hourly_days"]) else { return 400 }
-        return int(r["hourly_days"], "retention.hourly_days", range: 1...100_000) ?? 400
+        return int(r["hourly_days"], "retention.hourly_days", range: ConfigurationLimits.hourlyRetentionDays) ?? 400
     }
 
     /// `alert_log:` when the alert log rotates and how much of it is kept.
     mutating func alertLog(_ entry: Entry?) -> Configuration.AlertLog {
         var alertLog = Configuration.AlertLog()
         if let a = mapping(entry?.value, "alert_log", allowed: ["max_file_bytes", "max_kept_bytes"]) {
-            alertLog.maxFileBytes = Int64(
-                int(a["max_file_bytes"], "alert_log.max_file_bytes", range: 1024...Int.max) ?? Int(alertLog.maxFileBytes))
-            alertLog.maxKeptBytes = Int64(
-                int(a["max_kept_bytes"], "alert_log.max_kept_bytes", range: 1024...Int.max) ?? Int(alertLog.maxKeptBytes))
+            let bytes = ConfigurationLimits.alertLogBytes
+            if let v = int(a["max_file_bytes"], "alert_log.max_file_bytes", range: bytes) { alertLog.maxFileBytes = Int64(v) }
+            if let v = int(a["max_kept_bytes"], "alert_log.max_kept_bytes", range: bytes) { alertLog.maxKeptBytes = Int64(v) }
         }
         return alertLog
     }

@@ -33,13 +33,15 @@ public struct Daemon {
     public let overrides: Overrides
     public let logger: Logger
 
-    /// Loads and checks the configuration file with the overrides applied.
+    /// Loads and checks the configuration file with the overrides applied: the file, then
+    /// everything a start needs from it (`Configuration.checkForStart`, which `sentractl check`
+    /// runs too). Throws `ConfigurationErrors`, never traps, whatever the file holds.
     public static func loadConfiguration(path: String, overrides: Overrides) throws -> Configuration {
         var configuration = try Configuration.load(path: path)
         try configuration.override(
             broker: overrides.broker, stateDirectory: overrides.stateDirectory, logDirectory: overrides.logDirectory,
             http: overrides.http)
-        try configuration.validateHTTP()
+        try configuration.checkForStart()
         return configuration
     }
 

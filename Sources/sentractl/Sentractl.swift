@@ -22,11 +22,13 @@ struct Common: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: "The state directory, overriding the configuration.") var stateDir: String?
     @Option(name: .customLong("log-dir"), help: "The log directory, overriding the configuration.") var logDir: String?
 
-    /// Loads the configuration or exits 1 with every problem named.
-    func load() throws -> Configuration {
+    /// Loads the configuration or exits 1 with every problem named; `forStart` also checks
+    /// what `sentrad` checks before it starts (`Configuration.checkForStart`).
+    func load(http: String? = nil, forStart: Bool = false) throws -> Configuration {
         do {
             var c = try Configuration.load(path: config)
-            try c.override(broker: broker, stateDirectory: stateDir, logDirectory: logDir)
+            try c.override(broker: broker, stateDirectory: stateDir, logDirectory: logDir, http: http)
+            if forStart { try c.checkForStart() }
             return c
         } catch {
             printError("\(error)")
@@ -41,11 +43,13 @@ func printError(_ text: String) {
 
 extension Sentractl {
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate a configuration: exit 0 when valid, else 1 with every problem.")
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a configuration as sentrad does at start: exit 0 when valid, else 1 with every problem.")
         @OptionGroup var common: Common
+        @Option(help: "The HTTP listener as HOST:PORT, as given to sentrad.") var http: String?
 
         func run() throws {
-            let c = try common.load()
+            let c = try common.load(http: http, forStart: true)
             let r = c.registry
             print(
                 "\(common.config): valid — \(r.workshops.count) workshops, \(r.craftsmen.count) craftsmen, \(r.looms.count) looms, "
