@@ -63,6 +63,7 @@ public final class ReadPool: Sendable {
 
     private func startWorker() {
         let thread = Thread { [self] in
+            Thread.current.name = "sentra-read"
             while true {
                 wakeUp.wait()
                 let job = state.withLock { s -> (@Sendable () -> Void)? in
@@ -81,7 +82,6 @@ public final class ReadPool: Sendable {
                 state.withLock { $0.running -= 1 }
             }
         }
-        thread.name = "sentra-http-read"
         thread.start()
     }
 }

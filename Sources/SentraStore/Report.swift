@@ -93,7 +93,7 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
         case .reversed(let a, let b):
             "\(name(.from)) \(a) is after \(name(.to)) \(b)"
         case .tooLong(let a, let b, let days, let maxDays):
-            "\(name(.from)) \(a) to \(name(.to)) \(b) spans \(days) days; at most \(maxDays) are allowed"
+            "\(name(.from)) \(a) and \(name(.to)) \(b) span \(days) days; at most \(maxDays) are allowed"
         }
     }
 
