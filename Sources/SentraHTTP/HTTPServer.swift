@@ -58,8 +58,11 @@ public enum HTTPServer {
     /// then returns its answer, a `SentraWire` value that `APIAnswer` encodes. Answers that read
     /// the database or the alert log are computed and encoded on `pool`.
     static func addAPI(to router: Router<BasicRequestContext>, view: DaemonView, pool: ReadPool) {
+        // Megabytes for a large sentra: built and encoded on the pool too.
         router.get("/api/v1/sentra") { _, _ in
-            view.sentraAnswer().map { APIAnswer($0) } ?? APIAnswer(NotReadyAnswer(name: view.name))
+            await APIAnswer.encoded(on: pool) {
+                try view.sentraAnswer().map { try WireJSON.data($0) } ?? WireJSON.data(NotReadyAnswer(name: view.name))
+            }
         }
         router.get("/api/v1/status") { _, _ in APIAnswer(view.statusAnswer()) }
         router.get("/api/v1/alerts") { request, _ in
@@ -163,8 +166,14 @@ struct APIAnswer: ResponseGenerator {
         } catch {
             return APIAnswer(ErrorAnswer(error: error.message, parameter: error.parameter), status: .badRequest)
         }
+        return await encoded(on: pool) { try WireJSON.data(answer(q)) }
+    }
+
+    /// The JSON `answer()` makes on `pool`; a daemon still loading, or too busy, is a 503 and a
+    /// failure to read a 500.
+    static func encoded(on pool: ReadPool, _ answer: @escaping @Sendable () throws -> Data) async -> APIAnswer {
         do {
-            return APIAnswer(encoded: try await pool.run { try WireJSON.data(answer(q)) })
+            return APIAnswer(encoded: try await pool.run(answer))
         } catch APIError.notReady {
             return APIAnswer(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
         } catch let e as ReadPool.Busy {

@@ -41,7 +41,12 @@ public final class ReadPool: Sendable {
     /// suspended meanwhile, its thread free. Throws `Busy` when the queue is full.
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let job: @Sendable () -> Void = { continuation.resume(with: Result { try work() }) }
+            let job: @Sendable () -> Void = { [self] in
+                let result = Result { try work() }
+                // Done before the caller hears of it, so its next request finds the room free.
+                state.withLock { $0.running -= 1 }
+                continuation.resume(with: result)
+            }
             let (accepted, startThread) = state.withLock { s -> (Bool, Bool) in
                 guard s.running + s.queued < threads + waiting else { return (false, false) }
                 s.queue.append(job)
@@ -58,12 +63,19 @@ public final class ReadPool: Sendable {
         }
     }
 
+    /// Set in the thread dictionary of the pool's threads.
+    static let marker = "sentra.read-pool"
+
+    /// Whether the caller runs on one of a pool's threads.
+    static var onPoolThread: Bool { Thread.current.threadDictionary[marker] as? Bool == true }
+
     /// Jobs queued and not yet started (for tests).
     var queued: Int { state.withLock { $0.queued } }
 
     private func startWorker() {
         let thread = Thread { [self] in
             Thread.current.name = "sentra-read"
+            Thread.current.threadDictionary[Self.marker] = true
             while true {
                 wakeUp.wait()
                 let job = state.withLock { s -> (@Sendable () -> Void)? in
@@ -77,9 +89,7 @@ public final class ReadPool: Sendable {
                     }
                     return j
                 }
-                guard let job else { continue }
-                job()
-                state.withLock { $0.running -= 1 }
+                job?()
             }
         }
         thread.start()

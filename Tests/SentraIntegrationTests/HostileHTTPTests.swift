@@ -78,7 +78,8 @@ final class RawConnection: @unchecked Sendable {
         var byte: UInt8 = 0
         while !out.ends(with: Array("\r\n\r\n".utf8)), recv(fd, &byte, 1, 0) == 1 { out.append(byte) }
         let head = String(decoding: out, as: UTF8.self)
-        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+        let length =
+            head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
         var body = [UInt8](repeating: 0, count: length)
         var got = 0
@@ -141,11 +142,39 @@ func onThreads<T: Sendable>(_ n: Int, _ body: @escaping @Sendable (Int) -> T) as
     return (0..<n).compactMap { r[$0] }
 }
 
-/// How many sockets a process holds open (its listener, the broker connection, HTTP connections).
-func openSockets(_ pid: pid_t) -> Int {
+/// How many TCP connections to its `port` a process holds (listening sockets aside): its
+/// descriptors' socket inodes matched against the kernel's table of TCP sockets.
+func heldConnections(_ pid: pid_t, port: Int) -> Int {
     let dir = "/proc/\(pid)/fd"
     let fds = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-    return fds.filter { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\($0)")) ?? "").hasPrefix("socket:") }.count
+    let inodes = Set(
+        fds.compactMap { fd -> Substring? in
+            let link = (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\(fd)")) ?? ""
+            return link.hasPrefix("socket:[") ? link.dropFirst(8).dropLast() : nil
+        })
+    var n = 0
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        // Read to the end: /proc's files say they are empty.
+        let text = String(decoding: FileHandle(forReadingAtPath: table)?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: " ")
+            // local_address is HEXADDR:HEXPORT; st 0A is LISTEN; the inode is the 10th field.
+            guard f.count > 9, let local = f[1].split(separator: ":").last, Int(local, radix: 16) == port, f[3] != "0A",
+                inodes.contains(f[9])
+            else { continue }
+            n += 1
+        }
+    }
+    return n
+}
+
+extension Daemon {
+    /// Waits for the HTTP listener: it may start accepting a moment after the broker connection.
+    func waitForHTTP() async throws {
+        try await eventually("the HTTP listener on \(httpPort)", timeout: 20) {
+            (try? rawGet(port: httpPort, "/api/v1/status").status) == 200
+        }
+    }
 }
 
 /// A stranger on the HTTP port: hostile queries, floods of heavy requests, connections held
@@ -156,6 +185,7 @@ func openSockets(_ pid: pid_t) -> Int {
         let broker = try await Broker()
         let daemon = Daemon(broker: broker)
         try await daemon.start()
+        try await daemon.waitForHTTP()
         let cases = [
             ("/api/v1/production?date=0000-01-01", "date"), ("/api/v1/production?date=9999-12-31", "date"),
             ("/api/v1/production?date=2026-02-30", "date"), ("/api/v1/production?from=0001-01-01&to=9998-12-31", "from"),
@@ -245,7 +275,9 @@ func openSockets(_ pid: pid_t) -> Int {
         #expect(times.count >= 3, "WATCHDOG=1 \(times.count) times in \(flood) s")
         let worst = gaps.max() ?? 0
         #expect(worst <= Double(watchdogMicros) / 1e6, "a gap of \(worst) s between WATCHDOG=1 messages (flood: \(flood) s)")
-        print("flood of 60 requests from 20 clients: \(String(format: "%.1f", flood)) s; longest WATCHDOG=1 gap \(String(format: "%.3f", worst)) s")
+        print(
+            "flood of 60 requests from 20 clients: \(String(format: "%.1f", flood)) s; longest WATCHDOG=1 gap \(String(format: "%.3f", worst)) s"
+        )
         #expect(try rawGet(port: daemon.httpPort, "/api/v1/status").status == 200)
         try await daemon.terminate()
     }
@@ -277,6 +309,7 @@ func openSockets(_ pid: pid_t) -> Int {
         try tight.write(to: config, atomically: true, encoding: .utf8)
         let daemon = Daemon(broker: broker, config: config.path, dir: dir)
         try await daemon.start()
+        try await daemon.waitForHTTP()
         return daemon
     }
 
@@ -320,28 +353,29 @@ func openSockets(_ pid: pid_t) -> Int {
         let broker = try await Broker()
         let daemon = try await Self.tightDaemon(broker)
         let pid = try #require(daemon.child?.pid)
-        let before = openSockets(pid)
-        // The most sockets the daemon held, sampled every 5 ms by a thread of its own.
-        let most = Shared(before)
+        let port = daemon.httpPort
+        // The most connections the daemon held at once, sampled every 5 ms by a thread of its own.
+        let most = Shared(0)
         let stop = Shared(false)
         let sampler = Thread {
             while !stop.value {
-                let n = openSockets(pid)
+                let n = heldConnections(pid, port: port)
                 most.with { $0 = max($0, n) }
                 usleep(5_000)
             }
         }
         sampler.start()
         // 16 idle connections: the kernel completes them all, the daemon takes 4 at a time.
-        let held = try (0..<16).map { _ in try RawConnection(port: daemon.httpPort) }
-        try await eventually("the daemon to take connections up to its cap", timeout: 10) { openSockets(pid) >= before + 4 }
-        let (status, _) = try rawGet(port: daemon.httpPort, "/api/v1/status")
+        let held = try (0..<16).map { _ in try RawConnection(port: port) }
+        try await eventually("the daemon to take connections up to its cap", timeout: 10) { heldConnections(pid, port: port) >= 4 }
+        let (status, _) = try rawGet(port: port, "/api/v1/status")
         #expect(status == 200, "a newcomer behind 16 idle connections")
         for c in held { try await eventually("each idle connection to be closed", timeout: 20) { c.closedByPeer } }
         stop.with { $0 = true }
         // At most 4 accepted, and the few more a single wake-up of the listener may accept at once.
-        #expect(most.value - before <= 4 + 3, "held \(most.value - before) connections at once")
-        try await eventually("the daemon to let the closed ones go", timeout: 10) { openSockets(pid) <= before }
+        #expect(most.value <= 4 + 3, "held \(most.value) connections at once")
+        print("16 idle connections against a cap of 4: at most \(most.value) held at once")
+        try await eventually("the daemon to let the closed ones go", timeout: 10) { heldConnections(pid, port: port) == 0 }
         #expect(daemon.child?.isRunning == true)
         try await daemon.terminate()
     }
@@ -353,7 +387,10 @@ func openSockets(_ pid: pid_t) -> Int {
             (["--date", "9999-12-31"], "--date 9999-12-31 lies outside the years 2000 to 2199"),
             (["--date", "0000-01-01"], "--date 0000-01-01 lies outside"), (["--date", "2026-02-30"], "--date '2026-02-30' is not a date"),
             (["--from", "2026-03-01", "--to", "2026-02-01"], "--from 2026-03-01 is after --to 2026-02-01"),
-            (["--from", "2000-01-01", "--to", "2199-12-31"], "--from 2000-01-01 and --to 2199-12-31 span 73049 days; at most 3660 are allowed"),
+            (
+                ["--from", "2000-01-01", "--to", "2199-12-31"],
+                "--from 2000-01-01 and --to 2199-12-31 span 73049 days; at most 3660 are allowed"
+            ),
             (["--to", "2200-01-01"], "--to 2200-01-01 lies outside"), (["--by", "person"], "--by 'person'"),
             (["--format", "xml"], "--format 'xml'"), (["--date", "2026-01-01", "--from", "2026-01-01"], "--date"),
         ]
