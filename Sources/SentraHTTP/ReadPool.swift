@@ -69,8 +69,9 @@ public final class ReadPool: Sendable {
     /// Whether the caller runs on one of a pool's threads.
     static var onPoolThread: Bool { Thread.current.threadDictionary[marker] as? Bool == true }
 
-    /// Jobs queued and not yet started (for tests).
+    /// Jobs queued and not yet started, and jobs running (for tests).
     var queued: Int { state.withLock { $0.queued } }
+    var running: Int { state.withLock { $0.running } }
 
     private func startWorker() {
         let thread = Thread { [self] in

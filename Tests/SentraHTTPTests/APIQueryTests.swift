@@ -142,6 +142,33 @@ import Testing
     }
 }
 
+/// A full read pool turns heavy requests away at once: 503, `Retry-After`, a JSON error.
+@Suite struct BusyTests {
+    @Test func aFullPoolAnswers503WithoutWaiting() async throws {
+        let pool = ReadPool(threads: 1, waiting: 0)
+        let gate = ReadPoolTests.Gate()
+        let holder = Task { try await pool.run { gate.semaphore.wait() } }
+        let deadline = Date().addingTimeInterval(10)
+        while pool.running == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let router = HTTPServer.router(view: try emptyView(), policy: AccessPolicy(token: nil), logger: Logger(label: "test"), pool: pool)
+        try await Application(router: router).test(.router) { client in
+            for uri in ["/api/v1/alerts", "/api/v1/production", "/api/v1/production/usual", "/api/v1/sentra"] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    #expect(r.status == .serviceUnavailable, "\(uri)")
+                    #expect(r.headers[.retryAfter] == "1")
+                    let body = try WireJSON.decode(ErrorAnswer.self, from: String(buffer: r.body))
+                    #expect(body.error.contains("busy"), "\(uri)")
+                }
+            }
+            try await client.execute(uri: "/metrics", method: .get) { r in #expect(r.status == .serviceUnavailable) }
+            // A bad query is still a 400: it is checked before the pool is asked.
+            try await client.execute(uri: "/api/v1/alerts?recent=-5", method: .get) { r in #expect(r.status == .badRequest) }
+        }
+        gate.semaphore.signal()
+        try await holder.value
+    }
+}
+
 /// The read pool: runs work off the caller's thread, at most `threads` at once, and refuses
 /// past its queue.
 @Suite struct ReadPoolTests {

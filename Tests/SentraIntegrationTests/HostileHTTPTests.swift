@@ -407,6 +407,13 @@ extension Daemon {
         try Data(repeating: 0x5a, count: 8192).write(to: dir.appendingPathComponent("sentra.sqlite"))
         let (corrupt, corruptOut) = try run(Paths.binary("sentractl"), ["report", "--date", "2026-01-01"] + common)
         #expect(corrupt == 2, "\(corruptOut)")
+        // The listener's limits are checked like every other key.
+        let example = try String(contentsOfFile: Paths.exampleConfig, encoding: .utf8)
+        let loose = dir.appendingPathComponent("loose.yaml")
+        try example.replacingOccurrences(of: "  port: 8470\n", with: "  port: 8470\n  idle_timeout: 0s\n  max_connections: 5000\n")
+            .write(to: loose, atomically: true, encoding: .utf8)
+        let (check, checkOut) = try run(Paths.binary("sentractl"), ["check", "--config", loose.path])
+        #expect(check == 1 && checkOut.contains("http.idle_timeout") && checkOut.contains("http.max_connections"), "\(checkOut)")
         // tail takes a day too.
         let (since, sinceOut) = try run(Paths.binary("sentractl"), ["tail", "--no-follow", "--since", "1900-01-01"] + common)
         #expect(since == 1 && sinceOut.contains("--since 1900-01-01 lies outside"), "\(sinceOut)")
