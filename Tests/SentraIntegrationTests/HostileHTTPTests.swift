@@ -339,6 +339,13 @@ extension Daemon {
         #expect(!bodyAlive, "a body sent a byte at a time for 10 s kept the connection")
         try await eventually("the idle connection to be closed", timeout: 10) { idle.closedByPeer }
         try await eventually("the kept-alive connection to be closed", timeout: 10) { kept.closedByPeer }
+        // A client that asks and asks (pipelined) but never reads: let go once its answers stall.
+        let pid = try #require(daemon.child?.pid)
+        let greedy = try RawConnection(port: port)
+        greedy.send(String(repeating: "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", count: 3000))
+        try await eventually("the daemon to take the greedy connection", timeout: 10) { heldConnections(pid, port: port) == 1 }
+        try await eventually("the unread connection to be let go", timeout: 20) { heldConnections(pid, port: port) == 0 }
+        #expect(greedy.readToEnd().hasPrefix("HTTP/1.1 200"))
         // Headers beyond 16 KiB: refused, and the daemon carries on.
         let big = try RawConnection(port: port)
         big.send("GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(String(repeating: "b", count: 20_000))\r\n\r\n")
