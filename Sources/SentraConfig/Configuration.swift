@@ -68,6 +68,12 @@ public struct Configuration: Sendable {
         /// A file holding the bearer token; relative names are looked up in `$CREDENTIALS_DIRECTORY` first.
         /// With a token every request needs it, also on loopback; beyond loopback it is required.
         public var tokenFile: String?
+        /// A connection making no progress (idle, slow to send, not reading) is closed after this.
+        public var idleTimeoutMillis: Int64 = 30_000
+        /// Open connections at most (the listener waits while at it); below the unit's LimitNOFILE=.
+        public var maxConnections = 256
+        public static let idleTimeoutRange: ClosedRange<Int64> = 100...3_600_000
+        public static let maxConnectionsRange = 1...1024
         public init() {}
 
         /// Whether `host` names only this machine (127.0.0.0/8, ::1, localhost).

@@ -193,11 +193,22 @@ extension Reader {
     /// `http:` the listener and its token.
     mutating func http(_ entry: Entry?) -> Configuration.HTTP {
         var http = Configuration.HTTP()
-        if let h = mapping(entry?.value, "http", allowed: ["enabled", "host", "port", "token_file"]) {
+        if let h = mapping(
+            entry?.value, "http", allowed: ["enabled", "host", "port", "token_file", "idle_timeout", "max_connections"])
+        {
             http.enabled = bool(h["enabled"], "http.enabled") ?? http.enabled
             http.host = string(h["host"], "http.host") ?? http.host
             http.port = int(h["port"], "http.port", range: 1...65535) ?? http.port
             http.tokenFile = string(h["token_file"], "http.token_file")
+            if let e = h["idle_timeout"], let ms = duration(e, "http.idle_timeout") {
+                if Configuration.HTTP.idleTimeoutRange.contains(ms) {
+                    http.idleTimeoutMillis = ms
+                } else {
+                    error(e.value, "http.idle_timeout", "expected a duration from 100ms to 1h")
+                }
+            }
+            http.maxConnections =
+                int(h["max_connections"], "http.max_connections", range: Configuration.HTTP.maxConnectionsRange) ?? http.maxConnections
             if http.lacksRequiredToken, let host = h["host"] {
                 error(
                     host.value, "http.host",

@@ -119,7 +119,10 @@ public struct Daemon {
                 .init(
                     service: HTTPServer.application(
                         view: view, host: configuration.http.host, port: configuration.http.port,
-                        policy: AccessPolicy(token: try configuration.httpToken()), logger: logger)))
+                        policy: AccessPolicy(token: try configuration.httpToken()), logger: logger,
+                        limits: HTTPLimits(
+                            idleTimeout: .milliseconds(configuration.http.idleTimeoutMillis),
+                            maxConnections: configuration.http.maxConnections))))
         }
         services.append(.init(service: SystemdService(notifier: notifier, status: status)))
         // Shut down in reverse order: STOPPING=1 first, then the HTTP listener and the broker

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import SentraCore
 import SentraReadModel
@@ -9,14 +10,17 @@ import SentraWire
 
 /// The daemon's HTTP face: `/metrics`, `/api/v1/...` and the dashboard at `/`, read-only.
 public enum HTTPServer {
-    /// Routes and access control, without a listener (tests drive it in memory).
-    public static func router(view: DaemonView, policy: AccessPolicy, logger: Logger) -> Router<BasicRequestContext> {
+    /// Routes and access control, without a listener (tests drive it in memory). Answers
+    /// that read the state database or the alert log run on `pool`'s threads.
+    public static func router(
+        view: DaemonView, policy: AccessPolicy, logger: Logger, pool: ReadPool = .shared
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: SecurityHeaders())
         router.add(middleware: AccessMiddleware(policy: policy))
         addDashboard(to: router)
-        addMetrics(to: router, view: view)
-        addAPI(to: router, view: view)
+        addMetrics(to: router, view: view, pool: pool)
+        addAPI(to: router, view: view, pool: pool)
         addLogin(to: router, policy: policy, logger: logger)
         return router
     }
@@ -28,10 +32,17 @@ public enum HTTPServer {
         router.get("/style.css") { _, _ in asset(PackageResources.style_css, "text/css; charset=utf-8") }
     }
 
-    static func addMetrics(to router: Router<BasicRequestContext>, view: DaemonView) {
+    static func addMetrics(to router: Router<BasicRequestContext>, view: DaemonView, pool: ReadPool) {
         router.get("/metrics") { _, _ in
-            // Everything is read first (a failure is a 500), then written a family at a time.
-            let scrape = try view.scrape()
+            // Everything is read first, on the pool (a failure is a 500), then written a family at a time.
+            let scrape: MetricsScrape
+            do {
+                scrape = try await pool.run { try view.scrape() }
+            } catch let busy as ReadPool.Busy {
+                return Response(
+                    status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "1"],
+                    body: .init(byteBuffer: ByteBuffer(string: "503 \(busy)\n")))
+            }
             return Response(
                 status: .ok,
                 // The text format every Prometheus version scrapes (0.0.4).
@@ -43,27 +54,35 @@ public enum HTTPServer {
         }
     }
 
-    /// `/api/v1/...`: each handler returns its answer, a `SentraWire` value; `APIAnswer`
-    /// encodes it.
-    static func addAPI(to router: Router<BasicRequestContext>, view: DaemonView) {
+    /// `/api/v1/...`: each handler parses its query (`APIQuery`, a 400 naming the parameter),
+    /// then returns its answer, a `SentraWire` value that `APIAnswer` encodes. Answers that read
+    /// the database or the alert log are computed and encoded on `pool`.
+    static func addAPI(to router: Router<BasicRequestContext>, view: DaemonView, pool: ReadPool) {
+        // Megabytes for a large sentra: built and encoded on the pool too.
         router.get("/api/v1/sentra") { _, _ in
-            view.sentraAnswer().map { APIAnswer($0) } ?? APIAnswer(NotReadyAnswer(name: view.name))
+            await APIAnswer.encoded(on: pool) {
+                try view.sentraAnswer().map { try WireJSON.data($0) } ?? WireJSON.data(NotReadyAnswer(name: view.name))
+            }
         }
         router.get("/api/v1/status") { _, _ in APIAnswer(view.statusAnswer()) }
         router.get("/api/v1/alerts") { request, _ in
-            let limit = request.uri.queryParameters.get("recent", as: Int.self) ?? 50
-            return APIAnswer(view.alertsAnswer(recent: min(max(limit, 0), 1000)))
+            await APIAnswer.on(pool, { () throws(APIQueryError) in try APIQuery.alerts(items(request)) }) {
+                view.alertsAnswer(recent: $0.recent)
+            }
         }
         router.get("/api/v1/production") { request, _ in
-            let q = request.uri.queryParameters
-            let date = q.get("date")
-            let by = q.get("by").map { ReportGrouping(rawValue: $0) } ?? .craftsman
-            guard let by else { return APIAnswer(ErrorAnswer(error: "by must be one of: craftsman, loom, workshop"), status: .badRequest) }
-            return try APIAnswer { try view.productionAnswer(from: q.get("from") ?? date, to: q.get("to") ?? date, by: by) }
+            await APIAnswer.on(pool, { () throws(APIQueryError) in try APIQuery.production(items(request)) }) {
+                try view.productionAnswer($0)
+            }
         }
         router.get("/api/v1/production/usual") { request, _ in
-            try APIAnswer { try view.usualAnswer(date: request.uri.queryParameters.get("date")) }
+            await APIAnswer.on(pool, { () throws(APIQueryError) in try APIQuery.usual(items(request)) }) { try view.usualAnswer($0) }
         }
+    }
+
+    /// The request's query items, values decoded, in their order.
+    static func items(_ request: Request) -> [(name: String, value: String)] {
+        request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
     }
 
     static func addLogin(to router: Router<BasicRequestContext>, policy: AccessPolicy, logger: Logger) {
@@ -93,12 +112,18 @@ public enum HTTPServer {
     }
 
     /// The application, listening on `host:port`; a `Service` for the daemon's service group.
+    /// `onServerRunning` runs once the listener accepts connections (the daemon's READY=1).
     public static func application(
-        view: DaemonView, host: String, port: Int, policy: AccessPolicy, logger: Logger
+        view: DaemonView, host: String, port: Int, policy: AccessPolicy, logger: Logger, limits: HTTPLimits = .init(),
+        pool: ReadPool = .shared, onServerRunning: @escaping @Sendable () async -> Void = {}
     ) -> some ApplicationProtocol {
         Application(
-            router: router(view: view, policy: policy, logger: logger),
-            configuration: .init(address: .hostname(host, port: port), serverName: "sentrad"), logger: logger)
+            router: router(view: view, policy: policy, logger: logger, pool: pool),
+            server: .http1(configuration: limits.channelConfiguration()),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "sentrad",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
+            onServerRunning: { _ in await onServerRunning() }, logger: logger)
     }
 
     static func asset(_ bytes: [UInt8], _ type: String) -> Response {
@@ -115,30 +140,53 @@ public enum HTTPServer {
 /// An answer of `/api/v1/...` with its status: the one place the API's answers become JSON
 /// (`WireJSON`'s layout).
 struct APIAnswer: ResponseGenerator {
-    var body: any Encodable & Sendable
+    var bytes: Result<[UInt8], any Error>
     var status: HTTPResponse.Status
 
     init(_ body: some Encodable & Sendable, status: HTTPResponse.Status = .ok) {
-        self.body = body
+        self.bytes = Result { Array(try WireJSON.data(body)) }
         self.status = status
     }
 
-    /// `answer()`'s value; a report's user error (a bad date) is a 400 and a daemon still
-    /// loading a 503, each with `{"error": ...}`.
-    init(_ answer: () throws -> some Encodable & Sendable) throws {
+    init(encoded: Data, status: HTTPResponse.Status = .ok) {
+        self.bytes = .success(Array(encoded))
+        self.status = status
+    }
+
+    /// The answer to `query()` (parsed here: a query the API cannot take is a 400 naming the
+    /// parameter), computed and encoded on `pool`; a daemon still loading, or too busy, is a
+    /// 503 and a failure to read a 500; each with `{"error": ...}`.
+    static func on<Query: Sendable>(
+        _ pool: ReadPool, _ query: () throws(APIQueryError) -> Query,
+        _ answer: @escaping @Sendable (Query) throws -> some Encodable & Sendable
+    ) async -> APIAnswer {
+        let q: Query
         do {
-            self.init(try answer())
-        } catch let e as ReportError {
-            self.init(ErrorAnswer(error: e.description), status: .badRequest)
+            q = try query()
+        } catch {
+            return APIAnswer(ErrorAnswer(error: error.message, parameter: error.parameter), status: .badRequest)
+        }
+        return await encoded(on: pool) { try WireJSON.data(answer(q)) }
+    }
+
+    /// The JSON `answer()` makes on `pool`; a daemon still loading, or too busy, is a 503 and a
+    /// failure to read a 500.
+    static func encoded(on pool: ReadPool, _ answer: @escaping @Sendable () throws -> Data) async -> APIAnswer {
+        do {
+            return APIAnswer(encoded: try await pool.run(answer))
         } catch APIError.notReady {
-            self.init(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
+            return APIAnswer(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
+        } catch let e as ReadPool.Busy {
+            return APIAnswer(ErrorAnswer(error: e.description), status: .serviceUnavailable)
+        } catch {
+            return APIAnswer(ErrorAnswer(error: "reading the answer failed: \(error)"), status: .internalServerError)
         }
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try WireJSON.data(body))))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+        if status == .serviceUnavailable { headers[.retryAfter] = "1" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try bytes.get())))
     }
 }
 

@@ -50,24 +50,31 @@ extension DaemonView {
             lastHeard: rfc3339(d.lastHeard), state: d.state.map(LoomStateName.init), values: values)
     }
 
-    /// `GET /api/v1/production`: `sentractl report --format json` for `from`...`to` (today by default).
-    public func productionAnswer(from: String?, to: String?, by grouping: ReportGrouping = .craftsman) throws -> ReportDocument {
-        var cal = calendar
-        let today = cal.date(atMillis: clock())
-        let (a, b) = (from ?? to ?? today, to ?? from ?? today)
-        for d in [a, b] where LocalCalendar.daysSinceEpoch(d) == nil { throw ReportError.badDate(d) }
+    /// `GET /api/v1/production`: `sentractl report --format json` for the query's days (today
+    /// by default). Reads the state database: call it off Swift's cooperative threads.
+    public func productionAnswer(_ query: ProductionQuery) throws -> ReportDocument {
+        let cal = calendar
+        let days = try query.days ?? today()
         guard let registry = live.snapshot?.registry else { throw APIError.notReady }
-        return try store.report(registry: registry, calendar: cal, from: a, to: b).document(by: grouping)
+        return try store.report(registry: registry, calendar: cal, days: days).document(by: query.by)
     }
 
-    /// `GET /api/v1/production/usual`: each craftsman's pieces per hour on `date` against the
-    /// median of his last `usualDays` working days (days he made anything).
-    public func usualAnswer(date: String?) throws -> UsualAnswer {
+    /// Today in the sentra's time zone, as a range of one day.
+    func today() throws -> DayRange {
+        var cal = calendar
+        let date = cal.date(atMillis: clock())
+        guard let day = DayRange(clockDay: date) else { throw APIError.clock(date) }
+        return day
+    }
+
+    /// `GET /api/v1/production/usual`: each craftsman's pieces per hour on the query's day
+    /// (today by default) against the median of his last `usualDays` working days (days he
+    /// made anything). Reads the state database: call it off Swift's cooperative threads.
+    public func usualAnswer(_ query: UsualQuery) throws -> UsualAnswer {
         let now = clock()
         var cal = calendar
         let today = cal.date(atMillis: now)
-        let day = date ?? today
-        guard LocalCalendar.daysSinceEpoch(day) != nil else { throw ReportError.badDate(day) }
+        let day = try (query.day ?? self.today()).from
         guard let registry = live.snapshot?.registry else { throw APIError.notReady }
         let offset = cal.offset(atMillis: cal.startOfDay(day) ?? now)
         let onDay = try store.piecesByHour(from: day, to: day, utcOffset: offset)
@@ -87,7 +94,7 @@ extension DaemonView {
     }
 
     /// `GET /api/v1/alerts`: the alerts firing now, most severe first, and the last `recent`
-    /// alert-log lines.
+    /// alert-log lines. Reads the alert log: call it off Swift's cooperative threads.
     public func alertsAnswer(recent: Int = 50) -> AlertsAnswer {
         let firing = firing(live.snapshot).sorted { ($0.alert.severity, $1.alert.started) > ($1.alert.severity, $0.alert.started) }
         return AlertsAnswer(
@@ -162,9 +169,12 @@ struct RegistryGroups {
 /// Why an API request could not be answered.
 public enum APIError: Error, CustomStringConvertible {
     case notReady
+    /// The clock gives a day that is not one (never with a working clock).
+    case clock(String)
     public var description: String {
         switch self {
         case .notReady: "the daemon is still loading its state"
+        case .clock(let d): "the clock's day '\(d)' is not a date"
         }
     }
 }

@@ -58,26 +58,110 @@ public struct ProductionReport: Sendable, Equatable {
     }
 }
 
-public enum ReportError: Error, CustomStringConvertible {
-    case badDate(String)
-    case badRange(String, String)
-    public var description: String {
+/// Which input named a day: `date` (one day), `from` or `to`. Over HTTP it is the query
+/// parameter of that name, on the command line the option `--date`, `--from` or `--to`.
+public enum DayField: String, Sendable, Equatable {
+    case date, from, to
+}
+
+/// A day or a range of days that a person asked for and that cannot be reported.
+public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not `YYYY-MM-DD`, or a day no calendar has (2026-02-30).
+    case badDate(DayField, String)
+    /// A real day, outside the years reports cover.
+    case outsideYears(DayField, String)
+    /// `from` after `to`.
+    case reversed(from: String, to: String)
+    /// More days than the caller allows.
+    case tooLong(from: String, to: String, days: Int, maxDays: Int)
+
+    /// The input to blame: the day's own field; `to` for a range that is reversed or too long.
+    public var field: DayField {
         switch self {
-        case .badDate(let d): "'\(d)' is not a date of the form YYYY-MM-DD"
-        case .badRange(let a, let b): "--from \(a) is after --to \(b)"
+        case .badDate(let f, _), .outsideYears(let f, _): f
+        case .reversed, .tooLong: .to
         }
+    }
+
+    /// The sentence, with each input called `name(field)`: `to` over HTTP, `--to` in `sentractl`.
+    public func message(naming name: (DayField) -> String) -> String {
+        switch self {
+        case .badDate(let f, let d):
+            "\(name(f)) '\(d)' is not a date: expected YYYY-MM-DD, a day that exists"
+        case .outsideYears(let f, let d):
+            "\(name(f)) \(d) lies outside the years \(DayRange.years.lowerBound) to \(DayRange.years.upperBound)"
+        case .reversed(let a, let b):
+            "\(name(.from)) \(a) is after \(name(.to)) \(b)"
+        case .tooLong(let a, let b, let days, let maxDays):
+            "\(name(.from)) \(a) and \(name(.to)) \(b) span \(days) days; at most \(maxDays) are allowed"
+        }
+    }
+
+    public var description: String { message { "--\($0.rawValue)" } }
+}
+
+/// Local days `from` through `to`, inclusive, checked: both exist, lie in the years 2000 to
+/// 2199, `from` is not after `to`, and there are at most `maxDays` of them.
+public struct DayRange: Sendable, Equatable {
+    public let from: String
+    public let to: String
+    /// Days since 1970-01-01 of `from` and `to`.
+    public let firstDay: Int64
+    public let lastDay: Int64
+    public var days: Int { Int(lastDay - firstDay) + 1 }
+
+    /// The years a report may ask for.
+    public static let years: ClosedRange<Int64> = 2000...2199
+    /// The longest range `/api/v1/production` answers (a leap year).
+    public static let maxDaysOverHTTP = 366
+    /// The longest range `sentractl report` prints (ten years).
+    public static let maxDaysOnCommandLine = 3660
+
+    public init(from: String, to: String, maxDays: Int, fields: (from: DayField, to: DayField) = (.from, .to)) throws(ReportError) {
+        firstDay = try Self.day(from, field: fields.from)
+        lastDay = try Self.day(to, field: fields.to)
+        self.from = from
+        self.to = to
+        guard firstDay <= lastDay else { throw .reversed(from: from, to: to) }
+        guard lastDay - firstDay < Int64(maxDays) else {
+            throw .tooLong(from: from, to: to, days: Int(lastDay - firstDay) + 1, maxDays: maxDays)
+        }
+    }
+
+    /// One day, `field` naming it.
+    public init(day: String, field: DayField = .date) throws(ReportError) {
+        try self.init(from: day, to: day, maxDays: 1, fields: (field, field))
+    }
+
+    /// `day` alone, whatever its year: today by the clock, which no one asked for and which
+    /// is answered even when the clock is wrong. Nil when `day` is not a date.
+    public init?(clockDay day: String) {
+        guard let n = LocalCalendar.daysSinceEpoch(day) else { return nil }
+        (from, to, firstDay, lastDay) = (day, day, n, n)
+    }
+
+    /// Days since 1970-01-01 of `text`, a day that exists in the years reports cover.
+    public static func day(_ text: String, field: DayField) throws(ReportError) -> Int64 {
+        guard let days = LocalCalendar.daysSinceEpoch(text) else { throw .badDate(field, text) }
+        // The form is YYYY-MM-DD with 4 digits of year, checked just above.
+        guard let year = Int64(text.prefix(4)), years.contains(year) else { throw .outsideYears(field, text) }
+        return days
     }
 }
 
 extension ProductionStore {
-    /// Computes the report for local days `from` through `to`, inclusive.
+    /// Computes the report for local days `from` through `to`, inclusive: at most
+    /// `DayRange.maxDaysOnCommandLine` days in the years 2000 to 2199 (else a `ReportError`).
     public func report(registry: Registry, calendar: LocalCalendar, from: String, to: String) throws -> ProductionReport {
+        try report(registry: registry, calendar: calendar, days: DayRange(from: from, to: to, maxDays: DayRange.maxDaysOnCommandLine))
+    }
+
+    /// Computes the report for the local days of `range`.
+    public func report(registry: Registry, calendar: LocalCalendar, days range: DayRange) throws -> ProductionReport {
         var calendar = calendar
-        guard let fromDays = LocalCalendar.daysSinceEpoch(from) else { throw ReportError.badDate(from) }
-        guard let toDays = LocalCalendar.daysSinceEpoch(to) else { throw ReportError.badDate(to) }
-        guard fromDays <= toDays else { throw ReportError.badRange(from, to) }
+        let (from, to, fromDays, toDays) = (range.from, range.to, range.firstDay, range.lastDay)
         let start = calendar.startOfDay(daysSinceEpoch: fromDays) / 1000
-        // The day after `to` by its number: 9999-12-31's successor has no YYYY-MM-DD form.
+        // The day after `to` by its number, never by re-parsing a date.
         let end = calendar.startOfDay(daysSinceEpoch: toDays + 1) / 1000
         let (hourly, daily) = try pool.read { db in
             (

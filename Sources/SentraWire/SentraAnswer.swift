@@ -225,8 +225,12 @@ public struct NotReadyAnswer: Codable, Sendable, Equatable {
     }
 }
 
-/// The body of a 400 or 503 answer.
+/// The body of a 400 or 503 answer: a sentence, and for a 400 the query parameter to blame.
 public struct ErrorAnswer: Codable, Sendable, Equatable {
     public var error: String
-    public init(error: String) { self.error = error }
+    public var parameter: String?
+    public init(error: String, parameter: String? = nil) {
+        self.error = error
+        self.parameter = parameter
+    }
 }

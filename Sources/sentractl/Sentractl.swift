@@ -37,6 +37,12 @@ struct Common: ParsableArguments {
     }
 }
 
+/// Prints `sentractl: message` and gives exit 1: a value the user gave is wrong.
+func userError(_ message: String) -> ExitCode {
+    printError("sentractl: \(message)")
+    return ExitCode(1)
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
@@ -99,37 +105,55 @@ extension Sentractl {
         @Option(help: "craftsman, loom or workshop.") var by: String = "craftsman"
         @Option(help: "table, csv or json.") var format: String = "table"
 
-        func validate() throws {
-            guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format is table, csv or json") }
-            guard ReportGrouping(rawValue: by) != nil else { throw ValidationError("--by is craftsman, loom or workshop") }
-            if date != nil && (from != nil || to != nil) { throw ValidationError("give --date, or --from/--to, not both") }
-            for d in [date, from, to].compactMap({ $0 }) where LocalCalendar.daysSinceEpoch(d) == nil {
-                throw ValidationError("'\(d)' is not a date of the form YYYY-MM-DD")
-            }
-        }
-
+        /// A value that parses but is wrong (a day that does not exist or lies outside the years
+        /// 2000 to 2199, a reversed or too long range, an unknown `--by`) is exit 1, naming the
+        /// option; a state database that cannot be read is exit 2.
         func run() throws {
+            let (format, grouping, asked) = try checkedOptions()
             let c = try common.load()
             var calendar = c.calendar
-            let today = calendar.date(atMillis: Int64(Date().timeIntervalSince1970 * 1000))
-            let first = date ?? from ?? to ?? today
-            let last = date ?? to ?? from ?? today
+            let days: DayRange
+            if let asked {
+                days = asked
+            } else {
+                let today = calendar.date(atMillis: Int64(Date().timeIntervalSince1970 * 1000))
+                guard let d = DayRange(clockDay: today) else { throw userError("the clock's day '\(today)' is not a date") }
+                days = d
+            }
             let store: ProductionStore
             do {
                 store = try ProductionStore(readingFrom: c.stateDatabasePath)
+            } catch let e as StoreError {
+                // No database there: the state directory given is not a daemon's.
+                throw userError("\(e)")
             } catch {
-                printError("sentractl: \(error)")
-                throw ExitCode(1)
+                printError("sentractl: the state database \(c.stateDatabasePath) cannot be opened: \(error)")
+                throw ExitCode(2)
             }
             do {
-                let report = try store.report(registry: c.registry, calendar: c.calendar, from: first, to: last)
-                print(report.render(ReportFormat(rawValue: format)!, by: ReportGrouping(rawValue: by)!), terminator: "")
-            } catch let e as ReportError {
-                printError("sentractl: \(e)")
-                throw ExitCode(1)
+                let report = try store.report(registry: c.registry, calendar: c.calendar, days: days)
+                print(report.render(format, by: grouping), terminator: "")
             } catch {
                 printError("sentractl: reading \(c.stateDatabasePath) failed: \(error)")
                 throw ExitCode(2)
+            }
+        }
+
+        /// The options' values, checked: the format, the grouping, and the days asked for (nil: today).
+        func checkedOptions() throws -> (ReportFormat, ReportGrouping, DayRange?) {
+            guard let f = ReportFormat(rawValue: format) else { throw userError("--format '\(format)' is not one of: table, csv, json") }
+            guard let g = ReportGrouping(rawValue: by) else { throw userError("--by '\(by)' is not one of: craftsman, loom, workshop") }
+            do {
+                if let date {
+                    guard from == nil, to == nil else { throw userError("give --date, or --from/--to, not both") }
+                    return (f, g, try DayRange(day: date))
+                }
+                guard let first = from ?? to, let last = to ?? from else { return (f, g, nil) }
+                // One of them alone is that day, named as given.
+                let fields: (from: DayField, to: DayField) = (from == nil ? .to : .from, to == nil ? .from : .to)
+                return (f, g, try DayRange(from: first, to: last, maxDays: DayRange.maxDaysOnCommandLine, fields: fields))
+            } catch let e as ReportError {
+                throw userError(e.description)
             }
         }
     }
@@ -220,6 +244,11 @@ extension Sentractl {
                 guard let ms = RFC3339.parse(since) ?? cal.startOfDay(since) else {
                     printError("sentractl: --since '\(since)' is neither RFC 3339 nor YYYY-MM-DD")
                     throw ExitCode(1)
+                }
+                // Both forms begin with YYYY-MM-DD.
+                guard let year = Int64(since.prefix(4)), DayRange.years.contains(year) else {
+                    throw userError(
+                        "--since \(since) lies outside the years \(DayRange.years.lowerBound) to \(DayRange.years.upperBound)")
                 }
                 o.since = ms
             }

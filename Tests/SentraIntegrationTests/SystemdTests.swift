@@ -114,7 +114,7 @@ extension DatagramListener {
         try await eventually("readings of the new loom") { try daemon.accepted() == 3 }
         #expect(daemon.child?.isRunning == true)
         try await daemon.terminate()
-        let (_, json) = try daemon.ctl(["report", "--format", "json", "--from", "2020-01-01", "--to", "2099-12-31"])
+        let (_, json) = try daemon.ctl(["report", "--format", "json"] + wideReportRange())
         let siti = try WireJSON.decode(ReportDocument.self, from: json).craftsmen.first { $0.craftsman == "c-siti" }
         #expect(siti?.name == "Bu Siti" && siti?.workshop == "ws-bandar-01" && siti?.pieces == 0 && siti?.picks == 4)
     }

@@ -54,12 +54,16 @@ import Testing
         #expect(try store.workingDayHours(before: "2026-11-25", days: 14, utcOffset: offset)["c-a"]?.count == 1)
     }
 
-    /// The first and last days the date format can name give an empty report, not a trap.
-    @Test func theEdgesOfTheCalendarGiveAnEmptyReport() throws {
+    /// The first and last days the date format can name are refused as outside the years a
+    /// report covers, not a trap; taken as the clock's day, they give an empty report.
+    @Test func theEdgesOfTheCalendarAreRefusedAndNeverTrap() throws {
         let store = try tempStore()
         let registry = PipelineHarness.registry()
         for day in ["9999-12-31", "0000-01-01"] {
-            let r = try store.report(registry: registry, calendar: calendar, from: day, to: day)
+            #expect(throws: ReportError.outsideYears(.from, day)) {
+                try store.report(registry: registry, calendar: calendar, from: day, to: day)
+            }
+            let r = try store.report(registry: registry, calendar: calendar, days: #require(DayRange(clockDay: day)))
             #expect(r.document(by: .craftsman).craftsmen.allSatisfy { $0.pieces == 0 && $0.picks == 0 }, "\(day)")
         }
     }
