@@ -1,8 +1,13 @@
 /// The runtime state of one device: its counters' baselines and what it last said.
 /// Everything here is committed with the buckets in one transaction.
 public struct DeviceState: Sendable, Equatable {
+    /// Event time and `seq` of the last accepted reading.
     public var lastTs: Int64?
     public var lastSeq: Int64?
+    /// The highest event time ever accepted from the device: above `lastTs` after its clock
+    /// stepped back (a reading from the future, then an NTP correction). A lower `seq` at no
+    /// later time than this is a duplicate. `nil` in state saved before it was kept: `lastTs`.
+    public var highestTs: Int64?
     /// One slot per cumulative counter (`Field.counterSlot`), not per field: this is the bulk
     /// of a device's state, and a large sentra keeps thousands.
     public var counters: [CounterBaseline?] = Array(repeating: nil, count: Field.counterCount)
@@ -84,7 +89,15 @@ public struct IngestPipeline {
     /// Strong: the observer (alert engine, logger) never holds the pipeline, and a weak load per
     /// reading costs more than the rest of the bookkeeping.
     public var observer: (any IngestObserver)?
+    /// Topics that resolved to a configured device: at most two per device (readings and
+    /// status), since a device has one topic under the registry's prefix.
     private var topics = TopicTable<TopicEntry>()
+    /// A few recent topics that did not, so a misconfigured board repeating itself costs no
+    /// parsing; emptied when full, so a stranger's stream of made-up topics keeps memory flat.
+    private var rejectedTopics = TopicTable<RejectReason>()
+    public static let rejectedTopicCacheLimit = 1024
+    /// Longer rejected topics are not cached (a valid one is at most 141 bytes past the prefix).
+    public static let rejectedTopicCacheMaxBytes = 256
     private var craftsmanIndex: [String: Int32] = [:]
     /// Per device: its loom's assignments resolved to craftsman indices.
     private var loomAssignments: [[(since: Int64, craftsman: Int32)]] = []
@@ -93,6 +106,12 @@ public struct IngestPipeline {
     enum TopicEntry {
         case device(Int, isStatus: Bool)
         case rejected(RejectReason)
+    }
+
+    /// Topics the pipeline keeps (resolved, rejected) and the bytes of their copies: bounded
+    /// whatever arrives.
+    public var cachedTopics: (resolved: Int, rejected: Int, bytes: Int) {
+        (topics.count, rejectedTopics.count, topics.keyBytes + rejectedTopics.keyBytes)
     }
 
     public init(registry: Registry, settings: IngestSettings = .init(), calendar: LocalCalendar, devices: [DeviceKey: DeviceState] = [:]) {
@@ -112,6 +131,7 @@ public struct IngestPipeline {
         registry = new
         devices = new.devices.map { byKey[$0.key] ?? DeviceState() }
         topics = TopicTable()
+        rejectedTopics.removeAll()
         craftsmanIndex = Dictionary(new.craftsmen.enumerated().map { ($1.id, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         loomAssignments = new.devices.map { d in
             guard let loomID = d.loom, let loom = new.loom(loomID) else { return [] }
@@ -139,15 +159,7 @@ public struct IngestPipeline {
     /// when a reading has no `ts`. `payloadTooLarge`: the payload was too large to keep, and
     /// `payload` is empty.
     public mutating func ingest(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, now: Int64, payloadTooLarge: Bool = false) {
-        let entry: TopicEntry
-        if let cached = topics[topic] {
-            entry = cached
-        } else {
-            entry = resolve(String(decoding: topic, as: UTF8.self))
-            // Bounded, also against a stranger's stream of long made-up topics (a valid one is
-            // at most 151 bytes).
-            if topics.count < 100_000 && topic.count <= 256 { topics[topic] = entry }
-        }
+        let entry = lookUp(topic)
         switch entry {
         case .rejected(let reason):
             reject(reason, topic: topic, device: nil)
@@ -174,6 +186,22 @@ public struct IngestPipeline {
 
     public mutating func ingest(topic: String, payload: [UInt8], now: Int64) {
         payload.withUnsafeBytes { ingest(topic: topic, payload: $0, now: now) }
+    }
+
+    /// The topic's device, from the cache or parsed (and then cached if it is a device's).
+    @inline(__always) private mutating func lookUp(_ topic: UnsafeRawBufferPointer) -> TopicEntry {
+        if let cached = topics[topic] { return cached }
+        if let reason = rejectedTopics[topic] { return .rejected(reason) }
+        let entry = resolve(String(decoding: topic, as: UTF8.self))
+        switch entry {
+        case .device:
+            topics[topic] = entry
+        case .rejected(let reason):
+            guard topic.count <= Self.rejectedTopicCacheMaxBytes else { break }
+            if rejectedTopics.count >= Self.rejectedTopicCacheLimit { rejectedTopics.removeAll() }
+            rejectedTopics[topic] = reason
+        }
+        return entry
     }
 
     private func resolve(_ topic: String) -> TopicEntry {
@@ -220,12 +248,7 @@ public struct IngestPipeline {
         if ts < now - settings.limits.maxAgeMillis { return reject(.tooOld, topic: topic, device: index) }
         if ts > now + settings.limits.maxFutureMillis { return reject(.inFuture, topic: topic, device: index) }
         var d = devices[index]
-        if let seq = r.seq, let last = d.lastSeq {
-            if seq == last || (seq < last && ts <= (d.lastTs ?? .min)) {
-                return reject(.duplicate, topic: topic, device: index)
-            }
-        }
-        if let last = d.lastTs, ts <= last { return reject(.outOfOrder, topic: topic, device: index) }
+        if let reason = Self.order(ts: ts, seq: r.seq, after: d) { return reject(reason, topic: topic, device: index) }
         // Take the state out of the array so its counters buffer is uniquely referenced and
         // mutates in place (no copy of the array per reading).
         devices[index] = Self.placeholder
@@ -254,6 +277,7 @@ public struct IngestPipeline {
             d.voltage = v
             d.voltageTs = ts
         }
+        d.highestTs = max(ts, d.highestTs ?? d.lastTs ?? ts)
         d.lastTs = ts
         d.heardAt = now
         if let seq = r.seq { d.lastSeq = seq }
@@ -261,6 +285,21 @@ public struct IngestPipeline {
         markDirty(index)
         stats.accepted += 1
         observer?.accepted(device: index, reading: r, ts: ts, receivedAt: now)
+    }
+
+    /// Why a reading at `ts` with `seq` cannot follow what device state `d` accepted, if it
+    /// cannot (docs/protocol.md, "Duplicates, order and a board's clock"): the same `seq`, or a
+    /// lower one at no later time than the highest accepted, is a duplicate (a lower one at a
+    /// later time means the board restarted its numbering); a `ts` not later than the last
+    /// accepted one is out of order, unless a higher `seq` says the board's clock stepped back.
+    @inline(__always) static func order(ts: Int64, seq: Int64?, after d: DeviceState) -> RejectReason? {
+        guard let lastTs = d.lastTs else { return nil }
+        let highest = max(d.highestTs ?? lastTs, lastTs)
+        if let seq, let lastSeq = d.lastSeq {
+            if seq == lastSeq || (seq < lastSeq && ts <= highest) { return .duplicate }
+            if seq > lastSeq { return nil }
+        }
+        return ts <= lastTs ? .outOfOrder : nil
     }
 
     /// Each cumulative counter of a reading through the counter rules; increases land in the
@@ -328,8 +367,9 @@ public struct IngestPipeline {
             } else if v < settings.voltageLow || v > settings.voltageHigh {
                 addSpan(device: index, from: from, to: limit, metric: .vOutMs)
             }
-            d.voltageTs = ts
         }
+        // From this reading on the voltage holds again (after a clock step back too).
+        if d.voltage != nil { d.voltageTs = ts }
     }
 
     /// Adds `to - from` ms to `metric`, split at local hour boundaries.

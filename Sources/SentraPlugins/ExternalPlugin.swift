@@ -56,28 +56,14 @@ final class ExternalPlugin: @unchecked Sendable {
         spec: PluginSpec, command: [String], environment: [String: String], logger: Logger,
         onAlert: @escaping @Sendable (AlertEvent) -> Void, onExit: @escaping @Sendable () -> Void,
         onLine: (@Sendable (_ stderr: Bool, _ line: String) -> Void)? = nil,
-        onSend: (@Sendable (String) -> Void)? = nil
+        onSend: (@Sendable (String) -> Void)? = nil, bounds: PluginBounds = .init()
     ) throws {
         name = spec.name
         self.onSend = onSend
         guard let exe = Self.resolve(command.first ?? "") else {
             throw PluginError(plugin: spec.name, reason: "program '\(command.first ?? "")' not found or not executable")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = Array(command.dropFirst())
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = errPipe
-        do {
-            try p.run()
-        } catch {
-            throw PluginError(plugin: spec.name, reason: "cannot start \(exe): \(error)", isInternal: true)
-        }
+        let (p, inPipe, outPipe, errPipe) = try Self.spawn(exe, arguments: Array(command.dropFirst()), environment, plugin: spec.name)
         process = p
         stdinHandle = inPipe.fileHandleForWriting
         stdinFD = stdinHandle.fileDescriptor
@@ -91,13 +77,21 @@ final class ExternalPlugin: @unchecked Sendable {
         var log = logger
         log[metadataKey: "sentra.plugin"] = "\(name)"
         let threadLogger = log
+        let limiter = PluginLineLimiter(bounds: bounds)
         // The pipes' FileHandles own the fds; keep them alive in the threads.
         let outHandle = outPipe.fileHandleForReading
         let errHandle = errPipe.fileHandleForReading
         Thread.detachNewThread {
-            Self.readLines(outFD) { line in
+            Self.readLines(outFD, maxBytes: bounds.maxLineBytes) { line, cut in
                 onLine?(false, line)
-                Self.handle(line, plugin: name, logger: threadLogger, replies: replies, onAlert: onAlert)
+                if cut {
+                    threadLogger.warning("plugin wrote a line longer than \(bounds.maxLineBytes) bytes")
+                    replies.push(.garbage("a line longer than \(bounds.maxLineBytes) bytes"))
+                    return
+                }
+                Self.handle(line, plugin: name, logger: threadLogger, replies: replies, onAlert: onAlert) { level, text in
+                    Self.logLine(level, text, limiter: limiter, bounds: bounds, logger: threadLogger)
+                }
             }
             _ = outHandle
             alive.value.withLock { $0 = false }
@@ -105,12 +99,34 @@ final class ExternalPlugin: @unchecked Sendable {
             onExit()
         }
         Thread.detachNewThread {
-            Self.readLines(errFD) { line in
+            Self.readLines(errFD, maxBytes: bounds.maxLineBytes) { line, _ in
                 onLine?(true, line)
-                threadLogger.warning("plugin stderr: \(line)")
+                Self.logLine(.warning, "plugin stderr: \(line)", limiter: limiter, bounds: bounds, logger: threadLogger)
             }
             _ = errHandle
         }
+    }
+
+    /// Starts `exe` with pipes for its stdin, stdout and stderr.
+    private static func spawn(
+        _ exe: String, arguments: [String], _ environment: [String: String], plugin: String
+    ) throws -> (Process, Pipe, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        do {
+            try p.run()
+        } catch {
+            throw PluginError(plugin: plugin, reason: "cannot start \(exe): \(error)", isInternal: true)
+        }
+        return (p, inPipe, outPipe, errPipe)
     }
 
     var isAlive: Bool { alive.value.withLock { $0 } }
@@ -160,9 +176,12 @@ final class ExternalPlugin: @unchecked Sendable {
         return nil
     }
 
-    /// Blocking line reader for a pipe (on its own thread). Lines past 1 MiB are cut.
-    private static func readLines(_ fd: Int32, _ body: (String) -> Void) {
+    /// Blocking line reader for a pipe (on its own thread). A line longer than `maxBytes` is
+    /// handed on cut (`cut` true) and the rest of it, up to its newline, skipped: the reader
+    /// holds at most `maxBytes` plus one read.
+    static func readLines(_ fd: Int32, maxBytes: Int, _ body: (_ line: String, _ cut: Bool) -> Void) {
         var pending: [UInt8] = []
+        var skipping = false
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -170,23 +189,42 @@ final class ExternalPlugin: @unchecked Sendable {
             if n <= 0 { break }
             var start = 0
             for i in 0..<n where buf[i] == 10 {
-                pending += buf[start..<i]
-                body(String(decoding: pending, as: UTF8.self))
-                pending.removeAll(keepingCapacity: true)
+                if !skipping {
+                    pending += buf[start..<min(i, start + max(0, maxBytes + 1 - pending.count))]
+                    if pending.count > maxBytes {
+                        body(String(decoding: pending.prefix(maxBytes), as: UTF8.self), true)
+                    } else {
+                        body(String(decoding: pending, as: UTF8.self), false)
+                    }
+                }
+                skipping = false
+                pending.removeAll(keepingCapacity: pending.count <= 4096)
                 start = i + 1
             }
-            pending += buf[start..<n]
-            if pending.count > 1 << 20 {
-                body(String(decoding: pending, as: UTF8.self))
+            guard !skipping else { continue }
+            pending += buf[start..<min(n, start + max(0, maxBytes + 1 - pending.count))]
+            if pending.count > maxBytes {
+                body(String(decoding: pending.prefix(maxBytes), as: UTF8.self), true)
                 pending.removeAll()
+                skipping = true
             }
         }
-        if !pending.isEmpty { body(String(decoding: pending, as: UTF8.self)) }
+        if !pending.isEmpty && !skipping { body(String(decoding: pending, as: UTF8.self), false) }
+    }
+
+    /// A plugin's line into the daemon's log, cut to `maxLogTextBytes`, at a bounded rate.
+    static func logLine(_ level: Logger.Level, _ text: String, limiter: PluginLineLimiter, bounds: PluginBounds, logger: Logger) {
+        let (pass, heldBack) = limiter.admit(now: Int64(Date().timeIntervalSince1970 * 1000))
+        guard pass else { return }
+        if heldBack > 0 {
+            logger.warning("plugin lines not logged (over the rate limit)", metadata: ["sentra.suppressed": "\(heldBack)"])
+        }
+        logger.log(level: level, "\(PluginBounds.cut(text, bounds.maxLogTextBytes))")
     }
 
     private static func handle(
         _ line: String, plugin: String, logger: Logger, replies: Mailbox<PluginReply>,
-        onAlert: @Sendable (AlertEvent) -> Void
+        onAlert: @Sendable (AlertEvent) -> Void, logText: (Logger.Level, String) -> Void
     ) {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return }
@@ -203,7 +241,7 @@ final class ExternalPlugin: @unchecked Sendable {
         case .nack(let nack):
             replies.push(.nack(seq: nack.seq, error: nack.error ?? "refused"))
         case .log(let log):
-            logger.log(level: log.level.flatMap(Logger.Level.init(rawValue:)) ?? .info, "\(log.message ?? "")")
+            logText(log.level.flatMap(Logger.Level.init(rawValue:)) ?? .info, log.message ?? "")
         case .alert(let alert):
             guard let event = alert.event(plugin: plugin, now: Int64(Date().timeIntervalSince1970 * 1000)) else {
                 logger.warning("plugin alert without a rule name ignored")
@@ -213,6 +251,54 @@ final class ExternalPlugin: @unchecked Sendable {
         case .event, .unknown:
             // A newer plugin's message this daemon does not know: ignored (docs/plugins.md, versioning).
             logger.debug("plugin message of unknown type ignored", metadata: ["sentra.type": "\(message.type)"])
+        }
+    }
+}
+
+extension PluginHost {
+    /// What the daemon tells a plugin it starts (docs/plugins.md, handshake).
+    struct HandshakeContext: Sendable {
+        var sentraName: String
+        var timeZone: TimeZone
+        var stateDirectory: String
+        var timeout: Duration
+    }
+
+    /// Sends the daemon's hello and waits for the plugin's; stops the plugin and throws on
+    /// any failure.
+    static func handshake(_ p: ExternalPlugin, spec: PluginSpec, context c: HandshakeContext) async throws {
+        let line = try WireJSON.line(
+            PluginMessage.hello(
+                .init(
+                    daemon: "sentrad", protocol: pluginProtocolVersion, spec: spec, sentra: c.sentraName,
+                    timezone: c.timeZone.identifier, stateDir: c.stateDirectory)))
+        guard p.send(line) else {
+            await p.stop(grace: .zero)
+            throw PluginError(plugin: spec.name, reason: "exited before the handshake")
+        }
+        while true {
+            switch await p.reply(timeout: c.timeout) {
+            case .value(.hello(let version)):
+                guard version == pluginProtocolVersion else {
+                    await p.stop(grace: .zero)
+                    throw PluginError(plugin: spec.name, reason: "speaks protocol \(version), the daemon \(pluginProtocolVersion)")
+                }
+                return
+            case .value(.garbage(let g)):
+                await p.stop(grace: .zero)
+                throw PluginError(plugin: spec.name, reason: "answered the handshake with garbage: \(g)")
+            case .value:
+                continue
+            case .timeout:
+                await p.stop(grace: .zero)
+                throw PluginError(plugin: spec.name, reason: "no hello within \(c.timeout)")
+            case .closed:
+                await p.stop(grace: .zero)
+                throw PluginError(plugin: spec.name, reason: "exited during the handshake")
+            case .cancelled:
+                await p.stop(grace: .zero)
+                throw CancellationError()
+            }
         }
     }
 }

@@ -45,6 +45,8 @@ public final class PluginHost: Sendable {
         public var stopGrace: Duration = .seconds(2)
         /// The sentra's name, told to plugins in the handshake.
         public var sentraName = ""
+        /// What a plugin may send: its alerts' rate and shape, its lines' length and rate.
+        public var bounds = PluginBounds()
         public init() {}
     }
 
@@ -56,6 +58,7 @@ public final class PluginHost: Sendable {
     private let logger: Logger
     private let wakes: [WakeSignal]
     private let healthTable: Mutex<[PluginHealth]>
+    private let gates: [PluginAlertGate]
 
     public init(
         log: AlertLog, plugins: [PluginSpec], stateDirectory: String, sinks: SinkRegistry = .standard,
@@ -67,6 +70,16 @@ public final class PluginHost: Sendable {
         self.sinks = sinks
         self.settings = settings
         self.logger = logger
+        // The name becomes a file name (its cursor): the configuration refuses other names,
+        // and so does the host.
+        for p in plugins where !DeviceTopic.isValidID(p.name) {
+            throw PluginError(plugin: p.name, reason: "the name is not 1 to 63 characters of a-z 0-9 _ - starting with a letter or digit")
+        }
+        gates = plugins.map { p in
+            var l = logger
+            l[metadataKey: "sentra.plugin"] = "\(p.name)"
+            return PluginAlertGate(plugin: p.name, bounds: settings.bounds, logger: l)
+        }
         wakes = plugins.map { _ in WakeSignal() }
         healthTable = Mutex(plugins.map { PluginHealth(name: $0.name) })
         // Writes to a plugin that died must fail with EPIPE, not kill the daemon.
@@ -106,7 +119,7 @@ public final class PluginHost: Sendable {
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             for (i, spec) in plugins.enumerated() {
-                group.addTask { await self.work(spec, wake: self.wakes[i]) }
+                group.addTask { await self.work(spec, wake: self.wakes[i], gate: self.gates[i]) }
             }
         }
     }
@@ -117,7 +130,7 @@ public final class PluginHost: Sendable {
     private func cursorPath(_ name: String) -> String { (cursorDirectory as NSString).appendingPathComponent("\(name).cursor") }
 
     /// The last acknowledged seq of a plugin, from its cursor file.
-    public func cursor(_ name: String) -> Int64? { readCursor(name) }
+    public func cursor(_ name: String) -> Int64? { DeviceTopic.isValidID(name) ? readCursor(name) : nil }
 
     private func readCursor(_ name: String) -> Int64? {
         guard let s = try? String(contentsOfFile: cursorPath(name), encoding: .utf8) else { return nil }
@@ -153,53 +166,7 @@ public final class PluginHost: Sendable {
         return [(dir as NSString).appendingPathComponent("sentra-\(b)")]
     }
 
-    /// What the daemon tells a plugin it starts (docs/plugins.md, handshake).
-    struct HandshakeContext: Sendable {
-        var sentraName: String
-        var timeZone: TimeZone
-        var stateDirectory: String
-        var timeout: Duration
-    }
-
-    /// Sends the daemon's hello and waits for the plugin's; stops the plugin and throws on
-    /// any failure.
-    static func handshake(_ p: ExternalPlugin, spec: PluginSpec, context c: HandshakeContext) async throws {
-        let line = try WireJSON.line(
-            PluginMessage.hello(
-                .init(
-                    daemon: "sentrad", protocol: pluginProtocolVersion, spec: spec, sentra: c.sentraName,
-                    timezone: c.timeZone.identifier, stateDir: c.stateDirectory)))
-        guard p.send(line) else {
-            await p.stop(grace: .zero)
-            throw PluginError(plugin: spec.name, reason: "exited before the handshake")
-        }
-        while true {
-            switch await p.reply(timeout: c.timeout) {
-            case .value(.hello(let version)):
-                guard version == pluginProtocolVersion else {
-                    await p.stop(grace: .zero)
-                    throw PluginError(plugin: spec.name, reason: "speaks protocol \(version), the daemon \(pluginProtocolVersion)")
-                }
-                return
-            case .value(.garbage(let g)):
-                await p.stop(grace: .zero)
-                throw PluginError(plugin: spec.name, reason: "answered the handshake with garbage: \(g)")
-            case .value:
-                continue
-            case .timeout:
-                await p.stop(grace: .zero)
-                throw PluginError(plugin: spec.name, reason: "no hello within \(c.timeout)")
-            case .closed:
-                await p.stop(grace: .zero)
-                throw PluginError(plugin: spec.name, reason: "exited during the handshake")
-            case .cancelled:
-                await p.stop(grace: .zero)
-                throw CancellationError()
-            }
-        }
-    }
-
-    private func start(_ spec: PluginSpec, wake: WakeSignal) async throws -> Transport {
+    private func start(_ spec: PluginSpec, wake: WakeSignal, gate: PluginAlertGate) async throws -> Transport {
         var log = logger
         log[metadataKey: "sentra.plugin"] = "\(spec.name)"
         if let b = spec.builtin, let f = sinks.factory(b) {
@@ -209,21 +176,48 @@ public final class PluginHost: Sendable {
         guard let cmd = Self.command(for: spec, pluginDirectory: settings.pluginDirectory) else {
             throw PluginError(plugin: spec.name, reason: "no command")
         }
-        let alertLog = self.log
         let pluginLogger = log
         let p = try ExternalPlugin(
             spec: spec, command: cmd, environment: Self.environment(spec, stateDirectory: stateDirectory),
             logger: pluginLogger,
-            onAlert: { ev in
-                do { try alertLog.append(ev) } catch { pluginLogger.error("cannot write a plugin's alert: \(error)") }
-            },
-            onExit: { wake.signal() })
+            onAlert: { ev in self.admit(ev, spec: spec, gate: gate) }, onExit: { wake.signal() }, bounds: settings.bounds)
         try await Self.handshake(
             p, spec: spec,
             context: HandshakeContext(
                 sentraName: settings.sentraName, timeZone: self.log.timeZone, stateDirectory: stateDirectory,
                 timeout: max(settings.handshakeTimeout, .milliseconds(spec.timeoutMillis))))
         return .process(p)
+    }
+
+    /// An alert the plugin sent: into the log if its gate lets it through; a spell of drops
+    /// begins with a `plugin_alerts_dropped` alert about the plugin.
+    private func admit(_ ev: AlertEvent, spec: PluginSpec, gate: PluginAlertGate) {
+        let verdict = gate.admit(ev, now: now())
+        switch verdict {
+        case .append(let e):
+            do { try log.append(e) } catch { logger.error("cannot write a plugin's alert: \(error)") }
+        case .dropped(let begins):
+            if begins {
+                appendOwn(
+                    spec, rule: "plugin_alerts_dropped", status: .firing, started: now(), value: nil,
+                    summary: "Plugin \(spec.name) sends alerts faster than allowed; the excess is dropped")
+            }
+        case .invalid: break
+        }
+        let c = gate.counts
+        updateHealth(spec.name) {
+            $0.alertsAccepted = c.accepted
+            $0.alertsDropped = c.dropped
+            $0.alertsInvalid = c.invalid
+        }
+    }
+
+    /// Ends a spell of dropped alerts that has been quiet for a minute.
+    private func tick(_ spec: PluginSpec, gate: PluginAlertGate) {
+        guard let dropped = gate.tick(now: now()) else { return }
+        appendOwn(
+            spec, rule: "plugin_alerts_dropped", status: .resolved, started: now(), value: Double(dropped),
+            summary: "Plugin \(spec.name) is within its alert rate again; \(dropped) alerts were dropped")
     }
 
     static func environment(_ spec: PluginSpec, stateDirectory: String) -> [String: String] {
@@ -297,7 +291,7 @@ public final class PluginHost: Sendable {
         guard h.failures >= settings.failuresBeforeAlert, !h.alerting else { return }
         h.alerting = true
         let firing = appendOwn(
-            spec, status: .firing, started: h.firstFailure, value: Double(h.failures),
+            spec, rule: "plugin_failing", status: .firing, started: h.firstFailure, value: Double(h.failures),
             summary: "Plugin \(spec.name) keeps failing (\(h.failures) times in a row): \(error)")
         updateHealth(spec.name) { $0.failing = firing }
     }
@@ -305,7 +299,7 @@ public final class PluginHost: Sendable {
     private func healthy(_ spec: PluginSpec, health h: inout Health) {
         if h.alerting {
             appendOwn(
-                spec, status: .resolved, started: h.firstFailure, value: Double(h.failures),
+                spec, rule: "plugin_failing", status: .resolved, started: h.firstFailure, value: Double(h.failures),
                 summary: "Resolved: plugin \(spec.name) works again")
             logger.info("plugin healthy again", metadata: ["sentra.plugin": "\(spec.name)"])
         }
@@ -318,11 +312,13 @@ public final class PluginHost: Sendable {
     }
 
     @discardableResult
-    private func appendOwn(_ spec: PluginSpec, status: AlertStatus, started: Int64, value: Double?, summary: String) -> AlertEvent {
+    private func appendOwn(
+        _ spec: PluginSpec, rule: String, status: AlertStatus, started: Int64, value: Double?, summary: String
+    ) -> AlertEvent {
         let ev = AlertEvent(
-            ts: now(), rule: "plugin_failing", status: status, severity: .warning, labels: ["component": spec.name],
+            ts: now(), rule: rule, status: status, severity: .warning, labels: ["component": spec.name],
             value: value, summary: summary, started: started)
-        do { try log.append(ev) } catch { logger.error("cannot write plugin_failing: \(error)") }
+        do { try log.append(ev) } catch { logger.error("cannot write \(rule): \(error)") }
         return ev
     }
 
@@ -347,12 +343,13 @@ public final class PluginHost: Sendable {
 
     /// One plugin's life: start it, hand it each line of the log after its cursor, restart it
     /// after a failure, until the task is cancelled.
-    private func work(_ spec: PluginSpec, wake: WakeSignal) async {
+    private func work(_ spec: PluginSpec, wake: WakeSignal, gate: PluginAlertGate) async {
         let cursor = readCursor(spec.name) ?? log.lastSeq
         var w = Worker(
             cursor: cursor, follower: AlertLogFollower(path: log.path, after: cursor), health: Health(backoff: settings.initialBackoff))
         turns: while !Task.isCancelled {
-            switch await ensureRunning(spec, wake: wake, &w) {
+            tick(spec, gate: gate)
+            switch await ensureRunning(spec, wake: wake, gate: gate, &w) {
             case .proceed: break
             case .again: continue turns
             case .stop: break turns
@@ -364,7 +361,7 @@ public final class PluginHost: Sendable {
     }
 
     /// Starts the plugin unless it runs; a process that died counts as a failure.
-    private func ensureRunning(_ spec: PluginSpec, wake: WakeSignal, _ w: inout Worker) async -> Step {
+    private func ensureRunning(_ spec: PluginSpec, wake: WakeSignal, gate: PluginAlertGate, _ w: inout Worker) async -> Step {
         if case .process(let p) = w.transport, !p.isAlive {
             await stop(w.transport, grace: .zero)
             w.transport = nil
@@ -374,7 +371,7 @@ public final class PluginHost: Sendable {
         }
         guard w.transport == nil else { return .proceed }
         do {
-            w.transport = try await start(spec, wake: wake)
+            w.transport = try await start(spec, wake: wake, gate: gate)
             if w.health.failures == 0 { updateHealth(spec.name) { $0.up = true } }
             return .proceed
         } catch is CancellationError {
@@ -461,5 +458,10 @@ public struct PluginHealth: Sendable, Equatable {
     public var lastError: String?
     /// The `plugin_failing` alert firing about it, if any.
     public var failing: AlertEvent?
+    /// Alerts of its own it sent since the daemon started: written to the log, dropped for
+    /// the rate limit, refused as malformed (docs/plugins.md).
+    public var alertsAccepted = 0
+    public var alertsDropped = 0
+    public var alertsInvalid = 0
     public init(name: String) { self.name = name }
 }

@@ -105,6 +105,11 @@ public final class ProductionStore: @unchecked Sendable {
         m.registerMigration("v3-heard") { db in
             try db.execute(sql: "ALTER TABLE device_state ADD COLUMN heard_at INTEGER")
         }
+        // The highest event time accepted from each device (above last_ts after its clock
+        // stepped back); NULL in older rows, read as last_ts.
+        m.registerMigration("v4-highest-ts") { db in
+            try db.execute(sql: "ALTER TABLE device_state ADD COLUMN highest_ts INTEGER")
+        }
         return m
     }
 
@@ -186,8 +191,8 @@ public final class ProductionStore: @unchecked Sendable {
                 let ds = try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO device_state
-                        (device, last_ts, last_seq, state, state_ts, voltage, voltage_ts, has_run_counter, offline_since, heard_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (device, last_ts, last_seq, state, state_ts, voltage, voltage_ts, has_run_counter, offline_since, heard_at, highest_ts)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 let cs = try db.cachedStatement(
                     sql: "INSERT OR REPLACE INTO counter (device, field, value, ts, pending_value, pending_ts) VALUES (?, ?, ?, ?, ?, ?)")
@@ -195,7 +200,7 @@ public final class ProductionStore: @unchecked Sendable {
                     let key = device.description
                     try ds.execute(arguments: [
                         key, s.lastTs, s.lastSeq, s.state.map { Int($0.rawValue) }, s.stateTs, s.voltage, s.voltageTs,
-                        s.hasRunCounter, s.offlineSince, s.heardAt,
+                        s.hasRunCounter, s.offlineSince, s.heardAt, s.highestTs,
                     ])
                     for f in Field.allCases {
                         if let c = s[counter: f] {
@@ -234,6 +239,7 @@ public final class ProductionStore: @unchecked Sendable {
                 s.hasRunCounter = row["has_run_counter"]
                 s.offlineSince = row["offline_since"]
                 s.heardAt = row["heard_at"]
+                s.highestTs = row["highest_ts"]
                 if let key = DeviceKey(row["device"] as String) { out[key] = s }
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM counter") {

@@ -153,6 +153,16 @@ mosquitto_sub "${D[@]}" -u meter-bandar-01 -P "$pw_m1" -i sentrad -c -q 1 -t 'se
 got=$(drain)
 expect_in "$M1 {\"v\":222}" "a device using client id 'sentrad' does not steal sentrad's session"
 
+# Message size: a reading over the daemon's batch limit (64 KiB) still reaches sentrad, which
+# counts it too_large; a packet over max_packet_size (128 KiB) is refused by the broker.
+head -c 100000 /dev/zero | tr '\0' 'x' >"$tmp/p100k"
+head -c 200000 /dev/zero | tr '\0' 'x' >"$tmp/p200k"
+pub "${D[@]}" -u meter-bandar-01 -P "$pw_m1" -t "$M1" -f "$tmp/p100k" >/dev/null
+pub "${D[@]}" -u meter-bandar-01 -P "$pw_m1" -t "$M1" -f "$tmp/p200k" >/dev/null
+sizes=$(drain | awk '{ print length($2) }')
+if grep -qx 100000 <<<"$sizes"; then ok "a 100,000-byte payload reaches sentrad (it counts it too_large)"; else fail "100 kB payload not delivered (sizes: $sizes)"; fi
+if grep -qx 200000 <<<"$sizes"; then fail "a 200,000-byte payload was delivered"; else ok "a 200,000-byte payload is refused by the broker (max_packet_size)"; fi
+
 # Queueing for an absent sentrad, across a broker restart (persistence).
 for i in 1 2 3 4 5; do
     pub "${D[@]}" -u meter-bandar-01 -P "$pw_m1" -t "$M1" -m "{\"kwh\":$i}" >/dev/null
