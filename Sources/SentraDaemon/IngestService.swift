@@ -201,9 +201,11 @@ public final class IngestService: Service, @unchecked Sendable {
             if alertFlag.set || journal.readPosition - submittedPosition >= commitBytes {
                 commit(publish: false)
             }
-            if !committer.isBusy, let newConfig = reloadMailbox.withLock({ c -> Configuration? in
-                defer { c = nil }; return c
-            }) {
+            if !committer.isBusy,
+                let newConfig = reloadMailbox.withLock({ c -> Configuration? in
+                    defer { c = nil }; return c
+                })
+            {
                 apply(newConfig)
             }
             let closed = n == 0 && journal.isDrained

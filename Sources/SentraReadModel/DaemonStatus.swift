@@ -57,8 +57,8 @@ public final class DaemonStatus: Sendable {
         let failing = s.commitFailingSince != nil ? "STATE NOT SAVED: commits failing (\(s.commitFailures) attempts); " : ""
         return failing
             + String(
-            format: "%@; %.0f readings/s; %llu accepted, %llu rejected; queue %d", conn, readingsPerSecond,
-            s.stats.accepted, s.stats.totalRejected, s.queueDepth)
+                format: "%@; %.0f readings/s; %llu accepted, %llu rejected; queue %d", conn, readingsPerSecond,
+                s.stats.accepted, s.stats.totalRejected, s.queueDepth)
     }
 }
 

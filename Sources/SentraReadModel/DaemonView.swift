@@ -53,7 +53,8 @@ public struct DaemonView: Sendable {
             out.append(
                 FiringRuleAlert(
                     rule: e.rule,
-                    alert: FiringAlert(id: e.id, labels: e.labels, started: e.started, value: e.value, summary: e.summary, severity: e.severity)))
+                    alert: FiringAlert(
+                        id: e.id, labels: e.labels, started: e.started, value: e.value, summary: e.summary, severity: e.severity)))
         }
         for h in plugins?.health ?? [] {
             if let e = h.failing {

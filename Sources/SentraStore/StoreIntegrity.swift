@@ -58,7 +58,11 @@ public enum StoreFailure: String, Sendable {
             return
         }
         let text = "\(error)"
-        if text.contains("No space left") { self = .diskFull } else if text.contains("Input/output error") { self = .ioError } else {
+        if text.contains("No space left") {
+            self = .diskFull
+        } else if text.contains("Input/output error") {
+            self = .ioError
+        } else {
             self = .other
         }
     }
@@ -99,8 +103,9 @@ extension ProductionStore {
             """)
     }
 
-    /// `PRAGMA quick_check` (every page and index entry read once; about 0.2 s for a year of a
-    /// 120-device sentra) and SQLite's corruption codes, as a `StoreError` of kind `.damaged`.
+    /// `PRAGMA quick_check` (every page read once, no index cross-check: 0.09 s for a year of
+    /// hourly rows, 66 MiB, from the page cache; about 1 s from a cold disk) and SQLite's
+    /// corruption codes, as a `StoreError` of kind `.damaged`.
     static func checkIntegrity(_ pool: DatabasePool, path: String) throws {
         let result: [String]
         do {
