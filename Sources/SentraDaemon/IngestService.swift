@@ -195,6 +195,7 @@ public final class IngestService: Service, @unchecked Sendable {
         var nextCommit = clock() + interval
         while true {
             liveness.beat()
+            FaultInjection.ingestStall.pass()
             let wakeAt = min(nextCommit, clock() + liveness.beatEveryMillis)
             let n = journal.read(max: 1024, deadline: Date(timeIntervalSince1970: Double(wakeAt) / 1000)) { ingest($0) }
             let now = clock()

@@ -86,7 +86,8 @@ import Testing
         let disk = try TinyDisk(dir.appendingPathComponent("state").path, size: "3m")
         let daemon = Daemon(broker: broker, config: try Self.smallJournalConfig(dir), dir: dir)
         let journal = try DatagramListener(name: "journal")
-        let env = ["SENTRA_JOURNAL_SOCKET": journal.path]
+        let notify = try DatagramListener(name: "notify")
+        let env = ["SENTRA_JOURNAL_SOCKET": journal.path, "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"]
         try await daemon.start(environment: env, waitForSubscription: false)
         try await eventually("the subscription") { journal.received { $0.contains("subscribed to the device topics") } }
 
@@ -107,6 +108,10 @@ import Testing
         }
         try await eventually("sentra_commit_failing 1 in /metrics") { try await Self.metric(daemon, "sentra_commit_failing") == 1 }
         #expect(try await Self.metric(daemon, "sentra_commit_failures_total") ?? 0 > 0)
+        // A full disk is not a hang: the ingest thread turns, the watchdog goes on.
+        let pings = notify.messages.filter { $0.contains("WATCHDOG=1") }.count
+        try await eventually("WATCHDOG=1 during the stall") { notify.messages.filter { $0.contains("WATCHDOG=1") }.count >= pings + 2 }
+        try await eventually("STATUS= says so") { notify.received { $0.hasPrefix("STATUS=STATE NOT SAVED") } }
         try await eventually("the journal's use in /metrics") {
             try await Self.metric(daemon, "sentra_journal_used_bytes") ?? 0 > 0
         }
@@ -210,5 +215,92 @@ import Testing
         try FileManager.default.removeItem(atPath: db + ".identity")
         try await daemon.start()
         try await daemon.terminate()
+    }
+}
+
+/// WATCHDOG=1 comes from a thread of its own, and only while the ingest thread is alive.
+@Suite(.serialized) struct WatchdogTests {
+    /// Arrival times of WATCHDOG=1 on `notify`, seen by a thread of the test's own (the test's
+    /// async tasks are busy making HTTP requests).
+    final class PingClock: @unchecked Sendable {
+        private let lock = NSLock()
+        private var times: [Date] = []
+        private var stopped = false
+        init(_ notify: DatagramListener) {
+            Thread {
+                var seen = 0
+                while true {
+                    self.lock.lock()
+                    let stop = self.stopped
+                    self.lock.unlock()
+                    if stop { return }
+                    let n = notify.messages.filter { $0.contains("WATCHDOG=1") }.count
+                    if n > seen {
+                        self.lock.lock()
+                        self.times.append(Date())
+                        self.lock.unlock()
+                        seen = n
+                    }
+                    usleep(5000)
+                }
+            }.start()
+        }
+        func stop() -> [Date] {
+            lock.lock()
+            defer { lock.unlock() }
+            stopped = true
+            return times
+        }
+    }
+
+    @Test func pingsKeepComingWithinTheIntervalUnderHTTPLoad() async throws {
+        let broker = try await Broker()
+        let notify = try DatagramListener(name: "notify")
+        let daemon = Daemon(broker: broker)
+        try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
+        try await eventually("READY=1") { notify.received { $0.contains("READY=1") } }
+        let clock = PingClock(notify)
+        let until = Date().addingTimeInterval(4)
+        let base = daemon.httpURL
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<12 {
+                group.addTask {
+                    var n = 0
+                    let path = i % 2 == 0 ? "/metrics" : "/api/v1/production?from=2020-01-01&to=2020-12-31&by=loom"
+                    while Date() < until {
+                        let (status, _) = try await HTTPTests.get(base + path)
+                        #expect(status == 200)
+                        n += 1
+                    }
+                    return n
+                }
+            }
+            for try await _ in group {}
+        }
+        let times = clock.stop()
+        #expect(times.count >= 6, "pings seen: \(times.count)")
+        let gaps = zip(times.dropFirst(), times).map { $0.timeIntervalSince($1) }
+        // The one timing assertion these tests allow: a ping within every WATCHDOG_USEC.
+        #expect(gaps.allSatisfy { $0 <= 1.0 }, "gaps between WATCHDOG=1: \(gaps)")
+        try await daemon.terminate()
+    }
+
+    @Test func pingsStopWhenTheIngestThreadHangs() async throws {
+        let broker = try await Broker()
+        let notify = try DatagramListener(name: "notify")
+        let daemon = Daemon(broker: broker)
+        let c = try await daemon.start(
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000", "SENTRA_FAULT": "ingest-stall:40"],
+            waitForSubscription: false)
+        try await eventually("WATCHDOG=1 while it runs") { notify.received { $0.contains("WATCHDOG=1") } }
+        try await eventually("the ingest thread to hang") { c.output.contains("fault injection: hanging at ingest-stall") }
+        // Within one interval after the last turn of the loop, the pings end for good.
+        try await eventually("the pings to stop") {
+            let before = notify.messages.filter { $0.contains("WATCHDOG=1") }.count
+            try await Task.sleep(for: .seconds(1))
+            return notify.messages.filter { $0.contains("WATCHDOG=1") }.count == before
+        }
+        #expect(c.isRunning, "systemd, not the daemon, ends it")
+        try await daemon.kill9()
     }
 }
