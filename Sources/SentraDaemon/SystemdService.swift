@@ -69,6 +69,8 @@ public struct SystemdService: Service {
             done.begin()
             notifier.stopping()
         }
+        // Also when the group is cancelled (a service failed) rather than shut down.
+        stop.begin()
         done.begin()
     }
 

@@ -155,7 +155,13 @@ import Testing
             alertLines(daemon).contains { $0.contains(#""rule":"state_commit_failing","status":"resolved""#) }
         }
         #expect(try await Self.metric(daemon, "sentra_commit_failing") == 0)
-        try await daemon.terminate()
+        let seen = journal.messages.count
+        let second = try #require(daemon.child)
+        second.signal(SIGTERM)
+        let clean = try await second.wait()
+        let errors = journal.messages.dropFirst(seen).filter { $0.contains("PRIORITY=2") || $0.contains("PRIORITY=3") }
+        #expect(clean == 0, "a clean stop once the disk has room: \(errors)")
+        daemon.child = nil
         #expect(try Self.picks(daemon) == expected, "after a clean stop")
     }
 
