@@ -136,6 +136,10 @@ public final class IngestService: Service, @unchecked Sendable {
             thread.name = "sentra-ingest"
             thread.start()
         } as Void
+        // The loop ends when the broker connection closes, during the group's shutdown but
+        // before this service's turn; returning before it fails the group (a clean stop would
+        // exit 2), so wait for the turn, which comes right after the MQTT service's.
+        try? await gracefulShutdown()
     }
 
     @inline(__always) private func ingest(_ e: JournalEntry) {
