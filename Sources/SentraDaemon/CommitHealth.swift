@@ -32,6 +32,9 @@ final class CommitHealth: Sendable {
         var leftOver: AlertEvent?
     }
 
+    /// Failed attempts at writing this alert's lines (logged at the first and every 60th).
+    private let lineFailures = Atomic<Int>(0)
+
     private let state = Mutex(State())
     private let status: DaemonStatus
     private let alertLog: AlertLog
@@ -141,9 +144,11 @@ final class CommitHealth: Sendable {
             try alertLog.append(event)
             state.withLock { then(&$0) }
         } catch {
+            let n = lineFailures.add(1, ordering: .relaxed).newValue
+            guard n == 1 || n % 60 == 0 else { return }
             logger.error(
                 "cannot write the \(event.status.rawValue) line of state_commit_failing to the alert log",
-                metadata: ["sentra.error": "\(error)"])
+                metadata: ["sentra.error": "\(error)", "sentra.attempt": "\(n)"])
         }
     }
 }

@@ -80,11 +80,14 @@ import Testing
     ///
     /// - Parameter fillJournal: publish more than the 1 MiB journal holds during the stall, so the
     ///   MQTT callback waits for space when SIGTERM comes.
-    func stallThenStop(fillJournal: Bool) async throws {
+    /// - Parameter logOnSameDisk: the alert log on the full disk too: no alert line can be
+    ///   written during the stall, and the commits wait for them.
+    func stallThenStop(fillJournal: Bool, logOnSameDisk: Bool = false) async throws {
         let broker = try await Broker()
-        let dir = Paths.tempDir("disk-full")
-        let disk = try TinyDisk(dir.appendingPathComponent("state").path, size: "3m")
-        let daemon = Daemon(broker: broker, config: try Self.smallJournalConfig(dir), dir: dir)
+        let root = Paths.tempDir("disk-full")
+        let dir = logOnSameDisk ? root.appendingPathComponent("disk") : root
+        let disk = try TinyDisk(logOnSameDisk ? dir.path : dir.appendingPathComponent("state").path, size: "3m")
+        let daemon = Daemon(broker: broker, config: try Self.smallJournalConfig(root), dir: dir)
         let journal = try DatagramListener(name: "journal")
         let notify = try DatagramListener(name: "notify")
         let env = ["SENTRA_JOURNAL_SOCKET": journal.path, "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"]
@@ -107,7 +110,10 @@ import Testing
             journal.received { $0.contains("SENTRA_ALERT=state_commit_failing") && $0.contains("PRIORITY=2") }
         }
         try await eventually("sentra_commit_failing 1 in /metrics") { try await Self.metric(daemon, "sentra_commit_failing") == 1 }
-        #expect(try await Self.metric(daemon, "sentra_commit_failures_total") ?? 0 > 0)
+        // Failed attempts, as they fail: the commit's, or the alert log's it waits for.
+        let commitFailures = try await Self.metric(daemon, "sentra_commit_failures_total") ?? 0
+        let logFailures = try await Self.metric(daemon, "sentra_alert_log_write_failures_total") ?? 0
+        #expect(commitFailures + logFailures > 0)
         // A full disk is not a hang: the ingest thread turns, the watchdog goes on.
         let pings = notify.messages.filter { $0.contains("WATCHDOG=1") }.count
         try await eventually("WATCHDOG=1 during the stall") { notify.messages.filter { $0.contains("WATCHDOG=1") }.count >= pings + 2 }
@@ -115,8 +121,10 @@ import Testing
         try await eventually("the journal's use in /metrics") {
             try await Self.metric(daemon, "sentra_journal_used_bytes") ?? 0 > 0
         }
-        try await eventually("the alert line in the alert log (another disk)") {
-            alertLines(daemon).contains { $0.contains(#""rule":"state_commit_failing","status":"firing""#) }
+        if !logOnSameDisk {
+            try await eventually("the alert line in the alert log (another disk)") {
+                alertLines(daemon).contains { $0.contains(#""rule":"state_commit_failing","status":"firing""#) }
+            }
         }
         let entry = try #require(journal.messages.first { $0.contains("SENTRA_ALERT=state_commit_failing") })
         #expect(entry.contains("SENTRA_FAILURE=disk_full"), "\(entry)")
@@ -124,8 +132,15 @@ import Testing
         #expect(status == 0, "\(screen)")
         #expect(screen.contains("STATE NOT SAVED since") && screen.contains("critical state_commit_failing"), "\(screen)")
         // Ingest does not wait for the commit: the power meter's outage fires during the stall.
-        try await eventually("power_outage during the stall") {
-            alertLines(daemon).contains { $0.contains(#""rule":"power_outage","status":"firing""#) }
+        if logOnSameDisk {
+            // Evaluated all the same: its line waits for room, and the writer says so.
+            try await eventually("the alert log's failures in /metrics") {
+                try await Self.metric(daemon, "sentra_alert_log_write_failures_total") ?? 0 > 0
+            }
+        } else {
+            try await eventually("power_outage during the stall") {
+                alertLines(daemon).contains { $0.contains(#""rule":"power_outage","status":"firing""#) }
+            }
         }
         #expect(try await Self.metric(daemon, "sentra_commit_failing") == 1, "still failing")
 
@@ -151,9 +166,16 @@ import Testing
         } catch {
             Issue.record("picks \(String(describing: last)), expected \(expected)")
         }
-        try await eventually("the alert resolved") {
-            alertLines(daemon).contains { $0.contains(#""rule":"state_commit_failing","status":"resolved""#) }
+        if !logOnSameDisk {
+            try await eventually("the alert resolved") {
+                alertLines(daemon).contains { $0.contains(#""rule":"state_commit_failing","status":"resolved""#) }
+            }
         }
+        // The outage fired once, whatever the stop in between.
+        try await eventually("power_outage in the log") {
+            alertLines(daemon).contains { $0.contains(#""rule":"power_outage","status":"firing""#) }
+        }
+        #expect(alertLines(daemon).filter { $0.contains(#""rule":"power_outage","status":"firing""#) }.count == 1)
         #expect(try await Self.metric(daemon, "sentra_commit_failing") == 0)
         let seen = journal.messages.count
         let second = try #require(daemon.child)
@@ -167,6 +189,10 @@ import Testing
 
     @Test func aFullDiskIsToldAtOnceAndLosesNothing() async throws {
         try await stallThenStop(fillJournal: false)
+    }
+
+    @Test func aFullDiskUnderTheAlertLogToo() async throws {
+        try await stallThenStop(fillJournal: false, logOnSameDisk: true)
     }
 
     @Test func sigtermWhileTheJournalIsFullEndsInBoundedTime() async throws {
