@@ -81,6 +81,9 @@ public struct Daemon {
         }
         let notifier = SystemdNotifier()
         let status = DaemonStatus()
+        // SIGTERM ends the retries of failing writes; the ingest thread's heartbeat gates WATCHDOG=1.
+        let stop = StopSignal()
+        let liveness = Liveness(watchdog: notifier.watchdogInterval())
         status.update {
             $0.configFile = configPath
             $0.startedAt = Int64(Date().timeIntervalSince1970 * 1000)
@@ -100,7 +103,8 @@ public struct Daemon {
             log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory, settings: pluginSettings,
             logger: logger)
         let ingest = try IngestService(
-            configuration: configuration, journal: journal, store: store, alertLog: alertLog, status: status, logger: logger)
+            configuration: configuration, journal: journal, store: store, alertLog: alertLog, status: status, logger: logger,
+            stop: stop, liveness: liveness)
         let mqtt = try MQTTService(
             configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, notifier: notifier,
             logger: logger)
@@ -124,7 +128,7 @@ public struct Daemon {
                             idleTimeout: .milliseconds(configuration.http.idleTimeoutMillis),
                             maxConnections: configuration.http.maxConnections))))
         }
-        services.append(.init(service: SystemdService(notifier: notifier, status: status)))
+        services.append(.init(service: SystemdService(notifier: notifier, status: status, liveness: liveness, stop: stop)))
         // Shut down in reverse order: STOPPING=1 first, then the HTTP listener and the broker
         // connection, then the ingest thread drains the journal and commits, then the plugins
         // (last: the ingest service returns as soon as the broker connection closes, and a

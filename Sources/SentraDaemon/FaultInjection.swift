@@ -16,6 +16,7 @@ import Synchronization
 /// | `commit` | inside the SQLite transaction of a commit that counts messages, after its writes, before COMMIT |
 /// | `replay` | while the journal is replayed at start, after that many messages (or half of them) |
 /// | `alert-line` | right after an alert line is written and fsynced, before its state is committed |
+/// | `ingest-stall` | the ingest loop's N-th turn: the ingest thread hangs there (no kill), for the watchdog test |
 ///
 /// A kill from another thread could land between libmosquitto's acknowledgement and the
 /// callback's copy into the journal (the one message docs/protocol.md allows to lose), so `commit`
@@ -25,11 +26,14 @@ public final class FaultPoint: Sendable {
     public let name: String
     private let target: Int
     private let handOff: Bool
+    /// Hang the thread that passes it instead of killing the process.
+    private let hangs: Bool
     private let passed = Atomic<Int>(0)
 
-    init(_ name: String, handOff: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(_ name: String, handOff: Bool = false, hangs: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.name = name
         self.handOff = handOff
+        self.hangs = hangs
         var t = 0
         for part in (environment["SENTRA_FAULT"] ?? "").split(separator: ",") {
             let kv = part.split(separator: ":")
@@ -43,6 +47,7 @@ public final class FaultPoint: Sendable {
     @inline(__always) public func pass(limit: Int = .max) {
         guard target > 0 else { return }
         if passed.add(1, ordering: .relaxed).newValue == min(target, limit) {
+            if hangs { FaultInjection.hang("\(name) \(target)") }
             if handOff {
                 FaultInjection.killPending.store(true, ordering: .sequentiallyConsistent)
                 for _ in 0..<500 { usleep(1000) }
@@ -59,6 +64,7 @@ public enum FaultInjection {
     public static let insideCommit = FaultPoint("commit", handOff: true)
     public static let replaying = FaultPoint("replay")
     public static let afterAlertLine = FaultPoint("alert-line")
+    public static let ingestStall = FaultPoint("ingest-stall", hangs: true)
     static let killPending = Atomic<Bool>(false)
 
     /// The MQTT callback, after the message is in the journal.
@@ -66,6 +72,12 @@ public enum FaultInjection {
         guard enabled else { return }
         received.pass()
         if killPending.load(ordering: .sequentiallyConsistent) { die("commit (handed to the MQTT callback)") }
+    }
+
+    static func hang(_ what: String) -> Never {
+        let line = "sentrad: fault injection: hanging at \(what)\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        while true { sleep(3600) }
     }
 
     static func die(_ what: String) -> Never {

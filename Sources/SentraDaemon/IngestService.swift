@@ -43,6 +43,10 @@ public final class IngestService: Service, @unchecked Sendable {
     private let alertFlag: AlertFlag
     private let committer: SerialWorker<CommitJob>
     private let alertWriter: AlertWriter
+    /// Shared with the commit and alert-log threads: the stop, giving up, the failing alert.
+    private let control: CommitControl
+    /// Bumped every turn of the ingest loop; the watchdog pings only while it moves.
+    private let liveness: Liveness
     /// Alert-log lines written after the committed alert states, matched against what the
     /// journal's replay emits again (such an event is not written twice).
     private let replayedLines: LoggedAlertLines
@@ -58,9 +62,11 @@ public final class IngestService: Service, @unchecked Sendable {
 
     public init(
         configuration: Configuration, journal: ReceiveJournal, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
-        logger: Logger, live: LiveState = LiveState(), clock: @escaping MillisClock = systemMillis
+        logger: Logger, live: LiveState = LiveState(), clock: @escaping MillisClock = systemMillis, stop: StopSignal = StopSignal(),
+        liveness: Liveness = Liveness()
     ) throws {
         self.live = live
+        self.liveness = liveness
         self.configuration = configuration
         self.journal = journal
         self.store = store
@@ -81,9 +87,13 @@ public final class IngestService: Service, @unchecked Sendable {
         let lines = LoggedAlertLines(committedSeq.map { AlertLogReplay.lines(path: alertLog.path, after: $0) } ?? [])
         replayedLines = lines
         let flag = AlertFlag()
-        let writer = AlertWriter(log: alertLog, logger: logger)
+        let control = CommitControl(
+            stop: stop, health: CommitHealth(status: status, alertLog: alertLog, databasePath: store.path, logger: logger, clock: clock),
+            journal: journal, logger: logger)
+        self.control = control
+        let writer = AlertWriter(log: alertLog, control: control, logger: logger)
         alertWriter = writer
-        committer = makeCommitter(store: store, alertWriter: writer, journal: journal, status: status, logger: logger)
+        committer = makeCommitter(store: store, alertWriter: writer, journal: journal, status: status, control: control, logger: logger)
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
             usualRates: StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone), logger: logger
@@ -126,6 +136,10 @@ public final class IngestService: Service, @unchecked Sendable {
             thread.name = "sentra-ingest"
             thread.start()
         } as Void
+        // The loop ends when the broker connection closes, during the group's shutdown but
+        // before this service's turn; returning before it fails the group (a clean stop would
+        // exit 2), so wait for the turn, which comes right after the MQTT service's.
+        try? await gracefulShutdown()
     }
 
     @inline(__always) private func ingest(_ e: JournalEntry) {
@@ -144,14 +158,16 @@ public final class IngestService: Service, @unchecked Sendable {
                     ingest(e)
                     FaultInjection.replaying.pass(limit: half)
                 }
+                liveness.beat()
             }
         }
         // Lines the replay did not produce again (silence and other clock-driven events).
         let unmatched = replayedLines.finish()
         engine.adopt(logged: unmatched)
+        control.health.adopt(logged: unmatched)
         // Every line written before the start is now reflected in the engine's states; lines
         // the replay wrote follow them.
-        commit(alertLogSeq: alertFlag.lines > 0 ? nil : logSeqAtStart, force: true)
+        commit(alertLogSeq: alertFlag.lines > 0 ? nil : logSeqAtStart, force: true, wait: true)
         if bytes > 0 {
             logger.info(
                 "receive journal replayed",
@@ -164,7 +180,16 @@ public final class IngestService: Service, @unchecked Sendable {
     }
 
     /// Drains until the journal is closed (the MQTT service closes it when it stops).
+    ///
+    /// While a commit fails (or is slow), the loop does not wait for it: it goes on reading the
+    /// journal, counting into the pending batch and evaluating alerts, and hands everything
+    /// since the last handed-over batch to the commit thread once it is free. Nothing is
+    /// released from the journal before the commit that counted it, so the journal fills (and
+    /// then the broker holds the rest): how far ingest can run ahead is the journal's size.
+    /// A configuration reload waits for that commit (the batch's rows name devices by the
+    /// registry they were counted with).
     private func loop() throws {
+        liveness.beat()
         prune()
         replay()
         let interval = max(configuration.commitIntervalMillis, 10)
@@ -173,24 +198,28 @@ public final class IngestService: Service, @unchecked Sendable {
         let commitBytes = UInt64(journal.capacity / 4)
         var nextCommit = clock() + interval
         while true {
-            let wait = Date(timeIntervalSince1970: Double(nextCommit) / 1000)
-            let n = journal.read(max: 1024, deadline: wait) { ingest($0) }
+            liveness.beat()
+            FaultInjection.ingestStall.pass()
+            let wakeAt = min(nextCommit, clock() + liveness.beatEveryMillis)
+            let n = journal.read(max: 1024, deadline: Date(timeIntervalSince1970: Double(wakeAt) / 1000)) { ingest($0) }
             let now = clock()
             if alertFlag.set || journal.readPosition - submittedPosition >= commitBytes {
-                commit()
+                commit(publish: false)
             }
-            if let newConfig = reloadMailbox.withLock({ c -> Configuration? in
-                defer { c = nil }; return c
-            }) {
+            if !committer.isBusy,
+                let newConfig = reloadMailbox.withLock({ c -> Configuration? in
+                    defer { c = nil }; return c
+                })
+            {
                 apply(newConfig)
             }
             let closed = n == 0 && journal.isDrained
             if now >= nextCommit || closed {
-                commit()
+                commit(wait: closed)
                 nextCommit = now + interval
                 observer.tick(now: now)
                 engine.tick(now: now)
-                if now - lastPrune > 3_600_000 { prune() }
+                if now - lastPrune > 3_600_000 && status.snapshot.commitFailingSince == nil { prune() }
             }
             if closed { break }
         }
@@ -198,6 +227,13 @@ public final class IngestService: Service, @unchecked Sendable {
         committer.close()
         journal.stopSyncing()
         journal.removeRing()
+        if control.abandoned {
+            let bytes = journal.uncommittedBytes
+            logger.critical(
+                "ingest stopped without saving the state: the receive journal keeps what was not counted for the next start",
+                metadata: ["sentra.accepted": "\(pipeline.stats.accepted)", "sentra.journal_uncommitted_bytes": "\(bytes)"])
+            throw StateNotSaved(journalBytes: bytes)
+        }
         try? store.checkpoint()
         logger.info("ingest stopped, state committed", metadata: ["sentra.accepted": "\(pipeline.stats.accepted)"])
     }
@@ -226,7 +262,15 @@ public final class IngestService: Service, @unchecked Sendable {
     /// writes them in one transaction and then frees the journal's space.
     /// - Parameter alertLogSeq: the alert log's seq the states include, when no line was
     ///   written since the last commit (the replay's commit).
-    private func commit(alertLogSeq: Int64? = nil, force: Bool = false) {
+    ///   - wait: wait for the commit thread to take it (the start's and the last commits);
+    ///     otherwise, while it is busy, everything stays pending for a later call.
+    ///   - publish: publish the status and live snapshot even when the batch stays pending.
+    private func commit(alertLogSeq: Int64? = nil, force: Bool = false, wait: Bool = false, publish: Bool = true) {
+        let deferred = !wait && committer.isBusy
+        if deferred {
+            if publish { publishStatus() }
+            return
+        }
         alertFlag.set = false
         let devices = pipeline.dirty.map { (pipeline.registry.devices[$0].key, pipeline.devices[$0]) }
         let statsChanged = pipeline.stats != lastCommittedStats
@@ -251,6 +295,12 @@ public final class IngestService: Service, @unchecked Sendable {
             pipeline.deltas.removeAll()
             pipeline.markClean()
         }
+        publishStatus()
+    }
+
+    /// The counts, the queue and the journal's use for `/metrics` and STATUS=, and the live
+    /// snapshot for the HTTP face: at every commit, and every commit interval while one waits.
+    private func publishStatus() {
         let stats = pipeline.stats
         let depth = journal.depth
         let used = journal.uncommittedBytes
@@ -320,6 +370,15 @@ final class DaemonObserver: IngestObserver {
     func rejected(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?) {
         log.rejected(reason, topic: topic, now: clock())
         forward?.rejected(reason, topic: topic, device: device)
+    }
+}
+
+/// The ingest thread stopped without saving the state (the daemon was stopped while commits
+/// failed): the daemon exits 2; the receive journal keeps what was not counted.
+struct StateNotSaved: Error, CustomStringConvertible {
+    var journalBytes: Int
+    var description: String {
+        "the state could not be saved before the stop; \(journalBytes) bytes of the receive journal are kept and counted at the next start"
     }
 }
 

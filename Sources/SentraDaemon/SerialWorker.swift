@@ -35,6 +35,13 @@ final class SerialWorker<Job>: @unchecked Sendable {
         return submitted
     }
 
+    /// A job is queued or being done: `submit` would wait.
+    var isBusy: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.count >= depth
+    }
+
     /// The ticket of the last job submitted.
     var lastTicket: UInt64 {
         condition.lock()
@@ -79,21 +86,58 @@ final class SerialWorker<Job>: @unchecked Sendable {
     }
 }
 
+/// Set once when the daemon starts to stop (SIGTERM): threads that retry a failing write give
+/// up instead of retrying forever, and sleeps between retries end at once.
+public final class StopSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var set = false
+
+    public init() {}
+
+    public var isSet: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return set
+    }
+
+    public func begin() {
+        condition.lock()
+        set = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Sleeps `seconds`, or less when the stop begins meanwhile; returns whether it has.
+    @discardableResult
+    func sleep(_ seconds: TimeInterval) -> Bool {
+        let until = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !set && condition.wait(until: until) {}
+        return set
+    }
+}
+
 /// Runs `body` until it succeeds, once a second, logging the first failure and every 60th:
-/// a full disk makes the work late, it never drops it.
-func retryingForever(_ what: String, logger: Logger, onFailure: (any Error) -> Void = { _ in }, _ body: () throws -> Void) {
+/// a full disk makes the work late, it never drops it. When the daemon is stopping (`stop`),
+/// a failure ends the retries: returns false, and the work is not done.
+func retrying(
+    _ what: String, logger: Logger, stop: StopSignal, onFailure: (any Error, Int) -> Void = { _, _ in }, _ body: () throws -> Void
+) -> Bool {
     var attempt = 0
     while true {
         do {
             try body()
-            return
+            return true
         } catch {
             attempt += 1
-            onFailure(error)
+            onFailure(error, attempt)
+            if stop.isSet { return false }
             if attempt == 1 || attempt % 60 == 0 {
                 logger.error("\(what) failed, retrying", metadata: ["sentra.error": "\(error)", "sentra.attempt": "\(attempt)"])
             }
-            Thread.sleep(forTimeInterval: 1)
+            // One more try when the stop begins meanwhile (the disk may have room again).
+            stop.sleep(1)
         }
     }
 }

@@ -22,7 +22,15 @@ public final class DaemonStatus: Sendable {
         /// Commit durations, counted into `CommitHistogram.bounds` (seconds).
         public var commitHistogram = CommitHistogram()
         public var commits = 0
+        /// Commit attempts that failed, counted as they fail (each is retried).
         public var commitFailures = 0
+        /// Alert-log lines that could not be written at the first try (each is retried; the
+        /// commit that follows from them waits).
+        public var alertLogFailures = 0
+        /// Since when commits fail (ms since the epoch); nil while they succeed.
+        public var commitFailingSince: Int64?
+        /// The daemon's own `state_commit_failing` alert while it fires.
+        public var commitAlert: AlertEvent?
         public var lastError: String?
         public var configFile = ""
         public var reloads = 0
@@ -46,9 +54,11 @@ public final class DaemonStatus: Sendable {
     public func statusLine(readingsPerSecond: Double) -> String {
         let s = snapshot
         let conn = s.subscribed ? "subscribed" : (s.connected ? "connected" : "connecting to broker")
-        return String(
-            format: "%@; %.0f readings/s; %llu accepted, %llu rejected; queue %d", conn, readingsPerSecond,
-            s.stats.accepted, s.stats.totalRejected, s.queueDepth)
+        let failing = s.commitFailingSince != nil ? "STATE NOT SAVED: commits failing (\(s.commitFailures) attempts); " : ""
+        return failing
+            + String(
+                format: "%@; %.0f readings/s; %llu accepted, %llu rejected; queue %d", conn, readingsPerSecond,
+                s.stats.accepted, s.stats.totalRejected, s.queueDepth)
     }
 }
 

@@ -46,9 +46,16 @@ public struct DaemonView: Sendable {
     /// `ms` in RFC 3339 with the sentra's offset; nil for nil.
     public func rfc3339(_ ms: Int64?) -> String? { ms.map { RFC3339.format($0, timeZone: timeZone) } }
 
-    /// Every firing alert: the rule engine's and the plugin host's own.
+    /// Every firing alert: the rule engine's, the plugin host's and the daemon's own.
     public func firing(_ snapshot: LiveSnapshot?) -> [FiringRuleAlert] {
         var out = snapshot?.firing ?? []
+        if let e = status.snapshot.commitAlert {
+            out.append(
+                FiringRuleAlert(
+                    rule: e.rule,
+                    alert: FiringAlert(
+                        id: e.id, labels: e.labels, started: e.started, value: e.value, summary: e.summary, severity: e.severity)))
+        }
         for h in plugins?.health ?? [] {
             if let e = h.failing {
                 out.append(

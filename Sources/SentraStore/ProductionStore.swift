@@ -10,31 +10,69 @@ public final class ProductionStore: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (creating and migrating) the database for writing.
+    /// The database's identity (`meta.database_identity`), and whether the identity file beside
+    /// it records it yet (written after the first commit).
+    private let identity: String
+    private let identityLock = NSLock()
+    private var identityRecorded: Bool
+
+    /// Opens (creating and migrating) the database for writing. Refuses, as a `StoreError`
+    /// (`isDamagedState`), a database SQLite finds damaged (`PRAGMA quick_check`, SQLITE_CORRUPT,
+    /// SQLITE_NOTADB) and one that is missing, empty or another where the identity file says this
+    /// state directory counted before: nothing is changed then.
     public init(path: String) throws {
         self.path = path
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Self.refuseLostHistory(path: path)
         var config = GRDB.Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             // NORMAL is durable across process crashes in WAL mode; FULL also across power loss.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        pool = try DatabasePool(path: path, configuration: config)
-        try Self.migrator.migrate(pool)
+        let pool = try Self.damageChecked(path) { try DatabasePool(path: path, configuration: config) }
+        try Self.checkIntegrity(pool, path: path)
+        try Self.damageChecked(path) { try Self.migrator.migrate(pool) }
+        let checked = try Self.damageChecked(path) { try Self.checkIdentity(pool, path: path) }
+        self.pool = pool
+        identity = checked.identity
+        identityRecorded = checked.recorded
+        // A database from before identity files, which has counted: record it now.
+        if !identityRecorded, (try? meta(Self.journalMarkKey)) != nil {
+            identityRecorded = (try? Self.recordIdentity(identity, path: path)) != nil
+        }
     }
 
-    /// Opens an existing database read-only (for `sentractl`, while the daemon runs).
+    /// Opens an existing database read-only (for `sentractl`, while the daemon runs), after the
+    /// same checks as the daemon's open (a damaged or lost database is a `StoreError` whose
+    /// `isDamagedState` is true).
     public init(readingFrom path: String) throws {
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else {
+        try Self.refuseLostHistory(path: path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
+        guard let size, size > 0 else {
             throw StoreError(message: "no state database at \(path): has sentrad run with this state_dir?")
         }
         var config = GRDB.Configuration()
         config.readonly = true
         config.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: config)
+        let pool = try Self.damageChecked(path) { try DatabasePool(path: path, configuration: config) }
+        try Self.checkIntegrity(pool, path: path)
+        self.pool = pool
+        identity = ""
+        identityRecorded = true
+    }
+
+    /// Runs `body`, turning SQLite's corruption codes into a `StoreError` naming the file.
+    @discardableResult
+    static func damageChecked<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            if isDamage(error) && !(error is StoreError) { throw damaged(path, "\(error)") }
+            throw error
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -222,6 +260,14 @@ public final class ProductionStore: @unchecked Sendable {
             }
             beforeCommit()
         }
+        noteCommitted()
+    }
+
+    /// After a commit: the identity file is written once (retried at the next commit if it fails).
+    private func noteCommitted() {
+        identityLock.lock()
+        defer { identityLock.unlock() }
+        if !identityRecorded { identityRecorded = (try? Self.recordIdentity(identity, path: path)) != nil }
     }
 
     /// Device states as last committed (stored under the key's text form, `workshop/kind/id`).
@@ -274,11 +320,6 @@ public final class ProductionStore: @unchecked Sendable {
     public func checkpoint() throws {
         _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
-}
-
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
 }
 
 /// Everything one device counted for one craftsman ('' for its workshop) since it was first

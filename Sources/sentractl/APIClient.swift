@@ -48,8 +48,19 @@ struct APIClient {
 /// `sentractl status`: the daemon, its broker, its plugins, today's production and the
 /// firing alerts, in one screen of text.
 enum StatusScreen {
-    static func render(status s: StatusAnswer, alerts: AlertsAnswer, production: ReportDocument) -> String {
-        (daemon(s) + [""] + today(production) + [""] + firing(alerts)).map { $0 + "\n" }.joined()
+    static func render(status s: StatusAnswer, alerts: AlertsAnswer, production: Result<ReportDocument, any Error>) -> String {
+        let today: [String]
+        switch production {
+        case .success(let p): today = Self.today(p)
+        case .failure(let e): today = ["today: production cannot be read from the state database: \(e)"]
+        }
+        return (notSaved(alerts) + daemon(s) + [""] + today + [""] + firing(alerts)).map { $0 + "\n" }.joined()
+    }
+
+    /// The first lines when the state is not being saved (the daemon's `state_commit_failing`).
+    static func notSaved(_ alerts: AlertsAnswer) -> [String] {
+        guard let f = alerts.firing.first(where: { $0.rule == "state_commit_failing" }) else { return [] }
+        return ["STATE NOT SAVED since \(f.started): \(f.summary)", ""]
     }
 
     /// A value with `decimals` places, or whole when it is whole.

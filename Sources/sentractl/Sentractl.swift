@@ -43,6 +43,13 @@ func userError(_ message: String) -> ExitCode {
     return ExitCode(1)
 }
 
+/// Opening the state database failed: 2 when it is damaged or its history lost, else 1 (a
+/// state directory where sentrad never ran).
+func stateExitCode(opening error: any Error) -> Int32 {
+    if let e = error as? StoreError, e.isDamagedState { return 2 }
+    return ProductionStore.isDamage(error) ? 2 : 1
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
@@ -123,12 +130,11 @@ extension Sentractl {
             let store: ProductionStore
             do {
                 store = try ProductionStore(readingFrom: c.stateDatabasePath)
-            } catch let e as StoreError {
-                // No database there: the state directory given is not a daemon's.
-                throw userError("\(e)")
             } catch {
-                printError("sentractl: the state database \(c.stateDatabasePath) cannot be opened: \(error)")
-                throw ExitCode(2)
+                // Damaged or lost history: 2; no database there (the state directory given is
+                // not a daemon's): 1.
+                printError("sentractl: \(error)")
+                throw ExitCode(stateExitCode(opening: error))
             }
             do {
                 let report = try store.report(registry: c.registry, calendar: c.calendar, days: days)
@@ -181,7 +187,13 @@ extension Sentractl {
             do {
                 let status = try await client.get("api/v1/status", as: StatusAnswer.self)
                 let alerts = try await client.get("api/v1/alerts?recent=0", as: AlertsAnswer.self)
-                let production = try await client.get("api/v1/production", as: ReportDocument.self)
+                // Today's production comes from the state database: the rest is shown without it.
+                let production: Result<ReportDocument, any Error>
+                do {
+                    production = .success(try await client.get("api/v1/production", as: ReportDocument.self))
+                } catch {
+                    production = .failure(error)
+                }
                 print(StatusScreen.render(status: status, alerts: alerts, production: production), terminator: "")
             } catch {
                 printError("sentractl: sentrad does not answer at \(client.base): \(error)")
@@ -197,7 +209,7 @@ extension Sentractl {
                 stats = try ProductionStore(readingFrom: c.stateDatabasePath).meta("ingest_stats")
             } catch {
                 printError("sentractl: \(error)")
-                throw ExitCode(1)
+                throw ExitCode(stateExitCode(opening: error))
             }
             guard let stats else {
                 printError("sentractl: sentrad has not committed any counts yet")

@@ -47,6 +47,12 @@ struct Sentrad: AsyncParsableCommand {
         } catch let error as ConfigurationErrors {
             FileHandle.standardError.write(Data("sentrad: the configuration is not valid:\n\(error)\n".utf8))
             throw ExitCode(1)
+        } catch  where damagedState(error) != nil {
+            // A damaged or lost state database: refused before anything was changed.
+            let why = damagedState(error) ?? "\(error)"
+            logger.critical("sentrad cannot start: \(why)", metadata: ["sentra.error": "\(why)"])
+            FileHandle.standardError.write(Data("sentrad: cannot start: \(why)\n".utf8))
+            throw ExitCode(2)
         } catch {
             logger.critical("sentrad failed", metadata: ["sentra.error": "\(error)"])
             throw ExitCode(2)
