@@ -29,7 +29,10 @@ enum AlertLogFuzz {
             _ = AlertTail.human(event, timeZone: timeZone, color: true)
             roundTrip(event)
         }
-        replay(data)
+        // A log sentrad wrote begins `{"seq":`. Another first line makes the follower retry
+        // its file 64 times per read (docs/fuzzing.md): too slow to fuzz, so only such
+        // files are replayed.
+        if data.starts(with: Array(#"{"seq":"#.utf8)) { replay(data) }
     }
 
     /// `event` written as a log line reads back as itself.
