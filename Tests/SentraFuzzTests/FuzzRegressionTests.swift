@@ -2,7 +2,7 @@ import Foundation
 import SentraFuzzTargets
 import Testing
 
-/// Every input under Tests/Fuzz (the fuzzers' minimized corpus and every crasher they found)
+/// Every input under Tests/Fuzz (the seeds, the fuzzers' minimized corpus, every crasher they found)
 /// through the same entries the fuzzers call, in the plain build: an input that traps again
 /// crashes this test (docs/fuzzing.md).
 @Suite struct FuzzRegressionTests {
@@ -16,10 +16,17 @@ import Testing
     }
 
     @Test(arguments: FuzzTarget.allCases)
+    func theSeedsRunWithoutATrap(_ target: FuzzTarget) throws {
+        let files = Self.files("seeds", target)
+        #expect(!files.isEmpty, "Tests/Fuzz/seeds/\(target.rawValue) is empty")
+        for file in files { target.run([UInt8](try Data(contentsOf: file))) }
+    }
+
+    @Test(arguments: FuzzTarget.allCases)
     func theCorpusRunsWithoutATrap(_ target: FuzzTarget) throws {
         let files = Self.files("corpus", target)
-        // The seeds alone are more than this; an empty or lost corpus must not pass quietly.
-        #expect(files.count >= 3, "Tests/Fuzz/corpus/\(target.rawValue) has \(files.count) files")
+        // Every minimized corpus has more than this; an empty or lost one must not pass quietly.
+        #expect(files.count >= 20, "Tests/Fuzz/corpus/\(target.rawValue) has \(files.count) files")
         for file in files { target.run([UInt8](try Data(contentsOf: file))) }
     }
 
@@ -30,7 +37,7 @@ import Testing
 
     @Test func everyTargetHasItsDirectories() {
         for target in FuzzTarget.allCases {
-            for kind in ["corpus", "crashers"] {
+            for kind in ["seeds", "corpus", "crashers"] {
                 var isDir: ObjCBool = false
                 let path = Self.root.appendingPathComponent(kind).appendingPathComponent(target.rawValue).path
                 #expect(FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue, "\(path) is missing")
