@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sentractl", targets: ["sentractl"]),
         .executable(name: "sentra-sim", targets: ["sentra-sim"]),
         .executable(name: "sentra-bench", targets: ["sentra-bench"]),
+        .executable(name: "sentra-fuzz", targets: ["sentra-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -123,6 +124,17 @@ let package = Package(
             ]
         ),
 
+        // Fuzz targets (docs/fuzzing.md): each reader of outside input behind one entry; the
+        // executable runs them under libFuzzer (scripts/fuzz) or replays files.
+        .target(
+            name: "SentraFuzzTargets",
+            dependencies: [
+                "SentraCore", "SentraWire", "SentraConfig", "SentraAlertLog",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "sentra-fuzz", dependencies: ["SentraFuzzTargets"]),
+
         // Tests mirror the targets; SentraTestSupport holds what several of them share.
         .target(name: "SentraTestSupport", dependencies: ["SentraCore", "SentraWire"], path: "Tests/SentraTestSupport"),
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraTestSupport"]),
@@ -145,6 +157,7 @@ let package = Package(
                 "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
+        .testTarget(name: "SentraFuzzTests", dependencies: ["SentraFuzzTargets", "SentraAlertLog", "SentraCore"]),
         .testTarget(
             name: "SentraIntegrationTests", dependencies: ["SentraWire", "SentraSim", "SentraProcess"]),
     ]

@@ -298,7 +298,8 @@ public final class AlertLog: Sendable {
     }
 
     /// The `seq` of a log line: read from the `{"seq":N,` prefix this writer puts first,
-    /// else by parsing the JSON.
+    /// else by parsing the JSON. nil for a seq of Int64.max or more, which leaves no room
+    /// for the next line's.
     public static func seq(ofLine line: some StringProtocol) -> Int64? {
         let prefix = "{\"seq\":"
         if line.hasPrefix(prefix) {
@@ -306,12 +307,16 @@ public final class AlertLog: Sendable {
             var any = false
             for b in line.utf8.dropFirst(prefix.utf8.count) {
                 guard b >= 48 && b <= 57 else { break }
-                v = v * 10 + Int64(b - 48)
+                let (tens, o1) = v.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = tens.addingReportingOverflow(Int64(b - 48))
+                if o1 || o2 { return nil }
+                v = sum
                 any = true
             }
-            if any { return v }
+            if any { return v < .max ? v : nil }
         }
-        return (try? WireJSON.decode(AlertLine.Seq.self, from: line))?.seq
+        let seq = (try? WireJSON.decode(AlertLine.Seq.self, from: line))?.seq
+        return seq == .max ? nil : seq
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {

@@ -3,7 +3,10 @@ import Foundation
 /// RFC 3339 with the sentra's UTC offset; milliseconds only when there are some.
 public enum RFC3339 {
     public static func format(_ ms: Int64, timeZone: TimeZone) -> String {
-        let off = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(ms) / 1000)))
+        let exact = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(ms) / 1000)))
+        // An offset with seconds (local mean time before 1924 in Jakarta) has none in RFC 3339:
+        // the time is written in the whole-minute offset, so it still names the same instant.
+        let off = exact - exact % 60
         let secs = floorDiv(ms, 1000)
         let millis = ms - secs * 1000
         let local = secs + off
