@@ -200,13 +200,8 @@ extension Reader {
             http.host = string(h["host"], "http.host") ?? http.host
             http.port = int(h["port"], "http.port", range: 1...65535) ?? http.port
             http.tokenFile = string(h["token_file"], "http.token_file")
-            if let e = h["idle_timeout"], let ms = duration(e, "http.idle_timeout") {
-                if Configuration.HTTP.idleTimeoutRange.contains(ms) {
-                    http.idleTimeoutMillis = ms
-                } else {
-                    error(e.value, "http.idle_timeout", "expected a duration from 100ms to 1h")
-                }
-            }
+            http.idleTimeoutMillis =
+                duration(h["idle_timeout"], "http.idle_timeout", range: Configuration.HTTP.idleTimeoutRange) ?? http.idleTimeoutMillis
             http.maxConnections =
                 int(h["max_connections"], "http.max_connections", range: Configuration.HTTP.maxConnectionsRange) ?? http.maxConnections
             if http.lacksRequiredToken, let host = h["host"] {

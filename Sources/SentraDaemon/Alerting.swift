@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// A craftsman's usual pieces per hour, from the hourly rows of the state database.
 final class StoreUsualRates: UsualRateProvider {
     let store: ProductionStore
-    let timeZone: TimeZone
+    /// The sentra's time zone; set again by a reload (ingest thread only, as every call).
+    var timeZone: TimeZone
 
     init(store: ProductionStore, timeZone: TimeZone) {
         self.store = store

@@ -105,8 +105,10 @@ public struct Daemon {
         let ingest = try IngestService(
             configuration: configuration, journal: journal, store: store, alertLog: alertLog, status: status, logger: logger,
             stop: stop, liveness: liveness)
+        // READY=1 once subscribed and, with HTTP on, once the listener accepts connections.
+        let readiness = Readiness(notifier: notifier, waitingFor: configuration.http.enabled ? [.subscribed, .listening] : [.subscribed])
         let mqtt = try MQTTService(
-            configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, notifier: notifier,
+            configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, readiness: readiness,
             logger: logger)
         let reload = ReloadService(
             path: configPath, overrides: overrides, ingest: ingest,
@@ -117,7 +119,7 @@ public struct Daemon {
         ]
         if configuration.http.enabled {
             let view = DaemonView(
-                name: configuration.name, timeZone: configuration.calendar.timeZone, version: SentraVersion.current, status: status,
+                name: configuration.name, version: SentraVersion.current, status: status,
                 live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: configuration.usualDays)
             services.append(
                 .init(
@@ -126,7 +128,8 @@ public struct Daemon {
                         policy: AccessPolicy(token: try configuration.httpToken()), logger: logger,
                         limits: HTTPLimits(
                             idleTimeout: .milliseconds(configuration.http.idleTimeoutMillis),
-                            maxConnections: configuration.http.maxConnections))))
+                            maxConnections: configuration.http.maxConnections),
+                        onServerRunning: { readiness.report(.listening) })))
         }
         services.append(.init(service: SystemdService(notifier: notifier, status: status, liveness: liveness, stop: stop)))
         // Shut down in reverse order: STOPPING=1 first, then the HTTP listener and the broker

@@ -34,6 +34,7 @@ public final class IngestService: Service, @unchecked Sendable {
     private let observer: DaemonObserver
     private let alertLog: AlertLog
     private let engine: AlertEngine
+    private let usualRates: StoreUsualRates
     private let alertStates = AlertStatePersistence()
     private var lastPrune: Int64 = 0
     private var lastCommittedStats = IngestStats()
@@ -94,9 +95,11 @@ public final class IngestService: Service, @unchecked Sendable {
         let writer = AlertWriter(log: alertLog, control: control, logger: logger)
         alertWriter = writer
         committer = makeCommitter(store: store, alertWriter: writer, journal: journal, status: status, control: control, logger: logger)
+        let usualRates = StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone)
+        self.usualRates = usualRates
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
-            usualRates: StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone), logger: logger
+            usualRates: usualRates, logger: logger
         ) { event in
             flag.set = true
             // Written before the crash, produced again by the replay: not a second line.
@@ -246,7 +249,11 @@ public final class IngestService: Service, @unchecked Sendable {
         let old = pipeline.registry
         pipeline.apply(registry: new.registry)
         observer.tracker.remap(from: old, to: new.registry)
-        engine.reload(registry: new.registry, rules: new.rules)
+        // The time zone follows the configuration everywhere: counting hours, rule windows,
+        // usual rates, the alert log's times (the HTTP face reads the log's).
+        usualRates.timeZone = new.calendar.timeZone
+        alertLog.timeZone = new.calendar.timeZone
+        engine.reload(registry: new.registry, rules: new.rules, calendar: new.calendar)
         status.update { $0.reloads += 1 }
         logger.info(
             "configuration reloaded",

@@ -10,7 +10,7 @@ import Synchronization
 
 /// The broker connection: subscribes to the device topics with QoS 1 on a persistent
 /// session, copies each message into the receive journal before its callback returns, and
-/// reports READY=1 once subscribed. It connects only after the ingest thread has replayed
+/// reports its part of READY=1 once subscribed. It connects only after the ingest thread has replayed
 /// what the journal held from before.
 public final class MQTTService: Service, @unchecked Sendable {
     private let client: MQTTClient
@@ -18,7 +18,7 @@ public final class MQTTService: Service, @unchecked Sendable {
     private let replayed: Gate
 
     public init(
-        configuration: Configuration, journal: ReceiveJournal, replayed: Gate, status: DaemonStatus, notifier: SystemdNotifier,
+        configuration: Configuration, journal: ReceiveJournal, replayed: Gate, status: DaemonStatus, readiness: Readiness,
         logger: Logger, clock: @escaping MillisClock = systemMillis
     ) throws {
         self.journal = journal
@@ -39,7 +39,6 @@ public final class MQTTService: Service, @unchecked Sendable {
         o.reconnectMaxSeconds = b.reconnectMaxSeconds
         let prefix = configuration.registry.topicPrefix
         o.subscriptions = [("\(prefix)/+/+/+", 1), ("\(prefix)/+/+/+/status", 1)]
-        let ready = ReadyOnce(notifier: notifier)
         client = MQTTClient(
             options: o, logger: logger,
             onMessage: { topic, payload, _ in
@@ -54,7 +53,7 @@ public final class MQTTService: Service, @unchecked Sendable {
                 case .subscribed:
                     status.update { $0.subscribed = true }
                     logger.info("subscribed to the device topics")
-                    ready.fire()
+                    readiness.report(.subscribed)
                 case .disconnected, .connectFailed:
                     status.update {
                         if $0.connected { $0.reconnects += 1 }
@@ -76,15 +75,5 @@ public final class MQTTService: Service, @unchecked Sendable {
             client.stop()
         }
         journal.close()
-    }
-}
-
-/// READY=1 exactly once, from whichever thread learns it first.
-final class ReadyOnce: Sendable {
-    private let notifier: SystemdNotifier
-    private let done = Synchronization.Atomic<Bool>(false)
-    init(notifier: SystemdNotifier) { self.notifier = notifier }
-    func fire() {
-        if !done.exchange(true, ordering: .relaxed) { notifier.ready() }
     }
 }

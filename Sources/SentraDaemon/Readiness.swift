@@ -4,8 +4,8 @@ import Synchronization
 /// READY=1 exactly once, when every part of the start has reported, from whichever thread
 /// reports last: the broker subscription and, when HTTP is on, the listener accepting
 /// connections. A part reporting again (a resubscription after a reconnect) changes nothing.
-final class Readiness: Sendable {
-    enum Part: Hashable, Sendable {
+public final class Readiness: Sendable {
+    public enum Part: Hashable, Sendable {
         case subscribed
         case listening
     }
@@ -13,12 +13,12 @@ final class Readiness: Sendable {
     private let notifier: SystemdNotifier
     private let state: Mutex<(waiting: Set<Part>, sent: Bool)>
 
-    init(notifier: SystemdNotifier, waitingFor parts: Set<Part>) {
+    public init(notifier: SystemdNotifier, waitingFor parts: Set<Part>) {
         self.notifier = notifier
         state = Mutex((parts, false))
     }
 
-    func report(_ part: Part) {
+    public func report(_ part: Part) {
         let send = state.withLock { s -> Bool in
             s.waiting.remove(part)
             guard s.waiting.isEmpty, !s.sent else { return false }
@@ -28,5 +28,5 @@ final class Readiness: Sendable {
         if send { notifier.ready() }
     }
 
-    var isReady: Bool { state.withLock { $0.sent } }
+    public var isReady: Bool { state.withLock { $0.sent } }
 }

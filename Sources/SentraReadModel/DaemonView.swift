@@ -10,7 +10,6 @@ import SentraWire
 /// published snapshot, the state database, the alert log and the plugin host.
 public struct DaemonView: Sendable {
     public var name: String
-    public var timeZone: TimeZone
     public var version: String
     public var status: DaemonStatus
     public var live: LiveState
@@ -22,12 +21,11 @@ public struct DaemonView: Sendable {
     public var clock: @Sendable () -> Int64
 
     public init(
-        name: String, timeZone: TimeZone, version: String, status: DaemonStatus, live: LiveState, store: ProductionStore,
+        name: String, version: String, status: DaemonStatus, live: LiveState, store: ProductionStore,
         alertLog: AlertLog, plugins: PluginHost?, usualDays: Int = 14,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.name = name
-        self.timeZone = timeZone
         self.version = version
         self.status = status
         self.live = live
@@ -37,6 +35,9 @@ public struct DaemonView: Sendable {
         self.usualDays = usualDays
         self.clock = clock
     }
+
+    /// The sentra's time zone: the alert log's, which a reload changes with the configuration.
+    public var timeZone: TimeZone { alertLog.timeZone }
 
     public var calendar: LocalCalendar { LocalCalendar(timeZone: timeZone) }
 

@@ -18,7 +18,7 @@ func emptyView() throws -> DaemonView {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let tz = TimeZone(identifier: "Asia/Jakarta")!
     return DaemonView(
-        name: "Test <sentra>", timeZone: tz, version: "test", status: DaemonStatus(), live: LiveState(),
+        name: "Test <sentra>", version: "test", status: DaemonStatus(), live: LiveState(),
         store: try ProductionStore(path: dir.appendingPathComponent("sentra.sqlite").path),
         alertLog: try AlertLog(path: dir.appendingPathComponent("alerts.jsonl").path, timeZone: tz), plugins: nil)
 }
