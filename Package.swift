@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "SentraFuzzTargets",
             dependencies: [
-                "SentraCore", "SentraWire", "SentraConfig", "SentraAlertLog",
+                "SentraCore", "SentraWire", "SentraConfig", "SentraAlertLog", "SentraStore", "SentraReadModel",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -1,40 +1,43 @@
 import HummingbirdCore
 import SentraCore
+import SentraReadModel
+import SentraStore
 
 /// An HTTP request target (`/api/v1/production?from=2026-11-01&by=loom`) read as the API's
-/// routes read their parameters (Sources/SentraHTTP/HTTPServer.swift): Hummingbird's URI and
-/// query parsing, then each parameter checked as the handlers check it, the dates as reports
-/// read them (`LocalCalendar`).
-///
-/// The checks live in `validate`, one call in `fuzzOne`: when the HTTP side has one public
-/// function that validates an /api/v1 query, call it there instead.
+/// routes read it: Hummingbird's URI and query parsing, then the query items through
+/// `APIQuery` (the one place the /api/v1 parameters are checked), and what it accepts checked
+/// against the rules it promises: days in the years 2000 to 2199, ranges in order and at most
+/// 366 days, `recent` within 0...1000.
 enum QueryFuzz {
-    nonisolated(unsafe) static var calendar = LocalCalendar(identifier: "Asia/Jakarta")
-
     static func fuzzOne(_ data: UnsafeRawBufferPointer) {
         let uri = URI(String(decoding: data, as: UTF8.self))
         validate(path: uri.path, query: uri.queryParameters)
     }
 
-    /// What the /api/v1 handlers do with a query today: `recent` an integer clamped to
-    /// 0...1000, `by` a grouping, `date`/`from`/`to` local dates.
     static func validate(path: String, query: FlatDictionary<Substring, Substring>) {
         _ = path.split(separator: "/")
-        if let recent = query["recent"].flatMap({ Int($0) }) { _ = min(max(recent, 0), 1000) }
-        if let by = query["by"] { _ = ["craftsman", "loom", "workshop"].contains(String(by)) }
+        let items = query.map { (name: String($0.key), value: String($0.value)) }
+        if let p = try? APIQuery.production(items), let d = p.days { checkRange(d, max: DayRange.maxDaysOverHTTP) }
+        if let u = try? APIQuery.usual(items), let d = u.day { checkRange(d, max: 1) }
+        if let a = try? APIQuery.alerts(items) { require((0...1000).contains(a.recent), "recent \(a.recent) accepted") }
         for name in ["date", "from", "to"] {
             for value in query[values: Substring(name)] { checkDate(String(value)) }
         }
     }
 
-    /// A date the API accepts names one day: its day count writes back as the same text,
-    /// and the day has a first millisecond in the sentra's time zone.
+    /// An accepted range keeps the promises the API makes about it.
+    static func checkRange(_ d: DayRange, max: Int) {
+        require(d.firstDay <= d.lastDay && d.days <= max, "range \(d.from)..\(d.to) of \(d.days) days accepted")
+        for day in [d.firstDay, d.lastDay] {
+            let text = LocalCalendar.civilDate(daysSinceEpoch: day)
+            require(DayRange.years.contains(Int64(text.prefix(4)) ?? 0), "day \(text) outside the years accepted")
+        }
+    }
+
+    /// A date the calendar reads names one day: its day count writes back as the same text.
     static func checkDate(_ text: String) {
         guard let days = LocalCalendar.daysSinceEpoch(text) else { return }
         require(LocalCalendar.civilDate(daysSinceEpoch: days) == text, "\(text) read as day \(days)")
-        guard calendar != nil else { fatalError("no Asia/Jakarta time zone") }
-        let start = calendar!.startOfDay(daysSinceEpoch: days)
-        _ = calendar!.date(atMillis: start)
         _ = RFC3339.parse(text + "T00:00:00Z")
     }
 }

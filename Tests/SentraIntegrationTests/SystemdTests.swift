@@ -21,7 +21,9 @@ extension DatagramListener {
         let daemon = Daemon(broker: broker)
         try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
         try await eventually("READY=1") { notify.received { $0.contains("READY=1") } }
-        // READY=1 comes once the subscription is in place: a reading published now is counted.
+        // READY=1 comes once the HTTP listener accepts connections...
+        #expect(canConnect(port: daemon.httpPort), "the HTTP port refused a connection right after READY=1")
+        // ... and the subscription is in place: a reading published now is counted.
         try broker.publish("sentra/ws-bandar-01/loom/loom-05", [#"{"ts":\#(nowMillis() - 1000),"picks":1}"#])
         try await eventually("WATCHDOG=1") { notify.received { $0.contains("WATCHDOG=1") } }
         try await eventually("STATUS=") { notify.received { $0.hasPrefix("STATUS=") && $0.contains("readings/s") } }
@@ -117,6 +119,36 @@ extension DatagramListener {
         let (_, json) = try daemon.ctl(["report", "--format", "json"] + wideReportRange())
         let siti = try WireJSON.decode(ReportDocument.self, from: json).craftsmen.first { $0.craftsman == "c-siti" }
         #expect(siti?.name == "Bu Siti" && siti?.workshop == "ws-bandar-01" && siti?.pieces == 0 && siti?.picks == 4)
+    }
+
+    /// A reload that moves the sentra to another time zone (Jakarta, +07:00, to Makassar,
+    /// +08:00) reaches the alert log's times and the HTTP answers without a restart.
+    @Test func aReloadedTimeZoneReachesTheAlertLogAndTheAPI() async throws {
+        let broker = try await Broker()
+        let dir = Paths.tempDir("reload-tz")
+        let config = dir.appendingPathComponent("sentra.yaml")
+        let original = try String(contentsOfFile: Paths.exampleConfig, encoding: .utf8)
+        try original.write(to: config, atomically: true, encoding: .utf8)
+        let daemon = Daemon(broker: broker, config: config.path, dir: dir)
+        try await daemon.start()
+        let moved = original.replacingOccurrences(of: "timezone: Asia/Jakarta", with: "timezone: Asia/Makassar")
+        #expect(moved != original)
+        try moved.write(to: config, atomically: true, encoding: .utf8)
+        daemon.child?.signal(SIGHUP)
+        try await eventually("the reload") { daemon.child!.output.contains("configuration reloaded") }
+
+        let t0 = nowMillis() - 600_000
+        let v = { (dt: Int64, volts: Double) in #"{"ts":\#(t0 + dt * 1000),"v":\#(volts),"kwh":\#(100 + Double(dt) / 1000)}"# }
+        try broker.publish("sentra/ws-bandar-01/power/pm-1", [v(0, 221), v(10, 187), v(20, 186), v(30, 188), v(40, 187)])
+        let log = dir.appendingPathComponent("log/alerts.jsonl").path
+        try await eventually("the firing line") { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("voltage_sag") }
+        let line = try #require(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last)
+        let sag = try WireJSON.decode(AlertLine.self, from: line)
+        #expect(sag.ts.hasSuffix("+08:00") && sag.started.hasSuffix("+08:00"), "\(line)")
+        let (code, body) = try await HTTPTests.get(daemon.httpURL + "/api/v1/sentra")
+        #expect(code == 200)
+        #expect(body.contains(#""time_zone":"Asia/Makassar""#), "\(body.prefix(300))")
+        try await daemon.terminate()
     }
 
     @Test func checkNamesFileLineAndKey() throws {
