@@ -121,15 +121,7 @@ public struct Daemon {
             let view = DaemonView(
                 name: configuration.name, version: SentraVersion.current, status: status,
                 live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: configuration.usualDays)
-            services.append(
-                .init(
-                    service: HTTPServer.application(
-                        view: view, host: configuration.http.host, port: configuration.http.port,
-                        policy: AccessPolicy(token: try configuration.httpToken()), logger: logger,
-                        limits: HTTPLimits(
-                            idleTimeout: .milliseconds(configuration.http.idleTimeoutMillis),
-                            maxConnections: configuration.http.maxConnections),
-                        onServerRunning: { readiness.report(.listening) })))
+            services.append(.init(service: try httpService(view: view, readiness: readiness)))
         }
         services.append(.init(service: SystemdService(notifier: notifier, status: status, liveness: liveness, stop: stop)))
         // Shut down in reverse order: STOPPING=1 first, then the HTTP listener and the broker
@@ -139,5 +131,15 @@ public struct Daemon {
         // drain alerted).
         return ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    }
+
+    /// The HTTP listener (docs/http.md), reporting to `readiness` once it accepts connections.
+    func httpService(view: DaemonView, readiness: Readiness) throws -> some Service {
+        HTTPServer.application(
+            view: view, host: configuration.http.host, port: configuration.http.port,
+            policy: AccessPolicy(token: try configuration.httpToken()), logger: logger,
+            limits: HTTPLimits(
+                idleTimeout: .milliseconds(configuration.http.idleTimeoutMillis), maxConnections: configuration.http.maxConnections),
+            onServerRunning: { readiness.report(.listening) })
     }
 }

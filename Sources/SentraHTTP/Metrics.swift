@@ -101,6 +101,14 @@ extension DaemonView {
         for h in health { p.sample("sentra_plugin_failures_total", ["plugin": h.name], Double(h.failures)) }
         p.family("sentra_plugin_events_delivered_total", .counter, "Alert events a plugin acknowledged since the daemon started.")
         for h in health { p.sample("sentra_plugin_events_delivered_total", ["plugin": h.name], Double(h.delivered)) }
+        p.family(
+            "sentra_plugin_alerts_total", .counter,
+            "Alerts a plugin sent of its own since the daemon started: accepted, dropped for the rate limit, or invalid.")
+        for h in health {
+            for (outcome, n) in [("accepted", h.alertsAccepted), ("dropped", h.alertsDropped), ("invalid", h.alertsInvalid)] {
+                p.sample("sentra_plugin_alerts_total", ["plugin": h.name, "outcome": outcome], Double(n))
+            }
+        }
         p.family("sentra_plugin_acked_seq", .gauge, "The last alert-log seq a plugin has acknowledged.")
         for h in health { if let a = h.ackedSeq { p.sample("sentra_plugin_acked_seq", ["plugin": h.name], Double(a)) } }
         p.family("sentra_alert_log_seq", .gauge, "The seq of the last line in the alert log.")

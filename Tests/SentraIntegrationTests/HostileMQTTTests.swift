@@ -150,6 +150,17 @@ import Testing
         #expect(!lines.contains { $0.rule == "../../etc" })
         #expect(child.output.contains("plugin alert ignored"))
         #expect(child.isRunning)
+        // /metrics counts each outcome: what was written, the rest of the 200 dropped, one invalid.
+        let (code, metrics) = try await HTTPTests.get(daemon.httpURL + "/metrics")
+        #expect(code == 200)
+        let sample = { (outcome: String) -> Double? in
+            metrics.split(separator: "\n").first {
+                $0.hasPrefix("sentra_plugin_alerts_total{") && $0.contains(#"plugin="flood""#) && $0.contains(#"outcome="\#(outcome)""#)
+            }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        #expect(sample("accepted") == Double(flood))
+        #expect(sample("dropped") == Double(200 - flood))
+        #expect(sample("invalid") == 1)
         try await daemon.terminate()
     }
 

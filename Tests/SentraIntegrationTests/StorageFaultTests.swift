@@ -63,7 +63,7 @@ import Testing
     }
 
     static func picks(_ daemon: Daemon) throws -> Int? {
-        let (status, out) = try daemon.ctl(["report", "--format", "json", "--from", "2020-01-01", "--to", "2099-12-31"])
+        let (status, out) = try daemon.ctl(["report", "--format", "json"] + wideReportRange())
         guard status == 0, let doc = try? WireJSON.decode(ReportDocument.self, from: out) else { return nil }
         return doc.craftsmen.first { $0.craftsman == "c-anwar" }.map { Int($0.picks) }
     }

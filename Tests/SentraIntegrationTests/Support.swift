@@ -256,7 +256,9 @@ final class Daemon: @unchecked Sendable {
 
 /// Runs a command to its end, returning its status and combined output: killed and reaped if it takes longer than `timeout` seconds
 /// (then a `TestFailure`).
-func run(_ executable: String, _ args: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> (
+func run(
+    _ executable: String, _ args: [String], environment: [String: String] = [:], timeout: Double = 120
+) throws -> (
     Int32, String
 ) {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-run-\(UUID().uuidString).out")
@@ -267,7 +269,8 @@ func run(_ executable: String, _ args: [String], environment: [String: String] =
     while waitpid(c.pid, &status, WNOHANG) == 0 {
         if Date() > deadline {
             c.stop()
-            throw TestFailure("\((executable as NSString).lastPathComponent) \(args.joined(separator: " ")) still running after \(Int(timeout)) s")
+            throw TestFailure(
+                "\((executable as NSString).lastPathComponent) \(args.joined(separator: " ")) still running after \(Int(timeout)) s")
         }
         usleep(2_000)
     }

@@ -147,7 +147,7 @@ extension DatagramListener {
         #expect(sag.ts.hasSuffix("+08:00") && sag.started.hasSuffix("+08:00"), "\(line)")
         let (code, body) = try await HTTPTests.get(daemon.httpURL + "/api/v1/sentra")
         #expect(code == 200)
-        #expect(body.contains(#""time_zone":"Asia/Makassar""#), "\(body.prefix(300))")
+        #expect(try WireJSON.decode(SentraAnswer.self, from: body).timeZone == "Asia/Makassar", "\(body.prefix(300))")
         try await daemon.terminate()
     }
 
