@@ -24,27 +24,35 @@ func civilDate(_ days: Int64) -> String {
     return f.string(from: Date(timeIntervalSince1970: Double(days) * 86_400))
 }
 
+/// A TCP socket connected to 127.0.0.1:`port`, its sends and receives bounded by `timeout` seconds.
+func connectLoopback(port: Int, timeout: Double) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    let r = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard r == 0 else {
+        let e = errno
+        close(fd)
+        throw TestFailure("cannot connect to 127.0.0.1:\(port): errno \(e)")
+    }
+    return fd
+}
+
 /// A TCP connection to 127.0.0.1 driven byte by byte, as an attacker would; every call is
 /// bounded by the socket's send and receive timeouts.
 final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int, timeout: Double = 30) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard r == 0 else {
-            close(fd)
-            throw TestFailure("cannot connect to 127.0.0.1:\(port): errno \(errno)")
-        }
+        fd = try connectLoopback(port: port, timeout: timeout)
     }
 
     /// Sends `text`; false once the peer has closed (EPIPE, ECONNRESET).

@@ -199,22 +199,7 @@ final class RawPublisher {
     private var buffer: [UInt8] = []
 
     init(port: Int, clientID: String = "hostile-\(UUID().uuidString.prefix(8))") throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            Glibc.close(fd)
-            throw TestFailure("cannot connect to the broker on \(port): errno \(errno)")
-        }
+        fd = try connectLoopback(port: port, timeout: 60)
         // CONNECT: protocol "MQTT" level 4, clean session, keep-alive 60 s, the client id.
         var body: [UInt8] = [0, 4] + Array("MQTT".utf8) + [4, 0x02, 0, 60]
         body += Self.string(Array(clientID.utf8))
