@@ -99,7 +99,8 @@ struct TokenBucket: Sendable {
 /// The first alert dropped for the rate starts a spell: one warning in the daemon's log and a
 /// `plugin_alerts_dropped` alert (firing) about the plugin. A minute without drops ends it:
 /// a log line with the count and the alert resolved, its value the number dropped. Alerts
-/// refused as malformed are logged at most 5 a minute, then counted in one line.
+/// refused as malformed are logged through a `PluginLineLimiter` of their own (5, then 5 a
+/// minute; the next line logged counts those held back).
 final class PluginAlertGate: Sendable {
     /// What to do with an alert the plugin sent.
     enum Verdict: Equatable {
@@ -120,15 +121,13 @@ final class PluginAlertGate: Sendable {
         var counts = Counts()
         /// The current spell of drops: when it began, the last drop, how many.
         var spell: (began: Int64, lastDrop: Int64, dropped: Int)?
-        var invalidWindow: Int64?
-        var invalidLogged = 0
-        var invalidSuppressed = 0
     }
 
     let plugin: String
     let bounds: PluginBounds
     private let logger: Logger
     private let state: Mutex<State>
+    private let invalidLog = PluginLineLimiter(burst: 5, perSecond: 5.0 / 60)
     static let spellQuiet: Int64 = 60_000
 
     init(plugin: String, bounds: PluginBounds, logger: Logger) {
@@ -188,26 +187,11 @@ final class PluginAlertGate: Sendable {
     }
 
     private func invalid(_ problem: String, now: Int64) {
-        let (log, suppressed): (Bool, Int) = state.withLock { s in
-            s.counts.invalid += 1
-            var suppressed = 0
-            if s.invalidWindow.map({ now < $0 || now - $0 >= 60_000 }) ?? true {
-                suppressed = s.invalidSuppressed
-                s.invalidWindow = now
-                s.invalidLogged = 0
-                s.invalidSuppressed = 0
-            }
-            if s.invalidLogged < 5 {
-                s.invalidLogged += 1
-                return (true, suppressed)
-            }
-            s.invalidSuppressed += 1
-            return (false, suppressed)
-        }
-        if suppressed > 0 {
-            logger.warning("more malformed plugin alerts ignored (not logged one by one)", metadata: ["sentra.suppressed": "\(suppressed)"])
-        }
-        if log { logger.warning("plugin alert ignored", metadata: ["sentra.error": "\(problem)"]) }
+        state.withLock { $0.counts.invalid += 1 }
+        let (pass, heldBack) = invalidLog.admit(now: now)
+        guard pass else { return }
+        logger.warning(
+            "plugin alert ignored", metadata: ["sentra.error": "\(problem)", "sentra.suppressed": "\(heldBack)"])
     }
 }
 
@@ -216,9 +200,11 @@ final class PluginAlertGate: Sendable {
 final class PluginLineLimiter: Sendable {
     private let state: Mutex<(bucket: TokenBucket, suppressed: Int)>
 
-    init(bounds: PluginBounds) {
-        state = Mutex((TokenBucket(capacity: bounds.logBurst, perSecond: bounds.logLinesPerSecond), 0))
+    init(burst: Int, perSecond: Double) {
+        state = Mutex((TokenBucket(capacity: burst, perSecond: perSecond), 0))
     }
+
+    convenience init(bounds: PluginBounds) { self.init(burst: bounds.logBurst, perSecond: bounds.logLinesPerSecond) }
 
     /// Whether a line may be logged now, and how many were held back before it.
     func admit(now: Int64) -> (pass: Bool, heldBack: Int) {
