@@ -294,7 +294,8 @@ public struct IngestPipeline {
     /// accepted one is out of order, unless a higher `seq` says the board's clock stepped back.
     @inline(__always) static func order(ts: Int64, seq: Int64?, after d: DeviceState) -> RejectReason? {
         guard let lastTs = d.lastTs else { return nil }
-        let highest = max(d.highestTs ?? lastTs, lastTs)
+        // Never below `lastTs` once kept (set with it at every accepted reading).
+        let highest = d.highestTs ?? lastTs
         if let seq, let lastSeq = d.lastSeq {
             if seq == lastSeq || (seq < lastSeq && ts <= highest) { return .duplicate }
             if seq > lastSeq { return nil }
