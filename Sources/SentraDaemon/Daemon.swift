@@ -121,7 +121,9 @@ public struct Daemon {
             let view = DaemonView(
                 name: configuration.name, version: SentraVersion.current, status: status,
                 live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: configuration.usualDays)
-            services.append(.init(service: try httpService(view: view, readiness: readiness)))
+            let http = try httpService(view: view, readiness: readiness)
+            let late = FaultInjection.httpLate.target
+            services.append(.init(service: late > 0 ? LateService(service: http, delay: .seconds(late)) : http))
         }
         services.append(.init(service: SystemdService(notifier: notifier, status: status, liveness: liveness, stop: stop)))
         // Shut down in reverse order: STOPPING=1 first, then the HTTP listener and the broker

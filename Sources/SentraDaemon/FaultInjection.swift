@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -17,6 +18,7 @@ import Synchronization
 /// | `replay` | while the journal is replayed at start, after that many messages (or half of them) |
 /// | `alert-line` | right after an alert line is written and fsynced, before its state is committed |
 /// | `ingest-stall` | the ingest loop's N-th turn: the ingest thread hangs there (no kill), for the watchdog test |
+/// | `http-late` | not a kill: the HTTP listener starts N seconds late, for the test that READY=1 waits for it |
 ///
 /// A kill from another thread could land between libmosquitto's acknowledgement and the
 /// callback's copy into the journal (the one message docs/protocol.md allows to lose), so `commit`
@@ -24,7 +26,8 @@ import Synchronization
 /// message comes within half a second, libmosquitto's thread is idle and the commit thread kills.
 public final class FaultPoint: Sendable {
     public let name: String
-    private let target: Int
+    /// The N of `POINT:N`; 0 when the point is not set.
+    let target: Int
     private let handOff: Bool
     /// Hang the thread that passes it instead of killing the process.
     private let hangs: Bool
@@ -65,6 +68,7 @@ public enum FaultInjection {
     public static let replaying = FaultPoint("replay")
     public static let afterAlertLine = FaultPoint("alert-line")
     public static let ingestStall = FaultPoint("ingest-stall", hangs: true)
+    static let httpLate = FaultPoint("http-late")
     static let killPending = Atomic<Bool>(false)
 
     /// The MQTT callback, after the message is in the journal.
@@ -85,6 +89,19 @@ public enum FaultInjection {
         _ = line.withCString { write(2, $0, strlen($0)) }
         kill(getpid(), SIGKILL)
         while true { pause() }
+    }
+}
+
+/// A service that starts `delay` late (`FaultInjection.httpLate`); a stop during the delay
+/// ends it without starting.
+struct LateService<S: Service>: Service {
+    let service: S
+    let delay: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+        guard !Task.isShuttingDownGracefully else { return }
+        try await service.run()
     }
 }
 

@@ -37,6 +37,20 @@ extension DatagramListener {
         #expect(ready != nil && stopping != nil && ready! < stopping!)
     }
 
+    /// With the HTTP listener starting 2 s after the subscription (a fault point), READY=1
+    /// still waits for it: the port accepts as soon as READY=1 is there.
+    @Test func readyWaitsForALateHTTPListener() async throws {
+        let broker = try await Broker()
+        let notify = try DatagramListener(name: "notify")
+        let daemon = Daemon(broker: broker)
+        let child = try await daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "SENTRA_FAULT": "http-late:2"])
+        try await eventually("sentrad to subscribe") { child.output.contains("subscribed to the device topics") }
+        #expect(!notify.received { $0.contains("READY=1") }, "READY=1 before the HTTP listener started")
+        try await eventually("READY=1") { notify.received { $0.contains("READY=1") } }
+        #expect(canConnect(port: daemon.httpPort), "the HTTP port refused a connection right after READY=1")
+        try await daemon.terminate()
+    }
+
     @Test func noWatchdogWhenSystemdAsksForNone() async throws {
         let broker = try await Broker()
         let notify = try DatagramListener(name: "notify")
