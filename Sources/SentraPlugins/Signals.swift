@@ -1,7 +1,7 @@
-import Synchronization
-import SentraWire
 import SentraAlertLog
 import SentraCore
+import SentraWire
+import Synchronization
 
 /// What a waiter got.
 enum Received<T: Sendable>: Sendable {
@@ -13,15 +13,25 @@ enum Received<T: Sendable>: Sendable {
 
 /// A single-consumer queue that an async task awaits with a timeout, fed from any thread
 /// (a plugin's stdout reader thread). Structured: the timeout races in a task group and
-/// the loser is cancelled; no stray tasks.
+/// the loser is cancelled; no stray tasks. Bounded: a producer that runs ahead of its
+/// consumer (a plugin writing lines nobody asked for) loses what comes past `capacity`,
+/// counted in `dropped`, and costs no more memory.
 final class Mailbox<T: Sendable>: Sendable {
     private struct State {
         var queue: [T] = []
         var closed = false
         var waiter: CheckedContinuation<Received<T>, Never>?
         var cancelRequested = false
+        var dropped = 0
     }
     private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int = 1024) { self.capacity = max(1, capacity) }
+
+    /// Values pushed while the queue was full, and lost.
+    var dropped: Int { state.withLock { $0.dropped } }
+    var queued: Int { state.withLock { $0.queue.count } }
 
     func push(_ v: T) {
         let w: CheckedContinuation<Received<T>, Never>? = state.withLock { s in
@@ -29,7 +39,11 @@ final class Mailbox<T: Sendable>: Sendable {
                 s.waiter = nil
                 return w
             }
-            s.queue.append(v)
+            if s.queue.count < capacity {
+                s.queue.append(v)
+            } else {
+                s.dropped += 1
+            }
             return nil
         }
         w?.resume(returning: .value(v))

@@ -118,6 +118,22 @@ import Testing
         #expect(lines.map(\.1) == [true, false, true])
     }
 
+    /// A plugin writing lines faster than the host takes its replies: the queue keeps the
+    /// first 1,024 in order and counts the rest as lost, however many come.
+    @Test func theRepliesQueueIsBounded() async {
+        let box = Mailbox<Int>()
+        for i in 0..<5000 { box.push(i) }
+        #expect(box.queued == 1024)
+        #expect(box.dropped == 5000 - 1024)
+        guard case .value(let first) = await box.take() else {
+            Issue.record("no value")
+            return
+        }
+        #expect(first == 0)
+        box.push(5000)
+        #expect(box.queued == 1024 && box.dropped == 5000 - 1024)
+    }
+
     @Test func aPluginNameThatIsNoIdIsRefused() throws {
         let dir = temporaryDirectory()
         let log = try AlertLog(path: dir + "/alerts.jsonl", timeZone: jakarta)
