@@ -104,12 +104,18 @@ public struct Device: Sendable, Equatable {
     public var workshop: String
     public var kind: DeviceKind
     public var binding: Binding
-    public init(id: String, workshop: String, kind: DeviceKind, binding: Binding) {
+    /// How its messages are read when it is an off-the-shelf device (Tasmota, Shelly, ESPHome,
+    /// a generic mapping); nil for a board speaking the device protocol on its own topic.
+    public var mapping: ForeignMapping?
+    public init(id: String, workshop: String, kind: DeviceKind, binding: Binding, mapping: ForeignMapping? = nil) {
         self.id = id
         self.workshop = workshop
         self.kind = kind
         self.binding = binding
+        self.mapping = mapping
     }
+    /// `native`, or the profile or mapping its messages are read with.
+    public var profile: String { mapping?.profile ?? "native" }
     /// Who the device is, stable across reloads: its state is kept under this key.
     public var key: DeviceKey { DeviceKey(workshop: workshop, kind: kind, id: id) }
     public var loom: String? { if case .loom(let l) = binding { l } else { nil } }
