@@ -30,6 +30,20 @@ public struct Configuration: Sendable {
 
     /// How many past working days make a craftsman's usual on the dashboard: the window of the
     /// configured `below_usual` rule (the first, when there are several), else 14.
+    /// Every MQTT filter the daemon subscribes to: the device protocol's topics, the topics of
+    /// each off-the-shelf profile in use (so devices not yet configured are seen too), Home
+    /// Assistant discovery messages when any is in use, and `broker.subscriptions`.
+    public var subscriptions: [String] {
+        let prefix = registry.topicPrefix
+        var out = ["\(prefix)/+/+/+", "\(prefix)/+/+/+/status"]
+        let foreign = ForeignRoutes.filters(registry: registry)
+        out += foreign
+        if !foreign.isEmpty { out.append("homeassistant/#") }
+        out += broker.subscriptions
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
     public var usualDays: Int {
         for rule in rules {
             if case .belowUsual(let c) = rule.condition { return c.days }
@@ -49,6 +63,8 @@ public struct Configuration: Sendable {
         public var certFile: String?
         public var keyFile: String?
         public var topicPrefix = "sentra"
+        /// Filters subscribed to besides the device topics and the profiles' own.
+        public var subscriptions: [String] = []
         public var reconnectMinSeconds = 1
         public var reconnectMaxSeconds = 30
         public init() {}

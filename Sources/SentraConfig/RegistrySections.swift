@@ -16,7 +16,9 @@ extension Reader {
         let craftsmen = self.craftsmen(top["craftsmen"], workshops: workshopLine)
         let craftsmanWorkshop = Dictionary(craftsmen.map { ($0.id, $0.workshop) }, uniquingKeysWith: { a, _ in a })
         let looms = self.looms(top["looms"], workshops: workshopLine, craftsmen: craftsmanWorkshop, calendar: &calendar)
-        let devices = self.devices(top["devices"], workshops: workshopLine, craftsmen: craftsmanWorkshop, looms: looms)
+        let mappings = self.mappings(top["mappings"])
+        let devices = self.devices(
+            top["devices"], workshops: workshopLine, craftsmen: craftsmanWorkshop, looms: looms, mappings: mappings)
         return Registry(
             name: name, workshops: workshops, craftsmen: craftsmen, looms: looms, devices: devices, topicPrefix: topicPrefix)
     }
@@ -112,12 +114,15 @@ extension Reader {
 
     /// `devices:` each a power meter, water meter or loom counter, bound to its workshop, a
     /// craftsman or a loom; a loom has at most one counter board.
-    mutating func devices(_ entry: Entry?, workshops: FirstLines, craftsmen: [String: String], looms: [Loom]) -> [Device] {
+    mutating func devices(
+        _ entry: Entry?, workshops: FirstLines, craftsmen: [String: String], looms: [Loom], mappings: [String: ForeignMapping]
+    ) -> [Device] {
         var devices: [Device] = []
+        var deviceLines: [Int] = []
         var lines: [DeviceKey: Int] = [:]
         for (i, n) in sequence(entry, "devices").enumerated() {
             let p = "devices[\(i)]"
-            guard let d = mapping(n, p, allowed: ["id", "workshop", "kind", "loom", "craftsman"]) else { continue }
+            guard let d = mapping(n, p, allowed: ["id", "workshop", "kind", "loom", "craftsman"] + Self.profileKeys) else { continue }
             guard let id = self.id(d["id"], "\(p).id", in: n) else { continue }
             guard let ws = string(d["workshop"], "\(p).workshop", required: true, in: n) else { continue }
             if workshops[ws] == nil { error(d["workshop"]?.value, "\(p).workshop", "unknown workshop '\(ws)'") }
@@ -135,9 +140,12 @@ extension Reader {
             }
             lines[key] = d["id"]?.value.mark?.line ?? 0
             guard let binding = binding(d, n, p, kind: kind, workshop: ws, craftsmen: craftsmen, looms: looms) else { continue }
-            devices.append(Device(id: id, workshop: ws, kind: kind, binding: binding))
+            let source = deviceMapping(d, n, p, id: id, kind: kind, mappings: mappings)
+            devices.append(Device(id: id, workshop: ws, kind: kind, binding: binding, mapping: source))
+            deviceLines.append(n.mark?.line ?? 0)
         }
         checkOneBoardPerLoom(devices)
+        checkDeviceTopics(devices, lines: deviceLines)
         return devices
     }
 

@@ -8,7 +8,7 @@ import Yams
 extension Reader {
     static let topLevelKeys = [
         "sentra", "broker", "state_dir", "runtime_dir", "log_dir", "ingest", "retention", "alert_log", "http",
-        "shifts", "workshops", "craftsmen", "looms", "devices", "rules", "plugins",
+        "shifts", "workshops", "craftsmen", "looms", "devices", "mappings", "rules", "plugins",
     ]
 
     /// The whole document: every section in turn, composed into a `Configuration`.
@@ -67,7 +67,7 @@ extension Reader {
                 entry?.value, "broker",
                 allowed: [
                     "host", "port", "client_id", "keepalive", "username", "password_file", "ca_file", "cert_file", "key_file",
-                    "reconnect_min", "reconnect_max", "topic_prefix",
+                    "reconnect_min", "reconnect_max", "topic_prefix", "subscriptions",
                 ])
         else { return broker }
         broker.host = string(b["host"], "broker.host") ?? broker.host
@@ -102,7 +102,25 @@ extension Reader {
                     "expected topic levels like sentra or coop/bandar: no +, #, empty level or / at either end")
             }
         }
+        for (i, n) in sequence(b["subscriptions"], "broker.subscriptions").enumerated() {
+            guard let f = n.scalar?.string, Self.isValidFilter(f) else {
+                error(n, "broker.subscriptions[\(i)]", "expected an MQTT topic filter (levels, + for one level, # last)")
+                continue
+            }
+            broker.subscriptions.append(f)
+        }
         return broker
+    }
+
+    /// An MQTT subscription filter: non-empty, `+` a whole level, `#` only as the last level.
+    static func isValidFilter(_ s: String) -> Bool {
+        let levels = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard !s.isEmpty, s.utf8.count <= 256, !s.contains("\0") else { return false }
+        for (i, l) in levels.enumerated() {
+            if l.contains("+") && l != "+" { return false }
+            if l.contains("#") && (l != "#" || i != levels.count - 1) { return false }
+        }
+        return true
     }
 
     /// One or more non-empty MQTT topic levels without wildcards.

@@ -46,9 +46,11 @@ public enum CounterRules {
     /// Applies one value `x` at event time `ts` to `baseline`; returns the decision.
     /// Rates are measured over at least a minute, so a counter that moves in whole steps
     /// (a piece every few minutes) is not called implausible for one step in a short gap.
+    /// `restoresOlderTotal`: the device comes back from a power cut with an older, non-zero
+    /// total (Tasmota), so a confirmed reset counts from the dropped-to value, not from 0.
     @inline(__always)
     public static func apply(
-        _ x: Double, ts: Int64, to baseline: inout CounterBaseline?, maxPerMinute: Double
+        _ x: Double, ts: Int64, to baseline: inout CounterBaseline?, maxPerMinute: Double, restoresOlderTotal: Bool = false
     )
         -> CounterDecision
     {
@@ -57,7 +59,7 @@ public enum CounterRules {
             return .baseline
         }
         defer { baseline = b }
-        if b.pendingValue != nil {
+        if let dip = b.pendingValue {
             b.pendingValue = nil
             b.pendingTs = nil
             if x >= b.value {
@@ -74,9 +76,10 @@ public enum CounterRules {
             // Counted since the reset, so made after the last accepted reading at the earliest:
             // a board that comes back with a large total (replaced, or preset) is implausible.
             let from = b.ts
+            let inc = restoresOlderTotal ? max(0, x - dip) : x
             b.value = x
             b.ts = ts
-            return plausible(x, from: from, to: ts, maxPerMinute) ? .reset(increase: x) : .implausible
+            return plausible(inc, from: from, to: ts, maxPerMinute) ? .reset(increase: inc) : .implausible
         }
         if x < b.value {
             b.pendingValue = x

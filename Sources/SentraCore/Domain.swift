@@ -137,5 +137,6 @@ public struct Reading: Sendable {
         values[f.rawValue] = value
         mask |= 1 << UInt16(f.rawValue)
     }
+    @inline(__always) public mutating func clear(_ f: Field) { mask &= ~(1 << UInt16(f.rawValue)) }
     public var hasMeasurement: Bool { mask != 0 || state != nil }
 }

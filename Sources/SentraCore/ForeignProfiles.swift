@@ -96,7 +96,9 @@ public enum ForeignProfiles {
 
     /// ESPHome: `<node>/sensor/<name>/state` (one number), `<node>/binary_sensor/<name>/state`
     /// (`ON`/`OFF` → `state` run/stop), `<node>/status` `online`/`offline`.
-    public static func esphome(node: String, sensors: [(name: String, field: Field, scale: Double)], binarySensor: String?)
+    public static func esphome(
+        node: String, sensors: [(name: String, field: Field, scale: Double)], binarySensor: String?
+    )
         -> ForeignMapping
     {
         var messages = sensors.map { s in

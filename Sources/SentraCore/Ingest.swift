@@ -30,6 +30,9 @@ public struct DeviceState: Sendable, Equatable {
     public var offlineSince: Int64?
     /// The daemon's clock when the device's last accepted reading arrived, ms (silence).
     public var heardAt: Int64?
+    /// An off-the-shelf device that sends its own time: its clock minus the receive time at its
+    /// last reading, ms (docs/devices.md, "Time stamps").
+    public var skewMs: Int64?
 
     public init() {}
 }
@@ -59,6 +62,13 @@ public protocol IngestObserver: AnyObject {
     func status(device: Int, online: Bool, ts: Int64)
     /// `topic` as received (valid during the call): a flood of rejections costs no allocation.
     func rejected(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?)
+    /// An off-the-shelf device's clock is more than `IngestPipeline.skewNoticeMillis` off the
+    /// receive time: once per device and run.
+    func clockSkew(device: Int, millis: Int64)
+}
+
+extension IngestObserver {
+    public func clockSkew(device: Int, millis: Int64) {}
 }
 
 /// Counts of what happened to readings, by reason.
@@ -68,6 +78,9 @@ public struct IngestStats: Sendable, Equatable {
     public var glitches: UInt64 = 0
     public var resets: UInt64 = 0
     public var statusMessages: UInt64 = 0
+    /// Messages of a known device that carried nothing mapped (a Shelly event, an ESPHome
+    /// node's temperature), and Home Assistant discovery messages.
+    public var ignored: UInt64 = 0
     public init() {}
     public subscript(_ r: RejectReason) -> UInt64 { rejected[r.rawValue] }
     public var totalRejected: UInt64 { rejected.reduce(0, +) }
@@ -78,8 +91,8 @@ public struct IngestStats: Sendable, Equatable {
 public struct IngestPipeline {
     public private(set) var registry: Registry
     public var settings: IngestSettings
-    public private(set) var devices: [DeviceState]
-    public private(set) var stats = IngestStats()
+    public internal(set) var devices: [DeviceState]
+    public internal(set) var stats = IngestStats()
     public var deltas = BucketDeltas()
     /// Devices whose state changed since the last commit (a flag per device and the list,
     /// so marking one costs no hashing).
@@ -91,10 +104,10 @@ public struct IngestPipeline {
     public var observer: (any IngestObserver)?
     /// Topics that resolved to a configured device: at most two per device (readings and
     /// status), since a device has one topic under the registry's prefix.
-    private var topics = TopicTable<TopicEntry>()
+    var topics = TopicTable<TopicEntry>()
     /// A few recent topics that did not, so a misconfigured board repeating itself costs no
     /// parsing; emptied when full, so a stranger's stream of made-up topics keeps memory flat.
-    private var rejectedTopics = TopicTable<RejectReason>()
+    var rejectedTopics = TopicTable<RejectReason>()
     public static let rejectedTopicCacheLimit = 1024
     /// Longer rejected topics are not cached (a valid one is at most 141 bytes past the prefix).
     public static let rejectedTopicCacheMaxBytes = 256
@@ -102,9 +115,26 @@ public struct IngestPipeline {
     /// Per device: its loom's assignments resolved to craftsman indices.
     private var loomAssignments: [[(since: Int64, craftsman: Int32)]] = []
     private var meterCraftsman: [Int32] = []
+    /// Off-the-shelf devices: their topics, and per device whether its messages are partial,
+    /// whether it restores an older total after a power cut, whether its skew was logged.
+    var foreign = ForeignRoutes()
+    var partial: [Bool] = []
+    var restoresOlderTotal: [Bool] = []
+    var sendsTime: [Bool] = []
+    var skewLogged: [Bool] = []
+    /// Topics found through a pattern (which can vary without end): cached up to a bound.
+    var patternTopicsCached = 0
+    public static let patternTopicCacheLimit = 1024
+    /// A device clock this far off the receive time is logged (once per device).
+    public static let skewNoticeMillis: Int64 = 10 * 60_000
+    /// Topics no device claims, with a sample, for `sentractl devices unknown` (bounded).
+    public var unknownTopics = UnknownTopics()
 
     enum TopicEntry {
         case device(Int, isStatus: Bool)
+        case foreign(ForeignRoutes.Route)
+        /// A Home Assistant discovery message: kept for onboarding, counted as ignored.
+        case discovery
         case rejected(RejectReason)
     }
 
@@ -138,6 +168,12 @@ public struct IngestPipeline {
             return loom.assignments.map { ($0.since, craftsmanIndex[$0.craftsman] ?? -1) }
         }
         meterCraftsman = new.devices.map { d in d.craftsman.flatMap { craftsmanIndex[$0] } ?? -1 }
+        foreign = ForeignRoutes(registry: new)
+        partial = new.devices.map { $0.mapping?.partial ?? false }
+        restoresOlderTotal = new.devices.map { $0.mapping?.restoresOlderTotal ?? false }
+        sendsTime = new.devices.map { $0.mapping?.carriesTime ?? false }
+        skewLogged = Array(repeating: false, count: new.devices.count)
+        patternTopicsCached = 0
         dirty = Array(devices.indices)
         isDirty = Array(repeating: true, count: devices.count)
     }
@@ -147,7 +183,7 @@ public struct IngestPipeline {
         dirty.removeAll(keepingCapacity: true)
     }
 
-    @inline(__always) private mutating func markDirty(_ index: Int) {
+    @inline(__always) mutating func markDirty(_ index: Int) {
         if !isDirty[index] {
             isDirty[index] = true
             dirty.append(index)
@@ -162,7 +198,13 @@ public struct IngestPipeline {
         let entry = lookUp(topic)
         switch entry {
         case .rejected(let reason):
+            if reason == .unknownDevice { unknownTopics.record(topic: topic, payload: payload, now: now) }
             reject(reason, topic: topic, device: nil)
+        case .foreign(let route):
+            ingestForeign(route, topic: topic, payload: payload, now: now, payloadTooLarge: payloadTooLarge)
+        case .discovery:
+            stats.ignored += 1
+            unknownTopics.record(topic: topic, payload: payload, now: now)
         case .device(let index, let isStatus):
             if payloadTooLarge { return reject(.tooLarge, topic: topic, device: index) }
             if isStatus {
@@ -192,10 +234,19 @@ public struct IngestPipeline {
     @inline(__always) private mutating func lookUp(_ topic: UnsafeRawBufferPointer) -> TopicEntry {
         if let cached = topics[topic] { return cached }
         if let reason = rejectedTopics[topic] { return .rejected(reason) }
-        let entry = resolve(String(decoding: topic, as: UTF8.self))
+        let (entry, viaPattern) = resolve(String(decoding: topic, as: UTF8.self))
         switch entry {
         case .device:
             topics[topic] = entry
+        case .foreign:
+            // Topics found through a pattern can vary without end: only so many are kept.
+            if viaPattern {
+                guard patternTopicsCached < Self.patternTopicCacheLimit else { break }
+                patternTopicsCached += 1
+            }
+            topics[topic] = entry
+        case .discovery:
+            break
         case .rejected(let reason):
             guard topic.count <= Self.rejectedTopicCacheMaxBytes else { break }
             if rejectedTopics.count >= Self.rejectedTopicCacheLimit { rejectedTopics.removeAll() }
@@ -204,18 +255,28 @@ public struct IngestPipeline {
         return entry
     }
 
-    private func resolve(_ topic: String) -> TopicEntry {
+    /// A topic under the registry's prefix is the device protocol's; any other is an
+    /// off-the-shelf device's if one claims it, else `unknown_device`.
+    private func resolve(_ topic: String) -> (TopicEntry, viaPattern: Bool) {
+        let native =
+            topic.utf8.starts(with: registry.topicPrefix.utf8)
+            && topic.utf8.dropFirst(registry.topicPrefix.utf8.count).first == UInt8(ascii: "/")
+        guard native else {
+            if let (route, viaPattern) = foreign.resolve(topic) { return (.foreign(route), viaPattern) }
+            if UnknownTopic.isDiscovery(topic) { return (.discovery, false) }
+            return (.rejected(.unknownDevice), false)
+        }
         switch DeviceTopic.parse(topic, prefix: registry.topicPrefix) {
-        case .failure(let r): return .rejected(r)
+        case .failure(let r): return (.rejected(r), false)
         case .success(let t):
-            guard let i = registry.deviceIndex(t.key) else {
-                return .rejected(.unknownDevice)
+            guard let i = registry.deviceIndex(t.key), registry.devices[i].mapping == nil else {
+                return (.rejected(.unknownDevice), false)
             }
-            return .device(i, isStatus: t.isStatus)
+            return (.device(i, isStatus: t.isStatus), false)
         }
     }
 
-    private mutating func reject(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?) {
+    mutating func reject(_ reason: RejectReason, topic: UnsafeRawBufferPointer, device: Int?) {
         stats.rejected[reason.rawValue] += 1
         observer?.rejected(reason, topic: topic, device: device)
     }
@@ -230,6 +291,11 @@ public struct IngestPipeline {
         case "offline": online = false
         default: return reject(.badType, topic: topic, device: index)
         }
+        applyStatus(index, online: online, now: now)
+    }
+
+    /// A device's Last Will (`offline`) or its return (`online`), received at `now`.
+    mutating func applyStatus(_ index: Int, online: Bool, now: Int64) {
         stats.statusMessages += 1
         if !online {
             // Only when it went offline is recorded: the device is silent from this moment (a
@@ -242,13 +308,27 @@ public struct IngestPipeline {
         observer?.status(device: index, online: online, ts: now)
     }
 
+    /// A reading with no device time takes the receive time, and such readings are ordered by
+    /// arrival: never before the device's last reading, never out of order at the same time.
     @inline(__always)
-    private mutating func accept(_ r: Reading, device index: Int, now: Int64, topic: UnsafeRawBufferPointer) {
-        let ts = r.ts ?? now
+    mutating func accept(_ reading: Reading, device index: Int, now: Int64, topic: UnsafeRawBufferPointer) {
+        var r = reading
+        let deviceTime = r.ts != nil
+        // Before the age checks: a device whose clock is far off is rejected, and shown why.
+        if let t = r.ts, sendsTime[index] { noteSkew(index, ts: t, now: now) }
+        var d = devices[index]
+        let ts = r.ts ?? max(now, d.lastTs ?? now)
         if ts < now - settings.limits.maxAgeMillis { return reject(.tooOld, topic: topic, device: index) }
         if ts > now + settings.limits.maxFutureMillis { return reject(.inFuture, topic: topic, device: index) }
-        var d = devices[index]
-        if let reason = Self.order(ts: ts, seq: r.seq, after: d) { return reject(reason, topic: topic, device: index) }
+        if partial[index] {
+            if let reason = Self.partialOrder(&r, ts: ts, deviceTime: deviceTime, after: d) {
+                return reject(reason, topic: topic, device: index)
+            }
+        } else if let reason = Self.order(ts: ts, seq: r.seq, deviceTime: deviceTime, after: d) {
+            return reject(reason, topic: topic, device: index)
+        }
+        // A partial message older than the device's last one updates only its counters.
+        let advances = !partial[index] || ts >= (d.lastTs ?? .min)
         // Take the state out of the array so its counters buffer is uniquely referenced and
         // mutates in place (no copy of the array per reading).
         devices[index] = Self.placeholder
@@ -257,7 +337,7 @@ public struct IngestPipeline {
         let key = BucketKey(hour: hour, device: Int32(index), craftsman: craftsman(device: index, at: ts))
 
         // Time-weighted state first: the interval up to this reading belongs to the old state.
-        closeIntervals(index, state: &d, until: ts)
+        if advances { closeIntervals(index, state: &d, until: ts) }
         // A reading from after the device went offline ends the offline spell (a power meter's
         // outage lasted until it); one from before it was buffered and leaves it standing.
         if let off = d.offlineSince, ts >= off {
@@ -278,7 +358,7 @@ public struct IngestPipeline {
             d.voltageTs = ts
         }
         d.highestTs = max(ts, d.highestTs ?? d.lastTs ?? ts)
-        d.lastTs = ts
+        d.lastTs = advances ? ts : d.lastTs
         d.heardAt = now
         if let seq = r.seq { d.lastSeq = seq }
         devices[index] = d
@@ -292,7 +372,7 @@ public struct IngestPipeline {
     /// lower one at no later time than the highest accepted, is a duplicate (a lower one at a
     /// later time means the board restarted its numbering); a `ts` not later than the last
     /// accepted one is out of order, unless a higher `seq` says the board's clock stepped back.
-    @inline(__always) static func order(ts: Int64, seq: Int64?, after d: DeviceState) -> RejectReason? {
+    @inline(__always) static func order(ts: Int64, seq: Int64?, deviceTime: Bool = true, after d: DeviceState) -> RejectReason? {
         guard let lastTs = d.lastTs else { return nil }
         // Never below `lastTs` once kept (set with it at every accepted reading).
         let highest = d.highestTs ?? lastTs
@@ -300,7 +380,7 @@ public struct IngestPipeline {
             if seq == lastSeq || (seq < lastSeq && ts <= highest) { return .duplicate }
             if seq > lastSeq { return nil }
         }
-        return ts <= lastTs ? .outOfOrder : nil
+        return deviceTime && ts <= lastTs ? .outOfOrder : nil
     }
 
     /// Each cumulative counter of a reading through the counter rules; increases land in the
@@ -311,7 +391,9 @@ public struct IngestPipeline {
         for f in Field.allCases where f.isCounter && r.has(f) {
             let x = r.values[f.rawValue]
             if f == .runS { d.hasRunCounter = true }
-            let decision = CounterRules.apply(x, ts: ts, to: &d.counters[f.counterSlot!], maxPerMinute: settings.rates.limit(f))
+            let decision = CounterRules.apply(
+                x, ts: ts, to: &d.counters[f.counterSlot!], maxPerMinute: settings.rates.limit(f),
+                restoresOlderTotal: restoresOlderTotal[index])
             let inc: Double
             switch decision {
             case .baseline, .pendingDip: inc = 0
@@ -344,7 +426,7 @@ public struct IngestPipeline {
         }
     }
 
-    private static let placeholder = DeviceState()
+    static let placeholder = DeviceState()
 
     /// Books the time since the last state/voltage reading, held at most `stalenessMillis`
     /// past the device's last reading, and not past the moment the device went offline.

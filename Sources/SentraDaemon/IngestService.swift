@@ -80,7 +80,8 @@ public final class IngestService: Service, @unchecked Sendable {
         pipeline = IngestPipeline(
             registry: configuration.registry, settings: configuration.ingest, calendar: configuration.calendar, devices: saved)
         observer = DaemonObserver(
-            logger: logger, clock: clock, tracker: LiveTracker(registry: configuration.registry, restored: pipeline.devices))
+            logger: logger, clock: clock, tracker: LiveTracker(registry: configuration.registry, restored: pipeline.devices),
+            registry: configuration.registry)
         pipeline.observer = observer
         self.alertLog = alertLog
         logSeqAtStart = alertLog.lastSeq
@@ -249,6 +250,7 @@ public final class IngestService: Service, @unchecked Sendable {
         let old = pipeline.registry
         pipeline.apply(registry: new.registry)
         observer.tracker.remap(from: old, to: new.registry)
+        observer.registry = new.registry
         // The time zone follows the configuration everywhere: counting hours, rule windows,
         // usual rates, the alert log's times (the HTTP face reads the log's).
         usualRates.timeZone = new.calendar.timeZone
@@ -284,6 +286,7 @@ public final class IngestService: Service, @unchecked Sendable {
         let alertChanges = alertStates.changes(engine)
         let position = journal.readPosition
         if force || position != submittedPosition || !pipeline.deltas.isEmpty || !devices.isEmpty || statsChanged
+            || !pipeline.unknownTopics.isEmpty
             || !alertChanges.rows.isEmpty || alertChanges.replaceAll || alertFlag.lines > 0
         {
             let meta = statsChanged ? [("ingest_stats", Self.statsJSON(pipeline.stats, since: startedAt, at: clock()))] : []
@@ -291,7 +294,7 @@ public final class IngestService: Service, @unchecked Sendable {
                 .init(
                     batch: .init(
                         deltas: pipeline.deltas, devices: devices, alertStates: alertChanges.rows,
-                        replaceAlertStates: alertChanges.replaceAll, meta: meta),
+                        replaceAlertStates: alertChanges.replaceAll, meta: meta, unknownTopics: pipeline.unknownTopics.take()),
                     registry: pipeline.registry, calendar: pipeline.calendar,
                     alertTicket: alertFlag.lines > 0 ? alertWriter.lastTicket : nil, alertLogSeq: alertLogSeq,
                     journal: JournalMark(journal: journal.identity, position: position),
@@ -351,11 +354,24 @@ final class DaemonObserver: IngestObserver {
     private let clock: MillisClock
     var forward: (any IngestObserver)?
     var tracker: LiveTracker
+    /// The registry the pipeline's device indices refer to (for names in log lines).
+    var registry: Registry
 
-    init(logger: Logger, clock: @escaping MillisClock, tracker: LiveTracker) {
+    init(logger: Logger, clock: @escaping MillisClock, tracker: LiveTracker, registry: Registry) {
         log = RateLimitedLog(logger: logger)
         self.clock = clock
         self.tracker = tracker
+        self.registry = registry
+    }
+
+    /// Once per device and run: its clock is far off (readings far enough off are rejected as
+    /// too old or in the future; the fix is on the device).
+    func clockSkew(device: Int, millis: Int64) {
+        guard device < registry.devices.count else { return }
+        let d = registry.devices[device]
+        log.logger.warning(
+            "device clock differs from the receive time by \(millis / 1000) s: set the device's time zone or time server",
+            metadata: ["sentra.device": "\(d.key)", "sentra.profile": "\(d.profile)", "sentra.skew_ms": "\(millis)"])
     }
 
     func tick(now: Int64) { log.roll(now) }

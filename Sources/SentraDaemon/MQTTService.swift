@@ -37,8 +37,7 @@ public final class MQTTService: Service, @unchecked Sendable {
         o.keyFile = b.keyFile
         o.reconnectMinSeconds = b.reconnectMinSeconds
         o.reconnectMaxSeconds = b.reconnectMaxSeconds
-        let prefix = configuration.registry.topicPrefix
-        o.subscriptions = [("\(prefix)/+/+/+", 1), ("\(prefix)/+/+/+/status", 1)]
+        o.subscriptions = configuration.subscriptions.map { ($0, 1) }
         client = MQTTClient(
             options: o, logger: logger,
             onMessage: { topic, payload, _ in

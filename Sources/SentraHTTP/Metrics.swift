@@ -55,6 +55,10 @@ extension DaemonView {
         p.sample("sentra_cumulative_events_total", ["kind": "reset"], Double(s.stats.resets))
         p.family("sentra_status_messages_total", .counter, "Device online/offline status messages taken.")
         p.sample("sentra_status_messages_total", [:], Double(s.stats.statusMessages))
+        p.family(
+            "sentra_messages_ignored_total", .counter,
+            "Messages of known devices that carried nothing mapped, and Home Assistant discovery messages.")
+        p.sample("sentra_messages_ignored_total", [:], Double(s.stats.ignored))
 
         p.family("sentra_mqtt_connected", .gauge, "1 while connected to the broker.")
         p.sample("sentra_mqtt_connected", [:], s.connected ? 1 : 0)

@@ -148,6 +148,8 @@ public final class ProductionStore: @unchecked Sendable {
         m.registerMigration("v4-highest-ts") { db in
             try db.execute(sql: "ALTER TABLE device_state ADD COLUMN highest_ts INTEGER")
         }
+        // Off-the-shelf devices: each one's clock skew, and the topics no device claims.
+        m.registerMigration("v5-devices", migrate: migrateDevices)
         return m
     }
 
@@ -167,10 +169,13 @@ public final class ProductionStore: @unchecked Sendable {
         public var replaceAlertStates: Bool
         /// Small key/value facts committed alongside (ingest counts for `sentractl status`).
         public var meta: [(key: String, value: String)]
+        /// Topics no device claims, seen since the last commit (`sentractl devices unknown`).
+        public var unknownTopics: [UnknownTopic] = []
         public init(
             deltas: BucketDeltas, devices: [(key: DeviceKey, state: DeviceState)], alertStates: [(id: String, record: Data?)] = [],
-            replaceAlertStates: Bool = false, meta: [(key: String, value: String)] = []
+            replaceAlertStates: Bool = false, meta: [(key: String, value: String)] = [], unknownTopics: [UnknownTopic] = []
         ) {
+            self.unknownTopics = unknownTopics
             self.replaceAlertStates = replaceAlertStates
             self.deltas = deltas
             self.devices = devices
@@ -229,8 +234,9 @@ public final class ProductionStore: @unchecked Sendable {
                 let ds = try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO device_state
-                        (device, last_ts, last_seq, state, state_ts, voltage, voltage_ts, has_run_counter, offline_since, heard_at, highest_ts)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (device, last_ts, last_seq, state, state_ts, voltage, voltage_ts, has_run_counter, offline_since, heard_at, highest_ts,
+                         skew_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 let cs = try db.cachedStatement(
                     sql: "INSERT OR REPLACE INTO counter (device, field, value, ts, pending_value, pending_ts) VALUES (?, ?, ?, ?, ?, ?)")
@@ -238,7 +244,7 @@ public final class ProductionStore: @unchecked Sendable {
                     let key = device.description
                     try ds.execute(arguments: [
                         key, s.lastTs, s.lastSeq, s.state.map { Int($0.rawValue) }, s.stateTs, s.voltage, s.voltageTs,
-                        s.hasRunCounter, s.offlineSince, s.heardAt, s.highestTs,
+                        s.hasRunCounter, s.offlineSince, s.heardAt, s.highestTs, s.skewMs,
                     ])
                     for f in Field.allCases {
                         if let c = s[counter: f] {
@@ -247,6 +253,7 @@ public final class ProductionStore: @unchecked Sendable {
                     }
                 }
             }
+            try Self.saveUnknownTopics(batch.unknownTopics, db)
             for (key, value) in batch.meta {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             }
@@ -286,6 +293,7 @@ public final class ProductionStore: @unchecked Sendable {
                 s.offlineSince = row["offline_since"]
                 s.heardAt = row["heard_at"]
                 s.highestTs = row["highest_ts"]
+                s.skewMs = row["skew_ms"]
                 if let key = DeviceKey(row["device"] as String) { out[key] = s }
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM counter") {

@@ -9,8 +9,15 @@ public struct ReadingCounts: Codable, Sendable, Equatable {
     public var rejected: [String: UInt64]
     public var counterEvents: CounterEvents
     public var statusMessages: UInt64
+    /// Messages of known devices that carried nothing mapped, and Home Assistant discovery
+    /// messages: neither counted nor rejected. Absent in counts written before it was kept.
+    public var ignored: UInt64
 
-    public init(accepted: UInt64, rejectedTotal: UInt64, rejected: [String: UInt64], counterEvents: CounterEvents, statusMessages: UInt64) {
+    public init(
+        accepted: UInt64, rejectedTotal: UInt64, rejected: [String: UInt64], counterEvents: CounterEvents, statusMessages: UInt64,
+        ignored: UInt64 = 0
+    ) {
+        self.ignored = ignored
         self.accepted = accepted
         self.rejectedTotal = rejectedTotal
         self.rejected = rejected
@@ -24,6 +31,17 @@ public struct ReadingCounts: Codable, Sendable, Equatable {
         rejected = Dictionary(uniqueKeysWithValues: RejectReason.allCases.map { ($0.name, s[$0]) })
         counterEvents = CounterEvents(glitch: s.glitches, reset: s.resets)
         statusMessages = s.statusMessages
+        ignored = s.ignored
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        accepted = try c.decode(UInt64.self, forKey: .accepted)
+        rejectedTotal = try c.decode(UInt64.self, forKey: .rejectedTotal)
+        rejected = try c.decode([String: UInt64].self, forKey: .rejected)
+        counterEvents = try c.decode(CounterEvents.self, forKey: .counterEvents)
+        statusMessages = try c.decode(UInt64.self, forKey: .statusMessages)
+        ignored = try c.decodeIfPresent(UInt64.self, forKey: .ignored) ?? 0
     }
 
     /// Counter values not counted as production.
@@ -37,7 +55,7 @@ public struct ReadingCounts: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case accepted, rejected
+        case accepted, rejected, ignored
         case rejectedTotal = "rejected_total"
         case counterEvents = "counter_events"
         case statusMessages = "status_messages"

@@ -1,0 +1,96 @@
+/// Which configured off-the-shelf device a topic belongs to, and which of its messages it is:
+/// made from the registry at start and at every reload. Exact topics are one dictionary lookup;
+/// topics with `+` or `{field}` levels are matched against the patterns; a topic under a
+/// device's own name that no message maps (an ESPHome node's temperature sensor, a Shelly's
+/// `status/sys`) is that device's, and ignored.
+public struct ForeignRoutes {
+    public enum Route: Equatable {
+        /// A message: the reader that reads it; `selected` the value a `{field}` level named.
+        case message(device: Int, reader: Int, selected: Int?)
+        case status(device: Int)
+        /// The device's, carrying nothing mapped.
+        case ignored(device: Int)
+    }
+
+    public private(set) var readers: [ForeignReader] = []
+    private var exact: [String: Route] = [:]
+    private var patterns: [(device: Int, name: String, reader: Int, pattern: TopicPattern, message: ForeignMessage)] = []
+    private var statusPatterns: [(device: Int, name: String, pattern: TopicPattern)] = []
+    /// Per device: the leading levels up to its name (`tele/<topic>`, `shellies/<id>`, `<node>`).
+    private var claims: [(device: Int, levels: [String])] = []
+
+    public init() {}
+
+    public init(registry: Registry) {
+        for (i, d) in registry.devices.enumerated() {
+            guard let m = d.mapping else { continue }
+            for message in m.messages {
+                readers.append(ForeignReader(message))
+                let r = readers.count - 1
+                if let t = message.topic.exactTopic(device: m.deviceTopic) {
+                    if exact[t] == nil { exact[t] = .message(device: i, reader: r, selected: nil) }
+                } else {
+                    patterns.append((i, m.deviceTopic, r, message.topic, message))
+                }
+            }
+            if let s = m.status {
+                if let t = s.topic.exactTopic(device: m.deviceTopic) {
+                    if exact[t] == nil { exact[t] = .status(device: i) }
+                } else {
+                    statusPatterns.append((i, m.deviceTopic, s.topic))
+                }
+            }
+            var seen = Set<[String]>()
+            for pattern in m.messages.map(\.topic) + (m.status.map { [$0.topic] } ?? []) {
+                guard let k = pattern.levels.firstIndex(of: .device) else { continue }
+                var levels: [String] = []
+                for l in pattern.levels[...k] {
+                    switch l {
+                    case .literal(let s): levels.append(s)
+                    case .device: levels.append(m.deviceTopic)
+                    case .any, .field: levels = []
+                    }
+                    if levels.isEmpty { break }
+                }
+                if levels.count == k + 1, seen.insert(levels).inserted { claims.append((i, levels)) }
+            }
+        }
+    }
+
+    /// The MQTT filters the configured devices publish on (`{device}`, `{field}` as `+`).
+    public static func filters(registry: Registry) -> [String] {
+        var out: [String] = []
+        var profiles = Set<String>()
+        for d in registry.devices {
+            guard let m = d.mapping else { continue }
+            if ForeignProfiles.names.contains(m.profile) {
+                if profiles.insert(m.profile).inserted { out += ForeignProfiles.filters(profile: m.profile) }
+            } else {
+                out += m.messages.map(\.topic.filter) + (m.status.map { [$0.topic.filter] } ?? [])
+            }
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    /// The route of `topic`, or nil when no configured device claims it. `viaPattern`: it was
+    /// found by matching a pattern (a topic that varies, so its caching must be bounded).
+    public func resolve(_ topic: String) -> (route: Route, viaPattern: Bool)? {
+        if let r = exact[topic] { return (r, false) }
+        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+        for p in patterns {
+            guard let field = p.pattern.match(levels, device: p.name) else { continue }
+            guard p.pattern.levels.contains(.field) else { return (.message(device: p.device, reader: p.reader, selected: nil), true) }
+            if let v = p.message.values.firstIndex(where: { $0.topicField.map { $0 == field } ?? false }) {
+                return (.message(device: p.device, reader: p.reader, selected: v), true)
+            }
+        }
+        for s in statusPatterns where s.pattern.match(levels, device: s.name) != nil {
+            return (.status(device: s.device), true)
+        }
+        for c in claims where levels.count > c.levels.count && zip(c.levels, levels).allSatisfy({ $0 == $1 }) {
+            return (.ignored(device: c.device), true)
+        }
+        return nil
+    }
+}
