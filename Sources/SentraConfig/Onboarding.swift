@@ -74,7 +74,9 @@ public enum Onboarding {
         if state.hasPrefix("~") { state = base + state.dropFirst() } else if state.hasSuffix("~") { state = state.dropLast() + base }
         guard var g = guess(topic: state, sample: [], topicPrefix: topicPrefix) else { return nil }
         let unit = (object["unit_of_meas"] ?? object["unit_of_measurement"]) as? String
-        if g.kind == nil, let unit { g.kind = ["kWh", "Wh", "W", "V", "A"].contains(unit) ? "power" : ["L", "m³", "L/min"].contains(unit) ? "water" : nil }
+        if g.kind == nil, let unit {
+            g.kind = ["kWh", "Wh", "W", "V", "A"].contains(unit) ? "power" : ["L", "m³", "L/min"].contains(unit) ? "water" : nil
+        }
         return g
     }
 
@@ -94,7 +96,9 @@ public enum Onboarding {
         switch g.profile {
         case "tasmota" where kind != "power":
             lines.append("    counters:")
-            lines.append("      C1: { field: \(kind == "loom" ? "picks" : "l"), pulses_per_unit: \(kind == "loom" ? 1 : 450) }   # pulses per unit: check")
+            lines.append(
+                "      C1: { field: \(kind == "loom" ? "picks" : "l"), pulses_per_unit: \(kind == "loom" ? 1 : 450) }   # pulses per unit: check"
+            )
         case "shelly-gen2":
             if let c = g.detail, c != "switch:0" { lines.append("    component: \"\(c)\"") }
         case "shelly-gen1":
@@ -116,12 +120,14 @@ public enum Onboarding {
 
     /// The device-side name as a Sentra id: lower case, other characters as `-`.
     public static func suggestedID(_ topic: String) -> String {
-        var s = String(topic.lowercased().map { c -> Character in c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") ? c : "-" })
+        var s = String(
+            topic.lowercased().map { c -> Character in c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") ? c : "-" })
         while let f = s.first, !(f.isLetter || f.isNumber) { s.removeFirst() }
         return s.isEmpty ? "device-1" : String(s.prefix(63))
     }
 
     private static func yamlScalar(_ s: String) -> String {
-        s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) } ? s : "\"\(s.replacingOccurrences(of: "\"", with: "\\\""))\""
+        s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+            ? s : "\"\(s.replacingOccurrences(of: "\"", with: "\\\""))\""
     }
 }

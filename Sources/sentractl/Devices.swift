@@ -29,7 +29,8 @@ extension Sentractl {
                         let s = states[d.key]
                         return DevicesDocument.Device(
                             id: d.id, workshop: d.workshop, kind: d.kind.rawValue, profile: d.profile,
-                            topic: d.mapping?.deviceTopic ?? c.registry.topic(of: d), lastReading: s?.lastTs.map { RFC3339.format($0, timeZone: tz) },
+                            topic: d.mapping?.deviceTopic ?? c.registry.topic(of: d),
+                            lastReading: s?.lastTs.map { RFC3339.format($0, timeZone: tz) },
                             skewSeconds: s?.skewMs.map { Double($0) / 1000 })
                     })
                 if format == "json" {
@@ -39,7 +40,8 @@ extension Sentractl {
                 print(pad(["DEVICE", "WORKSHOP", "KIND", "PROFILE", "TOPIC", "LAST READING", "CLOCK"]))
                 for d in doc.devices {
                     let skew = d.skewSeconds.map { s in
-                        abs(s) > Double(IngestPipeline.skewNoticeMillis / 1000) ? "\(NumberFormat.duration(millis: Int64(s * 1000))) OFF" : "ok"
+                        abs(s) > Double(IngestPipeline.skewNoticeMillis / 1000)
+                            ? "\(NumberFormat.duration(millis: Int64(s * 1000))) OFF" : "ok"
                     }
                     print(pad([d.id, d.workshop, d.kind, d.profile, d.topic, d.lastReading ?? "never", skew ?? "-"]))
                 }
@@ -74,7 +76,9 @@ extension Sentractl {
                     return
                 }
                 for t in doc.topics {
-                    let what = t.looksLike.map { "looks like \($0.profile) \($0.topic)\($0.kind.map { " (\($0))" } ?? "")" } ?? "profile not recognised"
+                    let what =
+                        t.looksLike.map { "looks like \($0.profile) \($0.topic)\($0.kind.map { " (\($0))" } ?? "")" }
+                        ?? "profile not recognised"
                     print("\(t.topic)\(t.discovery ? "  [Home Assistant discovery]" : "")")
                     print("  \(t.count) messages, last \(t.lastSeen); \(what)")
                     print("  sample: \(t.sample.prefix(160))")
@@ -90,13 +94,17 @@ extension Sentractl {
                 let prefix = c.registry.topicPrefix
                 let open = topics.filter { t in
                     if routes.resolve(t.topic) != nil { return false }
-                    if case .success(let dt) = DeviceTopic.parse(t.topic, prefix: prefix), c.registry.deviceIndex(dt.key) != nil { return false }
+                    if case .success(let dt) = DeviceTopic.parse(t.topic, prefix: prefix), c.registry.deviceIndex(dt.key) != nil {
+                        return false
+                    }
                     return true
                 }
                 let guesses = open.map { Onboarding.guess(topic: $0.topic, sample: $0.sample, topicPrefix: prefix) }
                 var sensors: [String: [String]] = [:]
                 for g in guesses.compactMap({ $0 }) where g.profile == "esphome" {
-                    if let d = g.detail, d.hasPrefix("sensor ") { sensors[g.topic, default: []].append(String(d.dropFirst("sensor ".count))) }
+                    if let d = g.detail, d.hasPrefix("sensor ") {
+                        sensors[g.topic, default: []].append(String(d.dropFirst("sensor ".count)))
+                    }
                 }
                 let tz = c.calendar.timeZone
                 return UnknownTopicsDocument(

@@ -109,7 +109,8 @@ import Testing
     @Test func shellyGen2NotificationsArePartialAndEnergyIsWattHours() throws {
         var h = try Harness()
         let s0 = Double(Self.t0) / 1000
-        h.send("shellyplus1pm-ws4/events/rpc", Self.notify(s0, #""aenergy":{"total":1000.0,"by_minute":[1,2,3],"minute_ts":1}"#), at: Self.t0)
+        h.send(
+            "shellyplus1pm-ws4/events/rpc", Self.notify(s0, #""aenergy":{"total":1000.0,"by_minute":[1,2,3],"minute_ts":1}"#), at: Self.t0)
         h.send("shellyplus1pm-ws4/events/rpc", Self.notify(s0 + 1.5, #""apower":50.5"#), at: Self.t0 + 1500)
         h.send("shellyplus1pm-ws4/events/rpc", Self.notify(s0 + 60.25, #""aenergy":{"total":1500.0}"#), at: Self.t0 + 60_250)
         // Delivered twice (QoS 1 after a reconnect): the energy counts once.
@@ -117,11 +118,14 @@ import Testing
         #expect(abs(h.total(.kwh, device: "pm-4b") - 0.5) < 1e-9)
         #expect(h.pipeline.stats[.duplicate] == 1)
         // A status message carries no time: the receive time.
-        h.send("shellyplus1pm-ws4/status/switch:0", #"{"id":0,"apower":10,"voltage":230.1,"aenergy":{"total":1600.0}}"#, at: Self.t0 + 120_000)
+        h.send(
+            "shellyplus1pm-ws4/status/switch:0", #"{"id":0,"apower":10,"voltage":230.1,"aenergy":{"total":1600.0}}"#, at: Self.t0 + 120_000)
         #expect(abs(h.total(.kwh, device: "pm-4b") - 0.6) < 1e-9)
         #expect(h.state("pm-4b").lastTs == Self.t0 + 120_000)
         // Events and other components carry nothing mapped.
-        h.send("shellyplus1pm-ws4/events/rpc", #"{"method":"NotifyEvent","params":{"ts":1,"events":[{"event":"btn_down"}]}}"#, at: Self.t0 + 121_000)
+        h.send(
+            "shellyplus1pm-ws4/events/rpc", #"{"method":"NotifyEvent","params":{"ts":1,"events":[{"event":"btn_down"}]}}"#,
+            at: Self.t0 + 121_000)
         h.send("shellyplus1pm-ws4/status/sys", #"{"uptime":100}"#, at: Self.t0 + 122_000)
         #expect(h.pipeline.stats.ignored == 2)
         h.send("shellyplus1pm-ws4/online", "false", at: Self.t0 + 123_000)
