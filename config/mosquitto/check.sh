@@ -212,6 +212,15 @@ dev_sub=$(mosquitto_sub "${D[@]}" "${T[@]}" -t 'tele/#' -t '+/sensor/+/state' -v
           sleep 1; pub "${D[@]}" -u tasmota-wm4 -P "$pw_t2" -t tele/tasmota-wm4/SENSOR -m '{"COUNTER":{"C1":900}}' >/dev/null
           pub "${D[@]}" "${E[@]}" -t loom-41/sensor/picks/state -m 18231 >/dev/null; wait)
 if [[ -z $dev_sub ]]; then ok "Tasmota device receives nothing from tele/# and +/sensor/+/state"; else fail "Tasmota device received: $dev_sub"; fi
+# A device reads its own command topics only: a (retained) RPC request on the Shelly's rpc topic
+# reaches the Shelly, not another device. (Two connections of one device would share a client
+# id on the device listener and take over each other's session, hence retained, not live.)
+pub "${D[@]}" "${G[@]}" -r -t shellyplus1pm-ws4/rpc -m '{"id":1,"src":"x","method":"Shelly.GetStatus"}' >/dev/null
+own_rpc=$(mosquitto_sub "${D[@]}" "${G[@]}" -t shellyplus1pm-ws4/rpc -v -C 1 -W 3 2>/dev/null)
+other_rpc=$(mosquitto_sub "${D[@]}" "${T[@]}" -t shellyplus1pm-ws4/rpc -v -W 2 2>/dev/null)
+pub "${D[@]}" "${G[@]}" -r -n -t shellyplus1pm-ws4/rpc >/dev/null
+if [[ $own_rpc == 'shellyplus1pm-ws4/rpc {"id":1,'* ]]; then ok "Shelly gen2 device reads <its prefix>/rpc"; else fail "Shelly gen2 device did not read its rpc topic: ${own_rpc:-nothing}"; fi
+if [[ -z $other_rpc ]]; then ok "...and another device cannot read it"; else fail "another device read the Shelly's rpc topic: $other_rpc"; fi
 drain 1 >/dev/null
 
 # QoS 0 while sentrad is away: its session is disconnected now; a Tasmota reading at QoS 0
