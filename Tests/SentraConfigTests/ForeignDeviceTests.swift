@@ -222,4 +222,82 @@ import Testing
         p.ingest(topic: "sentra/ws-4/loom/loom-41", payload: Array(#"{"picks":20,"ts":\#(Self.t0)}"#.utf8), now: Self.t0)
         #expect(p.stats[.outOfOrder] == 1)
     }
+
+    func problems(_ devices: String, mappings: String = "") -> [String] {
+        let yaml = """
+            workshops: [ { id: ws-4 } ]
+            craftsmen: [ { id: c-dewi, workshop: ws-4 } ]
+            looms: [ { id: loom-41, workshop: ws-4, craftsman: c-dewi } ]
+            devices:
+            \(devices)
+            \(mappings)
+            """
+        do {
+            _ = try Configuration.parse(yaml: yaml, file: "bad.yaml")
+            return []
+        } catch let e as ConfigurationErrors {
+            return e.errors.map { "\($0.line) \($0.key): \($0.message)" }
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    @Test func profileMistakesAreNamedByLineAndKey() {
+        let unknown = problems("  - { id: pm-4, workshop: ws-4, kind: power, profile: tasmotta }")
+        #expect(unknown.count == 1 && unknown[0].hasPrefix("5 devices[0].profile: unknown profile 'tasmotta'"), "\(unknown)")
+        let misplaced = problems("  - { id: loom-41, workshop: ws-4, kind: loom, loom: loom-41, profile: esphome, counters: {} }")
+        #expect(misplaced.contains { $0.contains("devices[0].counters: only for profile tasmota, not esphome") }, "\(misplaced)")
+        let noCounter = problems("  - { id: wm-4, workshop: ws-4, kind: water, profile: tasmota }")
+        #expect(noCounter.contains { $0.contains("devices[0].counters: missing (required)") }, "\(noCounter)")
+        let badTopic = problems("  - { id: pm-4, workshop: ws-4, kind: power, profile: tasmota, topic: \"a/b\" }")
+        #expect(badTopic.contains { $0.contains("devices[0].topic: 'a/b' is not one topic level") }, "\(badTopic)")
+        let twice = problems(
+            """
+              - { id: pm-4, workshop: ws-4, kind: power, profile: tasmota, topic: same }
+              - { id: pm-5, workshop: ws-4, kind: power, profile: tasmota, topic: same }
+            """)
+        #expect(twice.contains { $0.contains("devices 'pm-4' and 'pm-5' both read tele/same/SENSOR") }, "\(twice)")
+        let wrongKind = problems("  - { id: loom-41, workshop: ws-4, kind: loom, loom: loom-41, profile: shelly-gen2 }")
+        #expect(wrongKind.contains { $0.contains("profile shelly-gen2 reads power meters") }, "\(wrongKind)")
+        let component = problems("  - { id: pm-4, workshop: ws-4, kind: power, profile: shelly-gen2, component: \"light:0\" }")
+        #expect(component.contains { $0.contains("devices[0].component: expected switch:N") }, "\(component)")
+    }
+
+    @Test func mappingMistakesAreNamedByLineAndKey() {
+        let device = "  - { id: wm-5, workshop: ws-4, kind: water, profile: acme }"
+        let noDevice = problems(device, mappings: "mappings: { acme: { messages: [ { topic: \"acme/x/data\", values: { l: a } } ] } }")
+        #expect(noDevice.contains { $0.contains("mappings.acme.messages[0].topic: 'acme/x/data' is not a topic pattern") }, "\(noDevice)")
+        let badPath = problems(
+            device, mappings: "mappings: { acme: { messages: [ { topic: \"acme/{device}\", values: { l: \"a..b\" } } ] } }")
+        #expect(badPath.contains { $0.contains("mappings.acme.messages[0].values.l: 'a..b' is not a JSON path") }, "\(badPath)")
+        let wrongField = problems(
+            device, mappings: "mappings: { acme: { messages: [ { topic: \"acme/{device}\", values: { picks: a } } ] } }")
+        #expect(wrongField.contains { $0.contains("mapping 'acme' maps 'picks', not a field of a water device") }, "\(wrongField)")
+        let badTime = problems(
+            device,
+            mappings:
+                "mappings: { acme: { messages: [ { topic: \"acme/{device}\", time: { path: t, format: epoch }, values: { l: a } } ] } }")
+        #expect(badTime.contains { $0.contains("time.format: expected unix_ms, unix_s or iso8601") }, "\(badTime)")
+        let reserved = problems(device, mappings: "mappings: { tasmota: { messages: [] } }")
+        #expect(reserved.contains { $0.contains("'tasmota' cannot name a mapping") }, "\(reserved)")
+    }
+
+    @Test func onboardingGuessesTheProfileFromTopicAndPayload() {
+        let plug = Onboarding.guess(topic: "tele/tasmota_1A2B3C/SENSOR", sample: Array(#"{"ENERGY":{"Total":1}}"#.utf8))
+        #expect(plug == DeviceGuess(profile: "tasmota", topic: "tasmota_1A2B3C", kind: "power"))
+        let snippet = Onboarding.snippet(plug!)
+        #expect(snippet.contains("profile: tasmota") && snippet.contains("topic: tasmota_1A2B3C") && snippet.contains("id: tasmota_1a2b3c"))
+        let shelly = Onboarding.guess(
+            topic: "shellyplus1pm-a8/events/rpc", sample: Array(#"{"method":"NotifyStatus","params":{"pm1:0":{"apower":1}}}"#.utf8))
+        #expect(shelly?.profile == "shelly-gen2" && shelly?.detail == "pm1:0")
+        #expect(Onboarding.guess(topic: "shellies/shellyem-B9/emeter/1/total", sample: [])?.detail == "emeter 1")
+        #expect(Onboarding.guess(topic: "loom-45/sensor/picks/state", sample: [])?.kind == "loom")
+        // A Home Assistant discovery message, abbreviated as Tasmota and ESPHome write them.
+        let discovery = Onboarding.guess(
+            topic: "homeassistant/sensor/loom-45/picks/config",
+            sample: Array(#"{"name":"picks","~":"loom-45/sensor/picks","stat_t":"~/state","unit_of_meas":"picks"}"#.utf8))
+        #expect(discovery == DeviceGuess(profile: "esphome", topic: "loom-45", kind: "loom", detail: "sensor picks"))
+        #expect(Onboarding.guess(topic: "somewhere/else", sample: []) == nil)
+        #expect(Onboarding.suggestedID("Tasmota_1A2B3C.x") == "tasmota_1a2b3c-x")
+    }
 }
