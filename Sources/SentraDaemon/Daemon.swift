@@ -111,8 +111,7 @@ public struct Daemon {
             configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, readiness: readiness,
             logger: logger)
         var reload = ReloadService(
-            path: configPath, overrides: overrides, ingest: ingest,
-            alertLog: alertLog, status: status, notifier: notifier, logger: logger)
+            path: configPath, overrides: overrides, ingest: ingest, alertLog: alertLog, status: status, notifier: notifier, logger: logger)
         reload.mqtt = mqtt
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: ingest),
