@@ -12,6 +12,7 @@ extension Reader {
         "sensors": "esphome", "binary_sensor": "esphome",
     ]
 
+    // Long: one case per profile, each naming its own keys' mistakes.
     /// The device's mapping: nil for the native protocol (or after an error, reported).
     mutating func deviceMapping(
         _ d: [String: Entry], _ node: Node, _ p: String, id: String, kind: DeviceKind, mappings: [String: ForeignMapping]

@@ -15,6 +15,7 @@ public final class ForeignReader {
     private let extractor: JSONExtractor
     private let timeIndex: Int?
     private let conditionIndex: Int?
+    private let conditionBytes: [UInt8]
     /// What the last payload held at each path (reused: no allocation per message).
     private var found: [JSONLeaf]
 
@@ -30,8 +31,10 @@ public final class ForeignReader {
         if let c = message.condition {
             paths.append(c.path)
             conditionIndex = paths.count - 1
+            conditionBytes = Array(c.equals.utf8)
         } else {
             conditionIndex = nil
+            conditionBytes = []
         }
         extractor = JSONExtractor(paths: paths)
         found = Array(repeating: .missing, count: paths.count)
@@ -62,16 +65,16 @@ public final class ForeignReader {
         }
         p.skipWS()
         guard p.atEnd else { return .rejected(.badJSON) }
-        if let c = message.condition, let i = conditionIndex {
-            guard case .string(let s) = found[i], s == c.equals else { return .ignored }
+        if let i = conditionIndex {
+            guard case .string(let s, let e) = found[i], ForeignDecoder.equal(payload, s, e, conditionBytes) else { return .ignored }
         }
         var r = Reading()
         for (i, v) in message.values.enumerated() {
-            if let reason = ForeignDecoder.apply(found[i], to: v.target, in: &r) { return .rejected(reason) }
+            if let reason = ForeignDecoder.apply(found[i], to: v.target, in: &r, payload: payload) { return .rejected(reason) }
         }
         if !r.hasMeasurement { return .ignored }
         if let t = message.time, let i = timeIndex {
-            switch ForeignDecoder.deviceTime(found[i], format: t.format, calendar: &calendar) {
+            switch ForeignDecoder.deviceTime(found[i], format: t.format, payload: payload, calendar: &calendar) {
             case .success(let ts): r.ts = ts
             case .failure(let reason): return .rejected(reason)
             }
@@ -116,7 +119,11 @@ enum ForeignDecoder {
     /// ESPHome writes `nan` for a sensor with no value; others write `NaN`, `inf`, `-inf`.
     private static func nonFiniteWord(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> ForeignDecoded? {
         let n = end - start
-        guard n >= 3 && n <= 9 else { return nil }
+        // Numbers start with a digit, `-` then a digit, or `.`: only words are looked at.
+        let c = b[start] | 0x20
+        guard n >= 3 && n <= 9,
+            c == UInt8(ascii: "n") || c == UInt8(ascii: "i") || b[start] == UInt8(ascii: "-") || b[start] == UInt8(ascii: "+")
+        else { return nil }
         let word = String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<end]), as: UTF8.self).lowercased()
         switch word {
         case "nan", "-nan", "inf", "-inf", "+inf", "infinity", "-infinity": return .rejected(.notFinite)
@@ -127,13 +134,22 @@ enum ForeignDecoder {
     // MARK: JSON payloads: values by path
 
     /// Puts one found value into the reading; the reason when it has the wrong type.
-    static func apply(_ leaf: JSONLeaf, to target: ForeignValue.Target, in r: inout Reading) -> RejectReason? {
+    static func apply(
+        _ leaf: JSONLeaf, to target: ForeignValue.Target, in r: inout Reading, payload: UnsafeRawBufferPointer
+    )
+        -> RejectReason?
+    {
         switch (leaf, target) {
         case (.missing, _), (.null, _): return nil
         case (.number(let x), .field(let f, let scale)):
             r.set(f, x * scale)
         case (.nonFinite, .field): return .notFinite
-        case (.string(let s), .state(let words)), (.word(let s), .state(let words)):
+        case (.string(let s, let e), .state(let words)):
+            guard let state = words[String(decoding: UnsafeRawBufferPointer(rebasing: payload[s..<e]), as: UTF8.self)] else {
+                return .badType
+            }
+            r.state = state
+        case (.word(let s), .state(let words)):
             guard let state = words[s] else { return .badType }
             r.state = state
         case (.number(let x), .state(let words)):
@@ -152,7 +168,11 @@ enum ForeignDecoder {
     }
 
     /// The device's time from a found value, in ms since the epoch.
-    static func deviceTime(_ leaf: JSONLeaf, format: ForeignTime.Format, calendar: inout LocalCalendar) -> Result<Int64?, RejectReason> {
+    static func deviceTime(
+        _ leaf: JSONLeaf, format: ForeignTime.Format, payload: UnsafeRawBufferPointer, calendar: inout LocalCalendar
+    )
+        -> Result<Int64?, RejectReason>
+    {
         switch (leaf, format) {
         case (.missing, _), (.null, _): return .success(nil)
         case (.number(let x), .unixMillis):
@@ -161,11 +181,19 @@ enum ForeignDecoder {
         case (.number(let x), .unixSeconds):
             guard abs(x) < 1e12 else { return .failure(.badType) }
             return .success(Int64((x * 1000).rounded()))
-        case (.string(let s), .iso8601):
-            guard let t = DeviceClockText.parse(s, calendar: &calendar) else { return .failure(.badType) }
+        case (.string(let s, let e), .iso8601):
+            guard let t = DeviceClockText.parse(UnsafeRawBufferPointer(rebasing: payload[s..<e]), calendar: &calendar) else {
+                return .failure(.badType)
+            }
             return .success(t)
         default: return .failure(.badType)
         }
+    }
+
+    @inline(__always) static func equal(_ b: UnsafeRawBufferPointer, _ s: Int, _ e: Int, _ text: [UInt8]) -> Bool {
+        guard e - s == text.count else { return false }
+        for k in 0..<text.count where b[s + k] != text[k] { return false }
+        return true
     }
 
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
@@ -190,7 +218,8 @@ enum JSONLeaf: Equatable {
     case missing, null
     case number(Double)
     case nonFinite
-    case string(String)
+    /// A string's bytes (escapes undecoded), offsets into the payload.
+    case string(Int, Int)
     /// `true` or `false`, as text.
     case word(String)
     /// An object or array where a value was expected.
@@ -306,7 +335,7 @@ struct JSONExtractor {
         switch p.peek {
         case UInt8(ascii: "\""):
             guard let (s, e, _) = p.rawString() else { return nil }
-            return .string(String(decoding: UnsafeRawBufferPointer(start: p.base! + s, count: e - s), as: UTF8.self))
+            return .string(s, e)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             return p.skipValue(depth: depth + 1) ? .structure : nil
         case UInt8(ascii: "t"): return p.literal("true") ? .word("true") : nil
@@ -333,37 +362,41 @@ struct JSONExtractor {
 /// sentra's local time (Tasmota's `Time` unless `SetOption52` adds the offset).
 public enum DeviceClockText {
     public static func parse(_ s: String, calendar: inout LocalCalendar) -> Int64? {
-        let b = Array(s.utf8)
+        var t = s
+        return t.withUTF8 { parse(UnsafeRawBufferPointer($0), calendar: &calendar) }
+    }
+
+    // Long: one pass over the fixed positions of the text, no allocation (it is parsed for
+    // every Tasmota message).
+    public static func parse(_ b: UnsafeRawBufferPointer, calendar: inout LocalCalendar) -> Int64? {
         guard b.count >= 19, b.count <= 40, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54 || b[10] == 0x20, b[13] == 0x3A,
             b[16] == 0x3A
         else { return nil }
-        func num(_ from: Int, _ n: Int) -> Int? {
-            var v = 0
+        func num(_ from: Int, _ n: Int) -> Int64? {
+            var v: Int64 = 0
             for k in from..<from + n {
                 guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
-                v = v * 10 + Int(b[k] - 0x30)
+                v = v * 10 + Int64(b[k] - 0x30)
             }
             return v
         }
         guard let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2), let sec = num(17, 2),
-            (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61, y >= 1970
+            (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), h < 24, mi < 60, sec < 61, y >= 1970
         else { return nil }
         var i = 19
-        var millis = 0
+        var millis: Int64 = 0
         if i < b.count && b[i] == 0x2E {
             i += 1
             var digits = 0
             while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 {
-                if digits < 3 { millis = millis * 10 + Int(b[i] - 0x30) }
+                if digits < 3 { millis = millis * 10 + Int64(b[i] - 0x30) }
                 digits += 1
                 i += 1
             }
             guard digits > 0 else { return nil }
             for _ in digits..<max(digits, 3) { millis *= 10 }
         }
-        let dateText = String(format2(y, 4) + "-" + format2(mo, 2) + "-" + format2(d, 2))
-        guard let days = LocalCalendar.daysSinceEpoch(dateText) else { return nil }
-        let wall = (days * 86_400 + Int64(h * 3600 + mi * 60 + sec)) * 1000 + Int64(millis)
+        let wall = (days(year: y, month: mo, day: d) * 86_400 + h * 3600 + mi * 60 + sec) * 1000 + millis
         if i == b.count {
             // Local wall time: the offset at that wall time read as UTC, corrected once.
             let guess = wall - calendar.offset(atMillis: wall) * 1000
@@ -375,11 +408,24 @@ public enum DeviceClockText {
         let colon = b.count - i == 6
         if colon && b[i + 3] != 0x3A { return nil }
         guard let oh = num(i + 1, 2), let om = num(i + (colon ? 4 : 3), 2), oh < 24, om < 60 else { return nil }
-        return wall - sign * Int64(oh * 3600 + om * 60) * 1000
+        return wall - sign * (oh * 3600 + om * 60) * 1000
     }
 
-    private static func format2(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
+    /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+    static func days(year y0: Int64, month m: Int64, day d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = floorDiv(y, 400)
+        let yoe = y - era * 400
+        let mp = m > 2 ? m - 3 : m + 9
+        let doy = (153 * mp + 2) / 5 + d - 1
+        return era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    }
+
+    static func daysIn(month m: Int64, year y: Int64) -> Int64 {
+        switch m {
+        case 2: (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 }

@@ -110,9 +110,9 @@ public struct Daemon {
         let mqtt = try MQTTService(
             configuration: configuration, journal: journal, replayed: ingest.replayed, status: status, readiness: readiness,
             logger: logger)
-        let reload = ReloadService(
-            path: configPath, overrides: overrides, ingest: ingest,
-            alertLog: alertLog, status: status, notifier: notifier, logger: logger)
+        var reload = ReloadService(
+            path: configPath, overrides: overrides, ingest: ingest, alertLog: alertLog, status: status, notifier: notifier, logger: logger)
+        reload.mqtt = mqtt
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: PluginService(host: plugins), successTerminationBehavior: .ignore), .init(service: ingest),
             .init(service: mqtt), .init(service: reload),

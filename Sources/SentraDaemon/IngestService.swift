@@ -28,7 +28,7 @@ public final class IngestService: Service, @unchecked Sendable {
     private let status: DaemonStatus
     private let logger: Logger
     private let clock: MillisClock
-    private let reloadMailbox = Mutex<Configuration?>(nil)
+    private let reloadMailbox = Mutex<(Configuration, then: @Sendable () -> Void)?>(nil)
     private var configuration: Configuration
     private var pipeline: IngestPipeline
     private let observer: DaemonObserver
@@ -123,8 +123,11 @@ public final class IngestService: Service, @unchecked Sendable {
     }
 
     /// Hands a new, valid configuration to the ingest thread (SIGHUP).
-    public func reload(_ configuration: Configuration) {
-        reloadMailbox.withLock { $0 = configuration }
+    /// Hands a reloaded configuration to the ingest thread; `then` runs on that thread once
+    /// it counts with it (the broker connection subscribes to new devices' topics only then,
+    /// so none of their messages meets the old registry).
+    public func reload(_ configuration: Configuration, then: @escaping @Sendable () -> Void = {}) {
+        reloadMailbox.withLock { $0 = (configuration, then) }
     }
 
     public func run() async throws {
@@ -211,11 +214,12 @@ public final class IngestService: Service, @unchecked Sendable {
                 commit(publish: false)
             }
             if !committer.isBusy,
-                let newConfig = reloadMailbox.withLock({ c -> Configuration? in
+                let (newConfig, then) = reloadMailbox.withLock({ c -> (Configuration, then: @Sendable () -> Void)? in
                     defer { c = nil }; return c
                 })
             {
                 apply(newConfig)
+                then()
             }
             let closed = n == 0 && journal.isDrained
             if now >= nextCommit || closed {

@@ -14,6 +14,8 @@ import Synchronization
 /// what the journal held from before.
 public final class MQTTService: Service, @unchecked Sendable {
     private let client: MQTTClient
+    /// The filters the broker's session holds, as last subscribed (kept beside the state).
+    private let record: SubscriptionRecord
     private let journal: ReceiveJournal
     private let replayed: Gate
 
@@ -38,6 +40,10 @@ public final class MQTTService: Service, @unchecked Sendable {
         o.reconnectMinSeconds = b.reconnectMinSeconds
         o.reconnectMaxSeconds = b.reconnectMaxSeconds
         o.subscriptions = configuration.subscriptions.map { ($0, 1) }
+        let record = SubscriptionRecord(path: (configuration.stateDirectory as NSString).appendingPathComponent("mqtt-subscriptions"))
+        self.record = record
+        record.wanted.withLock { $0 = configuration.subscriptions }
+        o.previouslySubscribed = record.load()
         client = MQTTClient(
             options: o, logger: logger,
             onMessage: { topic, payload, _ in
@@ -51,6 +57,7 @@ public final class MQTTService: Service, @unchecked Sendable {
                     status.update { $0.connected = true }
                 case .subscribed:
                     status.update { $0.subscribed = true }
+                    record.save()
                     logger.info("subscribed to the device topics")
                     readiness.report(.subscribed)
                 case .disconnected, .connectFailed:
@@ -61,6 +68,12 @@ public final class MQTTService: Service, @unchecked Sendable {
                     }
                 }
             })
+    }
+
+    /// A reload's filters: new ones subscribed, dropped ones unsubscribed, on the same session.
+    func update(subscriptions: [String]) {
+        record.wanted.withLock { $0 = subscriptions }
+        client.setSubscriptions(subscriptions.map { ($0, 1) })
     }
 
     public func run() async throws {
@@ -74,5 +87,28 @@ public final class MQTTService: Service, @unchecked Sendable {
             client.stop()
         }
         journal.close()
+    }
+}
+
+/// The filters last subscribed on the persistent session, one a line in a file beside the
+/// state: at the next start the broker says whether it kept the session, and this says what
+/// the session holds, so a configuration with new device profiles subscribes to them.
+final class SubscriptionRecord: Sendable {
+    let path: String
+    let wanted = Mutex<[String]>([])
+
+    init(path: String) { self.path = path }
+
+    func load() -> Set<String>? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return Set(text.split(separator: "\n").map(String.init))
+    }
+
+    /// Written to a temporary name and renamed: never half a list.
+    func save() {
+        let text = wanted.withLock { $0.joined(separator: "\n") } + "\n"
+        let tmp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else { return }
+        _ = rename(tmp, path)
     }
 }

@@ -16,6 +16,8 @@ public struct ReloadService: Service {
     let path: String
     let overrides: Daemon.Overrides
     let ingest: IngestService
+    /// The broker connection, which follows the new configuration's subscriptions.
+    var mqtt: MQTTService?
     let alertLog: AlertLog?
     let status: DaemonStatus
     let notifier: SystemdNotifier
@@ -57,7 +59,8 @@ public struct ReloadService: Service {
             // Checked as at a start (the HTTP listener itself is not reopened).
             let config = try Daemon.loadConfiguration(path: path, overrides: overrides)
             Daemon.logNotices(of: config, logger: logger)
-            ingest.reload(config)
+            let mqtt = self.mqtt
+            ingest.reload(config) { mqtt?.update(subscriptions: config.subscriptions) }
         } catch {
             status.update { $0.reloadFailures += 1 }
             let problems = (error as? ConfigurationErrors)?.errors ?? []

@@ -15,6 +15,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case plugin
     /// An HTTP request target (path and query) as the API reads its parameters.
     case query
+    /// Off-the-shelf devices' messages, one target per profile and one for a generic mapping.
+    case tasmota, shelly2, shelly1, esphome, mapping
 
     /// Feeds one input to this target.
     public func run(_ data: UnsafeRawBufferPointer) {
@@ -24,6 +26,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .alertlog: AlertLogFuzz.fuzzOne(data)
         case .plugin: PluginFuzz.fuzzOne(data)
         case .query: QueryFuzz.fuzzOne(data)
+        case .tasmota:
+            // Each input through a water meter's counter and a power meter's ENERGY.
+            ProfileFuzz.fuzzOne(data, registry: ProfileFuzz.tasmota)
+            ProfileFuzz.fuzzOne(data, registry: ProfileFuzz.tasmotaPower)
+        case .shelly2: ProfileFuzz.fuzzOne(data, registry: ProfileFuzz.shellyGen2)
+        case .shelly1: ProfileFuzz.fuzzOne(data, registry: ProfileFuzz.shellyGen1)
+        case .esphome: ProfileFuzz.fuzzOne(data, registry: ProfileFuzz.esphome)
+        case .mapping: ProfileFuzz.fuzzOne(data, registry: ProfileFuzz.mapping)
         }
     }
 

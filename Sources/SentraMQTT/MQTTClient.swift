@@ -1,6 +1,7 @@
 import CMosquitto
 import Foundation
 import Logging
+import Synchronization
 
 /// How to reach the broker and what to subscribe to.
 public struct MQTTOptions: Sendable {
@@ -18,6 +19,11 @@ public struct MQTTOptions: Sendable {
     public var reconnectMinSeconds = 1
     public var reconnectMaxSeconds = 30
     public var subscriptions: [(filter: String, qos: Int32)] = []
+    /// The filters a persistent session held when last recorded (nil: not known). When the
+    /// broker says it kept the session and these equal `subscriptions`, nothing is subscribed
+    /// again (which would send every retained message again); otherwise the difference is
+    /// subscribed and unsubscribed.
+    public var previouslySubscribed: Set<String>?
     public var maxInflight = 100
     public init() {}
 }
@@ -45,6 +51,8 @@ public final class MQTTClient: @unchecked Sendable {
     public typealias MessageHandler = @Sendable (_ topic: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer, _ qos: Int32) -> Void
 
     private let options: MQTTOptions
+    /// What to subscribe to now (a reload may change it) and what the session holds.
+    private let filters: Mutex<(wanted: [(filter: String, qos: Int32)], held: Set<String>?)>
     private let logger: Logger
     private let onMessage: MessageHandler
     private let onEvent: @Sendable (MQTTEvent) -> Void
@@ -61,6 +69,7 @@ public final class MQTTClient: @unchecked Sendable {
     ) {
         _ = Self.initialized
         self.options = options
+        filters = Mutex((options.subscriptions, options.previouslySubscribed))
         self.logger = logger
         self.onMessage = onMessage
         self.onEvent = onEvent
@@ -188,19 +197,46 @@ public final class MQTTClient: @unchecked Sendable {
             "connected to broker",
             metadata: ["mqtt.host": "\(options.host):\(options.port)", "mqtt.session_present": "\(sessionPresent)"])
         onEvent(.connected(sessionPresent: sessionPresent))
-        if !options.subscriptions.isEmpty {
-            if sessionPresent {
-                // The broker kept our subscriptions with the session.
-                onEvent(.subscribed)
-            } else {
-                for s in options.subscriptions {
-                    let rc = mosquitto_subscribe(handle, nil, s.filter, s.qos)
-                    if rc != 0 {
-                        logger.error(
-                            "subscribe failed",
-                            metadata: ["mqtt.topic": "\(s.filter)", "mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"])
-                    }
-                }
+        let (wanted, held) = filters.withLock { ($0.wanted, $0.held) }
+        guard !wanted.isEmpty else { return }
+        if sessionPresent, let held, held == Set(wanted.map(\.filter)) {
+            // The broker kept our subscriptions with the session.
+            onEvent(.subscribed)
+            return
+        }
+        let stale = sessionPresent ? (held ?? []).subtracting(wanted.map(\.filter)) : []
+        apply(subscribe: wanted, unsubscribe: stale.sorted())
+    }
+
+    /// The filters subscribed to from now on (a reload): the new ones are subscribed, the
+    /// dropped ones unsubscribed, at once when connected, else at the next connection.
+    public func setSubscriptions(_ new: [(filter: String, qos: Int32)]) {
+        let old = filters.withLock { f in
+            defer { f.wanted = new }
+            return Set(f.wanted.map(\.filter))
+        }
+        let added = new.filter { !old.contains($0.filter) }
+        let removed = old.subtracting(new.map(\.filter)).sorted()
+        if !added.isEmpty || !removed.isEmpty { apply(subscribe: added, unsubscribe: removed) }
+    }
+
+    /// What the session holds now, as far as this client knows: what it last subscribed.
+    public var subscriptions: [String] { filters.withLock { $0.wanted.map(\.filter) } }
+
+    private func apply(subscribe: [(filter: String, qos: Int32)], unsubscribe: [String]) {
+        guard let handle else { return }
+        for f in unsubscribe {
+            let rc = mosquitto_unsubscribe(handle, nil, f)
+            if rc != 0 {
+                logger.warning(
+                    "unsubscribe failed", metadata: ["mqtt.topic": "\(f)", "mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"])
+            }
+        }
+        for s in subscribe {
+            let rc = mosquitto_subscribe(handle, nil, s.filter, s.qos)
+            if rc != 0 {
+                logger.error(
+                    "subscribe failed", metadata: ["mqtt.topic": "\(s.filter)", "mqtt.error": "\(String(cString: mosquitto_strerror(rc)))"])
             }
         }
     }

@@ -206,6 +206,7 @@ public final class ProductionStore: @unchecked Sendable {
             """
     }()
 
+    // Long: every table one commit touches, in one transaction, statement by statement.
     /// Writes deltas, device states, alert states and meta in one transaction. `beforeCommit`
     /// runs inside it, after the writes (a test's fault-injection point).
     public func commit(_ batch: Batch, registry: Registry, calendar: LocalCalendar, beforeCommit: () -> Void = {}) throws {

@@ -44,6 +44,8 @@ extension SentraBench {
         @Option(help: "Looms in the synthetic sentra.") var looms = 400
         @Option(help: "The configuration whose alert rules are evaluated.") var config = "config/sentra.example.yaml"
         @Flag(help: "Keep the journal's released pages mapped (no MADV_DONTNEED), to compare.") var keepPages = false
+        @Flag(help: "Also time each off-the-shelf profile's messages (Tasmota, Shelly gen2 and gen1, ESPHome) against native ones.")
+        var profiles = false
 
         func run() throws {
             let registry = Synthetic.registry(workshops: max(1, looms / 40), craftsmen: max(1, looms / 5), looms: looms)
@@ -80,6 +82,41 @@ extension SentraBench {
                         "  ratio pipeline/reference: %.3f; target 1,000,000 readings/s/core: %@; journal within 5%% of the pipeline: %@",
                     rate / refRate, rate >= 1_000_000 ? "met" : "MISSED", best.alone / best.journal >= 0.95 ? "met" : "MISSED"))
             print("  accepted \(measured.accepted) (checksum \(reference.checksum % 10))")
+            if profiles { try timeProfiles(native: best.alone, rules: rules, start: start, now: now) }
+        }
+
+        /// Each profile's messages through the same pipeline (rules included), a registry of
+        /// as many devices, against the native readings timed in the same run.
+        private func timeProfiles(native: Double, rules: [RuleSpec], start: Int64, now: Int64) throws {
+            let nativeNs = native * 1e9 / Double(readings)
+            print("  off-the-shelf profiles (per message, best of \(rounds); native \(String(format: "%.0f", nativeNs)) ns):")
+            for profile in ProfileSynthetic.profiles {
+                let registry = ProfileSynthetic.registry(profile: profile, devices: looms)
+                let msgs = ProfileSynthetic.messages(profile: profile, registry: registry, count: readings, start: start)
+                let topics = msgs.map { Array($0.topic.utf8) }
+                let bytes = msgs.reduce(0) { $0 + $1.payload.count } / readings
+                var best = Double.infinity
+                var accepted: UInt64 = 0
+                for _ in 0..<rounds {
+                    var p = IngestPipeline(registry: registry, calendar: LocalCalendar(identifier: "Asia/Jakarta")!)
+                    p.observer = AlertEngine(
+                        registry: registry, rules: rules, calendar: LocalCalendar(identifier: "Asia/Jakarta")!, startedAt: now,
+                        usualRates: NoHistory()
+                    ) { _ in }
+                    let t0 = nowNanos()
+                    for (i, m) in msgs.enumerated() {
+                        topics[i].withUnsafeBytes { t in m.payload.withUnsafeBytes { p.ingest(topic: t, payload: $0, now: now) } }
+                    }
+                    best = min(best, Double(nowNanos() - t0) / 1e9)
+                    accepted = p.stats.accepted
+                }
+                guard accepted == UInt64(readings) else { throw ValidationError("\(profile): \(accepted) of \(readings) accepted") }
+                let ns = best * 1e9 / Double(readings)
+                print(
+                    String(
+                        format: "    %-12@ %4d bytes avg  %9.0f messages/s/core  %5.0f ns  %.2f× native (target ≤ 1.5×: %@)",
+                        profile, bytes, Double(readings) / best, ns, ns / nativeNs, ns / nativeNs <= 1.5 ? "met" : "MISSED"))
+            }
         }
 
         /// The reference: only copying each payload's bytes, best of `rounds` (seconds), and a

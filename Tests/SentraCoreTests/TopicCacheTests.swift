@@ -42,12 +42,14 @@ import Testing
         for _ in 0..<3 {
             h.send(topic: "sentra/ws-1/loom/nobody", #"{"picks":1}"#)
             h.send(topic: "sentra/ws-1/lathe/x", #"{"picks":1}"#)
+            h.send(topic: "sentra/ws-1/loom", #"{"picks":1}"#)
+            // Outside the prefix, a topic no configured device claims.
             h.send(topic: "other/ws-1/loom/loom-1", #"{"picks":1}"#)
         }
-        #expect(h.rejected(.unknownDevice) == 3)
+        #expect(h.rejected(.unknownDevice) == 6)
         #expect(h.rejected(.unknownKind) == 3)
         #expect(h.rejected(.badTopic) == 3)
-        #expect(h.pipeline.cachedTopics.rejected == 3)
+        #expect(h.pipeline.cachedTopics.rejected == 4)
     }
 
     @Test func removingATopicFreesItAndTheTableCountsItsBytes() {

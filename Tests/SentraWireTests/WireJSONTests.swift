@@ -49,10 +49,13 @@ import Testing
         stats.accepted = 22
         let record = IngestStatsRecord(sinceMs: 1, updatedMs: 2, counts: ReadingCounts(stats))
         let line = try WireJSON.line(record)
-        #expect(line.hasPrefix(#"{"accepted":22,"counter_events":{"glitch":0,"reset":0},"rejected":{"#), "\(line)")
+        #expect(line.hasPrefix(#"{"accepted":22,"counter_events":{"glitch":0,"reset":0},"ignored":0,"rejected":{"#), "\(line)")
         #expect(line.hasSuffix(#""rejected_total":0,"since_ms":1,"status_messages":0,"updated_ms":2}"#), "\(line)")
         #expect(record.counts.rejected.count == RejectReason.allCases.count)
         #expect(try WireJSON.decode(IngestStatsRecord.self, from: line) == record)
+        // Counts written before `ignored` was kept still read.
+        let old = line.replacingOccurrences(of: #""ignored":0,"#, with: "")
+        #expect(try WireJSON.decode(IngestStatsRecord.self, from: old) == record)
     }
 
     @Test func answersReadBackEqual() throws {

@@ -56,6 +56,14 @@ mosquitto_passwd -c -b "$tmp/passwd" sentrad "$pw_sentrad"
 mosquitto_passwd -b "$tmp/passwd" sentra-sim "$pw_sim"
 mosquitto_passwd -b "$tmp/passwd" meter-bandar-01 "$pw_m1"
 mosquitto_passwd -b "$tmp/passwd" loom-bandar-01-07 "$pw_m2"
+# Off-the-shelf devices: the username is the device-side name (Tasmota Topic, Shelly prefix or
+# id, ESPHome node name).
+pw_t1=t1-$RANDOM$RANDOM pw_t2=t2-$RANDOM$RANDOM pw_g2=g2-$RANDOM$RANDOM pw_g1=g1-$RANDOM$RANDOM pw_e1=e1-$RANDOM$RANDOM
+mosquitto_passwd -b "$tmp/passwd" tasmota-pm4 "$pw_t1"
+mosquitto_passwd -b "$tmp/passwd" tasmota-wm4 "$pw_t2"
+mosquitto_passwd -b "$tmp/passwd" shellyplus1pm-ws4 "$pw_g2"
+mosquitto_passwd -b "$tmp/passwd" shelly1pm-4C7525 "$pw_g1"
+mosquitto_passwd -b "$tmp/passwd" loom-41 "$pw_e1"
 
 # As root, mosquitto drops to user mosquitto before it reads the password and ACL files and
 # writes its database: give them the ownership README.md recommends.
@@ -89,8 +97,11 @@ fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 L=(-h 127.0.0.1 -p "$local_port")
 D=(-h 127.0.0.1 -p "$device_port")
 sentrad_session() { mosquitto_sub "${L[@]}" -u sentrad -P "$pw_sentrad" -i sentrad -c -q 1 "$@"; }
+# What sentrad subscribes to: its own prefix and the filters of every built-in profile.
+SUBS=(-t 'sentra/#' -t 'tele/+/SENSOR' -t 'tele/+/LWT' -t '+/events/rpc' -t '+/online' -t '+/status/+'
+      -t 'shellies/#' -t '+/sensor/+/state' -t '+/binary_sensor/+/state' -t '+/status' -t 'homeassistant/#')
 # drain: everything queued for (or arriving at) sentrad's persistent session, one "topic payload" a line.
-drain() { sentrad_session -t 'sentra/#' -v -W "${1:-2}" 2>/dev/null; true; }
+drain() { sentrad_session "${SUBS[@]}" -v -W "${1:-2}" 2>/dev/null; true; }
 pub() { mosquitto_pub -q 1 "$@" 2>&1; }
 
 start_broker || exit 1
@@ -102,7 +113,7 @@ fi
 
 # sentrad's persistent session, subscribed at QoS 1, then disconnected: from here on the broker
 # queues for it whatever it may read.
-if sentrad_session -t 'sentra/#' -E >/dev/null 2>&1; then ok "sentrad subscribes to sentra/# (persistent session)"; else fail "sentrad cannot subscribe"; fi
+if sentrad_session "${SUBS[@]}" -E >/dev/null 2>&1; then ok "sentrad subscribes to sentra/# and the profiles' filters (persistent session)"; else fail "sentrad cannot subscribe"; fi
 
 M1=sentra/ws-bandar-01/power/meter-bandar-01
 pub "${D[@]}" -u meter-bandar-01 -P "$pw_m1" -i anything -t "$M1" -m '{"v":221.5}' >/dev/null
@@ -140,6 +151,83 @@ dev_sub=$(mosquitto_sub "${D[@]}" -u meter-bandar-01 -P "$pw_m1" -t 'sentra/#' -
           sleep 1; pub "${L[@]}" -u sentra-sim -P "$pw_sim" -t sentra/ws-sim/water/water-sim-02 -m '{"l":2}' >/dev/null; wait)
 if [[ -z $dev_sub ]]; then ok "device receives nothing from sentra/#"; else fail "device received: $dev_sub"; fi
 drain 1 >/dev/null
+
+# --- Off-the-shelf devices: each publishes under its own device-side name only. ---------------
+# sentrad reads tele/+/SENSOR: a live subscriber with only that filter gets the Tasmota reading.
+live=$(mosquitto_sub "${L[@]}" -u sentrad -P "$pw_sentrad" -i sentrad-live -t 'tele/+/SENSOR' -v -C 1 -W 3 2>/dev/null &
+       sleep 1; pub "${D[@]}" -q 0 -u tasmota-pm4 -P "$pw_t1" -t tele/tasmota-pm4/SENSOR \
+           -m '{"Time":"2026-12-04T08:00:00","ENERGY":{"Total":12.5,"Power":40,"Voltage":221,"Current":0.2}}' >/dev/null; wait)
+if [[ $live == 'tele/tasmota-pm4/SENSOR {"Time":"2026-12-04T08:00:00",'* ]]; then ok "sentrad reads tele/+/SENSOR (a Tasmota reading, QoS 0, delivered live)"; else fail "sentrad did not read tele/+/SENSOR: ${live:-nothing}"; fi
+T=(-u tasmota-pm4 -P "$pw_t1")
+pub "${D[@]}" "${T[@]}" -t tele/tasmota-pm4/LWT -m Online >/dev/null
+pub "${D[@]}" "${T[@]}" -t tele/tasmota-wm4/SENSOR -m '{"COUNTER":{"C1":666001}}' >/dev/null
+pub "${D[@]}" "${T[@]}" -t sentra/ws-tenun-04/power/pm-4 -m '{"kwh":666002}' >/dev/null
+G=(-u shellyplus1pm-ws4 -P "$pw_g2")
+pub "${D[@]}" "${G[@]}" -t shellyplus1pm-ws4/events/rpc \
+    -m '{"src":"shellyplus1pm-ws4","dst":"shellyplus1pm-ws4/events","method":"NotifyStatus","params":{"ts":1764835200.12,"switch:0":{"id":0,"aenergy":{"total":5021.3}}}}' >/dev/null
+pub "${D[@]}" "${G[@]}" -t shellyplus1pm-ws4/online -m true >/dev/null
+pub "${D[@]}" "${G[@]}" -t tasmota-pm4/events/rpc -m '{"method":"NotifyStatus","params":{"x":666003}}' >/dev/null
+E=(-u loom-41 -P "$pw_e1")
+pub "${D[@]}" "${E[@]}" -t loom-41/sensor/picks/state -m 18230 >/dev/null
+pub "${D[@]}" "${E[@]}" -t loom-41/binary_sensor/running/state -m ON >/dev/null
+pub "${D[@]}" "${E[@]}" -t loom-41/status -m online >/dev/null
+pub "${D[@]}" "${E[@]}" -t homeassistant/sensor/loom-41/picks/config -m '{"name":"picks","stat_t":"loom-41/sensor/picks/state"}' >/dev/null
+pub "${D[@]}" "${E[@]}" -t loom-42/sensor/picks/state -m 666004 >/dev/null
+pub "${D[@]}" "${E[@]}" -t homeassistant/sensor/loom-42/picks/config -m '{"x":666005}' >/dev/null
+S=(-u shelly1pm-4C7525 -P "$pw_g1")
+pub "${D[@]}" "${S[@]}" -t shellies/shelly1pm-4C7525/relay/0/energy -m 301000 >/dev/null
+pub "${D[@]}" "${S[@]}" -t shellies/shelly1pm-OTHER1/relay/0/energy -m 666006 >/dev/null
+pub "${D[@]}" "${S[@]}" -t shellies/announce -m '{"id":"shelly1pm-4C7525","x":666007}' >/dev/null
+pub "${L[@]}" -u sentra-sim -P "$pw_sim" -t tele/tasmota-sim1/SENSOR -m '{"COUNTER":{"C1":450}}' >/dev/null
+pub "${L[@]}" -u sentra-sim -P "$pw_sim" -t shellyplus1pm-sim1/events/rpc -m '{"method":"NotifyStatus","params":{"ts":1}}' >/dev/null
+pub "${L[@]}" -u sentra-sim -P "$pw_sim" -t loom-sim1/sensor/picks/state -m 7 >/dev/null
+pub "${L[@]}" -u sentra-sim -P "$pw_sim" -t shellies/shelly1pm-SIM001/relay/0/power -m 12.5 >/dev/null
+got=$(drain)
+expect_in  'tele/tasmota-pm4/LWT Online' "Tasmota device publishes tele/<its topic>/LWT"
+expect_out '666001' "Tasmota device cannot publish tele/<another topic>/SENSOR (dropped)"
+expect_out '666002' "Tasmota device cannot publish under sentra/ (its username is not a device id)"
+stat=$(mosquitto_sub "${L[@]}" -u sentrad -P "$pw_sentrad" -i sentrad-live -t 'stat/#' -v -C 1 -W 3 2>/dev/null &
+       sleep 1; pub "${D[@]}" "${T[@]}" -t stat/tasmota-wm4/RESULT -m '{"POWER":"OFF"}' >/dev/null
+       pub "${D[@]}" "${T[@]}" -t stat/tasmota-pm4/RESULT -m '{"POWER":"ON"}' >/dev/null; wait)
+if [[ $stat == 'stat/tasmota-pm4/RESULT {"POWER":"ON"}' ]]; then ok "Tasmota device publishes stat/<its topic>/..., not stat/<another>/..."; else fail "stat/ topics: ${stat:-nothing}"; fi
+if grep -q '^shellyplus1pm-ws4/events/rpc {"src":"shellyplus1pm-ws4",.*"total":5021.3' <<<"$got"; then ok "Shelly gen2 device publishes <its prefix>/events/rpc (NotifyStatus)"; else fail "Shelly gen2 NotifyStatus not received"; fi
+expect_in  'shellyplus1pm-ws4/online true' "Shelly gen2 device publishes <its prefix>/online"
+expect_out '666003' "Shelly gen2 device cannot publish under another device's name"
+expect_in  'loom-41/sensor/picks/state 18230' "ESPHome node publishes <node>/sensor/<name>/state"
+expect_in  'loom-41/binary_sensor/running/state ON' "...and <node>/binary_sensor/<name>/state"
+expect_in  'loom-41/status online' "...and <node>/status"
+expect_in  'homeassistant/sensor/loom-41/picks/config {"name":"picks","stat_t":"loom-41/sensor/picks/state"}' "...and its own Home Assistant discovery message"
+expect_out '666004' "ESPHome node cannot publish another node's sensor"
+expect_out '666005' "...nor another node's discovery message"
+expect_in  'shellies/shelly1pm-4C7525/relay/0/energy 301000' "Shelly gen1 device publishes shellies/<its id>/relay/0/energy"
+expect_out '666006' "Shelly gen1 device cannot publish under another id"
+expect_out '666007' "Shelly gen1 shellies/announce is not granted (dropped)"
+expect_in  'tele/tasmota-sim1/SENSOR {"COUNTER":{"C1":450}}' "sentra-sim publishes as a Tasmota device"
+expect_in  'shellyplus1pm-sim1/events/rpc {"method":"NotifyStatus","params":{"ts":1}}' "...as a Shelly gen2 device"
+expect_in  'loom-sim1/sensor/picks/state 7' "...as an ESPHome node"
+expect_in  'shellies/shelly1pm-SIM001/relay/0/power 12.5' "...as a Shelly gen1 device"
+
+# A device reads no other device's readings (only its own command topics).
+dev_sub=$(mosquitto_sub "${D[@]}" "${T[@]}" -t 'tele/#' -t '+/sensor/+/state' -v -W 2 2>/dev/null &
+          sleep 1; pub "${D[@]}" -u tasmota-wm4 -P "$pw_t2" -t tele/tasmota-wm4/SENSOR -m '{"COUNTER":{"C1":900}}' >/dev/null
+          pub "${D[@]}" "${E[@]}" -t loom-41/sensor/picks/state -m 18231 >/dev/null; wait)
+if [[ -z $dev_sub ]]; then ok "Tasmota device receives nothing from tele/# and +/sensor/+/state"; else fail "Tasmota device received: $dev_sub"; fi
+# A device reads its own command topics only: a (retained) RPC request on the Shelly's rpc topic
+# reaches the Shelly, not another device. (Two connections of one device would share a client
+# id on the device listener and take over each other's session, hence retained, not live.)
+pub "${D[@]}" "${G[@]}" -r -t shellyplus1pm-ws4/rpc -m '{"id":1,"src":"x","method":"Shelly.GetStatus"}' >/dev/null
+own_rpc=$(mosquitto_sub "${D[@]}" "${G[@]}" -t shellyplus1pm-ws4/rpc -v -C 1 -W 3 2>/dev/null)
+other_rpc=$(mosquitto_sub "${D[@]}" "${T[@]}" -t shellyplus1pm-ws4/rpc -v -W 2 2>/dev/null)
+pub "${D[@]}" "${G[@]}" -r -n -t shellyplus1pm-ws4/rpc >/dev/null
+if [[ $own_rpc == 'shellyplus1pm-ws4/rpc {"id":1,'* ]]; then ok "Shelly gen2 device reads <its prefix>/rpc"; else fail "Shelly gen2 device did not read its rpc topic: ${own_rpc:-nothing}"; fi
+if [[ -z $other_rpc ]]; then ok "...and another device cannot read it"; else fail "another device read the Shelly's rpc topic: $other_rpc"; fi
+drain 1 >/dev/null
+
+# QoS 0 while sentrad is away: its session is disconnected now; a Tasmota reading at QoS 0
+# (what Tasmota publishes by default) is queued for it and delivered when it connects again.
+pub "${D[@]}" -q 0 -u tasmota-wm4 -P "$pw_t2" -t tele/tasmota-wm4/SENSOR -m '{"Time":"2026-12-04T08:00:10","COUNTER":{"C1":1350}}' >/dev/null
+got=$(drain)
+expect_in 'tele/tasmota-wm4/SENSOR {"Time":"2026-12-04T08:00:10","COUNTER":{"C1":1350}}' "a QoS 0 Tasmota reading published while sentrad's session was away is delivered when it returns"
 
 # Authentication.
 if mosquitto_pub "${D[@]}" -u meter-bandar-01 -P wrong -t "$M1" -m x >/dev/null 2>&1; then fail "wrong password accepted"; else ok "wrong password refused"; fi
