@@ -187,7 +187,7 @@ import Testing
     @Test func genericMappingZigbeePlugThroughAPowerLoss() async throws {
         let t = try await DeviceSentra(
             device: "{ id: pm-1, workshop: ws-1, kind: power, craftsman: c-a, profile: z2m-plug, topic: dye-kitchen-plug }",
-            mappings: Zigbee2MQTT.mapping)
+            extra: Zigbee2MQTT.mapping)
         let start = nowMillis()
         let topic = "zigbee2mqtt/dye-kitchen-plug", availability = "zigbee2mqtt/dye-kitchen-plug/availability"
         try t.publish(availability, [Zigbee2MQTT.online])
@@ -232,6 +232,38 @@ import Testing
         try expectCraftsman(r, pieces: 1, picks: 25, kwh: 0, water: 0)
         try await t.stop()
     }
+
+    /// The daemon's subscriptions reach the broker: the filters of each profile in use and
+    /// `broker.subscriptions` deliver devices nobody has configured yet, which `sentractl
+    /// devices unknown` lists (with what each looks like); a topic outside every filter never
+    /// arrives.
+    @Test func unconfiguredDevicesOnSubscribedTopicsAreListedAsUnknown() async throws {
+        let t = try await DeviceSentra(
+            device: "{ id: pm-1, workshop: ws-1, kind: power, profile: tasmota, topic: tasmota_5E1F20 }",
+            extra: "broker:\n  subscriptions: [\"gateway/+/up\"]\n")
+        let now = nowMillis()
+        try t.publish("factory/line-2/counter", [#"{"count":12}"#])
+        try t.publish("tele/tasmota_5E1F20/SENSOR", [Tasmota.energy(at: now - 20_000, total: "3.100")], qos: 0)
+        try t.publish(
+            "tele/tasmota_1A2B3C/SENSOR",
+            [Tasmota.energy(at: now - 20_000, total: "0.700"), Tasmota.energy(at: now - 10_000, total: "0.710")],
+            qos: 0)
+        try t.publish("gateway/gw-7/up", [#"{"dev":"flow-7","l":1234}"#])
+        try await t.settled(accepted: 1, rejected: ["unknown_device": 3])
+
+        let (status, out) = try t.daemon.ctl(["devices", "unknown", "--format", "json"])
+        try #require(status == 0, "sentractl devices unknown: \(out)")
+        let doc = try WireJSON.decode(UnknownTopicsDocument.self, from: out)
+        #expect(doc.topics.map(\.topic).sorted() == ["gateway/gw-7/up", "tele/tasmota_1A2B3C/SENSOR"], "\(doc.topics)")
+        let plug = try #require(doc.topics.first { $0.topic == "tele/tasmota_1A2B3C/SENSOR" })
+        #expect(plug.count == 2)
+        #expect(plug.sample.contains(#""Total":0.7"#), "sample: \(plug.sample)")
+        #expect(plug.looksLike == .init(profile: "tasmota", kind: "power", topic: "tasmota_1A2B3C"))
+        #expect(plug.snippet?.contains("tasmota_1A2B3C") == true, "snippet: \(plug.snippet ?? "none")")
+        let gateway = try #require(doc.topics.first { $0.topic == "gateway/gw-7/up" })
+        #expect(gateway.count == 1 && gateway.sample.contains("flow-7"))
+        try await t.stop()
+    }
 }
 
 // MARK: - The sentra under test
@@ -242,7 +274,7 @@ struct DeviceSentra {
     let broker: Broker
     let daemon: Daemon
 
-    init(device: String?, mappings: String = "") async throws {
+    init(device: String?, extra: String = "") async throws {
         broker = try await Broker()
         let dir = Paths.tempDir("devices")
         let yaml = """
@@ -257,7 +289,7 @@ struct DeviceSentra {
               - { id: loom-1, workshop: ws-1, craftsman: c-a }
             devices:
               - { id: loom-1, workshop: ws-1, kind: loom, loom: loom-1, profile: esphome, topic: atbm-loom-1 }
-            \(device.map { "  - \($0)\n" } ?? "")\(mappings)
+            \(device.map { "  - \($0)\n" } ?? "")\(extra)
             """
         let path = dir.appendingPathComponent("sentra.yaml")
         try yaml.write(to: path, atomically: true, encoding: .utf8)
