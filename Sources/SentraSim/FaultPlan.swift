@@ -16,7 +16,9 @@ extension Simulation {
                     if let k = spec.kind.deviceKind, registry.devices[m].kind != k {
                         throw SimulationError("--fault \(spec.kind.rawValue): device '\(name)' is not a \(k.rawValue) device")
                     }
-                    if let why = unfit(spec.kind, device: m) { throw SimulationError("--fault \(spec.kind.rawValue): device '\(name)' \(why)") }
+                    if let why = unfit(spec.kind, device: m) {
+                        throw SimulationError("--fault \(spec.kind.rawValue): device '\(name)' \(why)")
+                    }
                     device = m
                 } else {
                     guard let d = randomDevice(for: spec.kind, rng: &frng) else {

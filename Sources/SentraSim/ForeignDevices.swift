@@ -122,7 +122,9 @@ struct ForeignSpec {
         for v in values where SimCounter(v.field).map({ $0 != .kwh && $0 != .litres }) == true {
             let perUnit = 1 / v.scale
             guard perUnit >= 1, abs(perUnit - perUnit.rounded()) < 1e-9 else {
-                throw SimulationError("device '\(device)': \(v.name) counts \(v.field.wireName) at a scale of \(v.scale); the simulator needs a whole number of units per count")
+                throw SimulationError(
+                    "device '\(device)': \(v.name) counts \(v.field.wireName) at a scale of \(v.scale); the simulator needs a whole number of units per count"
+                )
             }
         }
     }
@@ -157,8 +159,8 @@ struct ForeignLive {
     /// ESPHome: the loom state last published on the binary sensor (it publishes changes).
     var publishedState: LoomState?
     /// Shelly gen2: what the last notifications carried, so the next carries only changes.
-    var apowerTenths: Int64 = .min
-    var decivolts: Int64 = .min
+    var apowerTenths: Int64?
+    var decivolts: Int64?
     var energyMinute: Int64 = .min
     var statusSlot: Int64 = .min
     var eventSlot: Int64 = .min

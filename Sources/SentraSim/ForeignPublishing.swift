@@ -64,7 +64,9 @@ extension Simulation {
     func facts(_ i: Int) -> GroundTruth.DeviceFacts { truth.facts(i) }
 
     /// One message of device `i`; `reading` (if any) is what the truth learns from it.
-    mutating func send<S: SimulationSink>(_ i: Int, _ topic: String, _ payload: String, at ts: Int64, _ sink: S, _ reading: SentReading?)
+    mutating func send<S: SimulationSink>(
+        _ i: Int, _ topic: String, _ payload: String, at ts: Int64, _ sink: S, _ reading: SentReading?
+    )
         throws
     {
         var text = payload
@@ -175,10 +177,11 @@ extension Simulation {
         let head = "{\"src\":\"\(spec.name)\",\"dst\":\"\(spec.name)/events\",\"method\":\"NotifyStatus\",\"params\":{\"ts\":\(tsText),"
         let apower = Int64((m.w * 10).rounded())
         let decivolts = Int64((m.v * 10).rounded())
-        if apower != live.apowerTenths || abs(decivolts - live.decivolts) >= 10 {
+        let voltsMoved = live.decivolts.map { abs(decivolts - $0) >= 10 } ?? true
+        if apower != live.apowerTenths || voltsMoved {
             var r = sent(i, at: ts, glitch: false)
             var body = "\"\(powerKey)\":\(Self.fixed(apower, 1)),\"current\":\(Self.decimal(m.a, 3))"
-            if abs(decivolts - live.decivolts) >= 10 {
+            if voltsMoved {
                 body += ",\"voltage\":\(Self.fixed(decivolts, 1))"
                 r.decivolts = decivolts
                 live.decivolts = decivolts
@@ -203,7 +206,9 @@ extension Simulation {
 
     /// Every ten minutes the full status (when messages without a time are sent at all), every
     /// half hour a `NotifyEvent`.
-    private mutating func shellyGen2Extras<S: SimulationSink>(_ i: Int, _ spec: ForeignSpec, _ live: inout ForeignLive, at ts: Int64, _ sink: S)
+    private mutating func shellyGen2Extras<S: SimulationSink>(
+        _ i: Int, _ spec: ForeignSpec, _ live: inout ForeignLive, at ts: Int64, _ sink: S
+    )
         throws
     {
         let m = powers[devices[i].model]
@@ -304,9 +309,11 @@ extension Simulation {
         case .tasmota: (topic, payload) = ("tele/\(spec.name)/SENSOR", "{\"Time\":\"\(localTime(ts))\",\"ENERGY\":{\"Total\":")
         case .shellyGen2:
             (topic, payload) = (
-                "\(spec.name)/events/rpc", "{\"method\":\"NotifyStatus\",\"params\":{\"ts\":\(ts / 1000),\"\(spec.component)\":{\"apower\":\"high\"}}}"
+                "\(spec.name)/events/rpc",
+                "{\"method\":\"NotifyStatus\",\"params\":{\"ts\":\(ts / 1000),\"\(spec.component)\":{\"apower\":\"high\"}}}"
             )
-        case .shellyGen1: (topic, payload) = ("shellies/\(spec.name)/\(spec.emeter ? "emeter" : "relay")/\(spec.channel)/power", "overpower")
+        case .shellyGen1:
+            (topic, payload) = ("shellies/\(spec.name)/\(spec.emeter ? "emeter" : "relay")/\(spec.channel)/power", "overpower")
         case .esphome: (topic, payload) = ("\(spec.name)/sensor/\(spec.values.first?.name ?? "picks")/state", "ERR sensor timeout")
         }
         try send(i, topic, payload, at: ts, sink, nil)

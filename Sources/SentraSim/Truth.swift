@@ -52,6 +52,9 @@ struct CounterTrack {
     var pending = Pending.none
     /// The value a restart dropped to, for a device that restores an older total.
     var dip: Int64 = 0
+    /// The board's restarts when this field's last value was written: a device that writes
+    /// its fields in separate messages restarts for each field at its first value after.
+    var boot: Int32 = 0
 
     /// The increase reading value `v` counts. `glitch`: the board sent 0 this once;
     /// `restarted`: the board restarted since the device's previous accepted reading;
@@ -238,7 +241,6 @@ struct GroundTruth {
         guard !r.repeated else { return }
         let f = facts[d]
         var s = live[d]
-        let restarted = s.accepted && r.boot != s.boot
         // The time since the device's previous reading, under the state and voltage it left,
         // for at most the staleness limit.
         if s.accepted { bookElapsed(d, since: s, until: r.ts) }
@@ -248,7 +250,7 @@ struct GroundTruth {
             if f.kind == .power { span(d, from: off, to: r.ts, .noPower) }
             s.offlineSince = nil
         }
-        if r.mask != 0 { countIncreases(d, r, &s, restarted: restarted) }
+        if r.mask != 0 { countIncreases(d, r, &s) }
         if let state = r.state {
             if state != .run && s.state == .run && f.loom >= 0 {
                 let day = hours.hours[hour(at: r.ts)].day
@@ -294,11 +296,14 @@ struct GroundTruth {
 
     /// Counts what each counter of reading `r` increased by, in the hour and day of its `ts`,
     /// for the craftsman assigned then.
-    private mutating func countIncreases(_ d: Int, _ r: SentReading, _ s: inout DeviceLive, restarted: Bool) {
+    private mutating func countIncreases(_ d: Int, _ r: SentReading, _ s: inout DeviceLive) {
         let h = hour(at: r.ts)
         let day = hours.hours[h].day
         let c = craftsman(d, at: r.ts)
         for k in SimCounter.allCases where r.has(k) {
+            // Per field: the first value of this field since the restart.
+            let restarted = s.counters[k.rawValue].last != nil && s.counters[k.rawValue].boot != r.boot
+            s.counters[k.rawValue].boot = r.boot
             let inc = s.counters[k.rawValue].accept(
                 r.counters[k.rawValue], glitch: r.glitch, restarted: restarted, restoresOlder: facts[d].restoresOlder)
             guard inc > 0 else { continue }
