@@ -11,15 +11,7 @@ extension Simulation {
             var device = -1
             if spec.kind != .disconnect {
                 if let name = spec.device {
-                    let matches = registry.devices.indices.filter { registry.devices[$0].id == name }
-                    guard let m = matches.first else { throw SimulationError("--fault \(spec.kind.rawValue): no device '\(name)'") }
-                    if let k = spec.kind.deviceKind, registry.devices[m].kind != k {
-                        throw SimulationError("--fault \(spec.kind.rawValue): device '\(name)' is not a \(k.rawValue) device")
-                    }
-                    if let why = unfit(spec.kind, device: m) {
-                        throw SimulationError("--fault \(spec.kind.rawValue): device '\(name)' \(why)")
-                    }
-                    device = m
+                    device = try named(name, for: spec.kind)
                 } else {
                     guard let d = randomDevice(for: spec.kind, rng: &frng) else {
                         throw SimulationError("--fault \(spec.kind.rawValue): no device of the right kind")
@@ -64,6 +56,18 @@ extension Simulation {
             plan[i].start = options.from + (plan[i].start - options.from) / options.intervalMillis * options.intervalMillis
         }
         plan.sort { ($0.start, $0.device, $0.kind.rawValue) < ($1.start, $1.device, $1.kind.rawValue) }
+    }
+
+    /// The device a `--fault` names, if the fault can happen to it.
+    private func named(_ name: String, for kind: FaultKind) throws(SimulationError) -> Int {
+        guard let m = registry.devices.firstIndex(where: { $0.id == name }) else {
+            throw SimulationError("--fault \(kind.rawValue): no device '\(name)'")
+        }
+        if let k = kind.deviceKind, registry.devices[m].kind != k {
+            throw SimulationError("--fault \(kind.rawValue): device '\(name)' is not a \(k.rawValue) device")
+        }
+        if let why = unfit(kind, device: m) { throw SimulationError("--fault \(kind.rawValue): device '\(name)' \(why)") }
+        return m
     }
 
     private func duration(_ kind: FaultKind, rng: inout SimRandom) -> Int64 {

@@ -19,20 +19,8 @@ extension Simulation {
     /// Device `i`'s turn in this interval: its status, a garbage payload, a late copy and its
     /// reading, as its faults say.
     mutating func publish<S: SimulationSink>(_ i: Int, tick: Int64, at ts: Int64, _ sink: S) throws {
+        try restartIfDue(i, tick: tick, at: ts, sink)
         var dev = devices[i]
-        if dev.pendingReboot {
-            Self.restartBoard(&dev)
-            if dev.foreign != nil {
-                devices[i] = dev
-                try foreignRestart(i, at: ts, sink)
-                dev = devices[i]
-            }
-        }
-        if dev.cut && tick >= dev.cutUntil {
-            devices[i] = dev
-            restoreSaved(i)
-            dev = devices[i]
-        }
         // Offline: a power meter without supply that says so, a device without network, or
         // one whose power was cut.
         let powerOff = (tick < dev.outageUntil && dev.kind == .power && dev.outageOffline) || dev.cut
@@ -80,6 +68,16 @@ extension Simulation {
             copy.repeated = true
             try out(i, object: bytes, reading: copy, at: ts, sink)
         }
+    }
+
+    /// A board due to restart does (an off-the-shelf device says so on its status topic); a
+    /// device whose power was cut comes back when the cut is over.
+    private mutating func restartIfDue<S: SimulationSink>(_ i: Int, tick: Int64, at ts: Int64, _ sink: S) throws {
+        if devices[i].pendingReboot {
+            Self.restartBoard(&devices[i])
+            if devices[i].foreign != nil { try foreignRestart(i, at: ts, sink) }
+        }
+        if devices[i].cut && tick >= devices[i].cutUntil { restoreSaved(i) }
     }
 
     /// The board starts over: its counters (zeroed by the model) and its numbering. What it
