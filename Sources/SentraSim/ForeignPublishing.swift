@@ -139,6 +139,7 @@ extension Simulation {
     mutating func restoreSaved(_ i: Int) {
         devices[i].cut = false
         devices[i].boot += 1
+        devices[i].sinceRestart = 0
         guard let s = devices[i].foreignLive.saved else { return }
         let model = devices[i].model
         switch devices[i].kind {
@@ -191,7 +192,9 @@ extension Simulation {
         }
         let minute = ts / 60_000
         if minute != live.energyMinute || glitch {
-            live.energyMinute = minute
+            // After a glitch's 0 the next interval reports the energy again, so the reading
+            // after a glitch carries the field (two glitches in a row would read as a reset).
+            live.energyMinute = glitch ? .min : minute
             let mwh = written(.kwh, .kwh, device: i, glitch: glitch)
             var r = sent(i, at: ts, glitch: glitch)
             r.set(.kwh, mwh)

@@ -33,6 +33,7 @@ extension Simulation {
             dev = devices[i]
         }
         if powerOff || tick < dev.silentUntil {
+            dev.resuming = true
             devices[i] = dev
             return
         }
@@ -87,6 +88,7 @@ extension Simulation {
         dev.pendingReboot = false
         dev.seq = 0
         dev.boot += 1
+        dev.sinceRestart = 0
         dev.delayed = nil
         dev.held.removeAll()
     }
@@ -127,11 +129,18 @@ extension Simulation {
     static func takeReadingFaults(_ dev: inout DeviceSim) -> (glitch: Bool, duplicate: Bool, delay: Int) {
         // A glitch never hits a device's first reading, nor the reading after a glitch (two
         // zeros in a row read as a restart to 0): it waits for the next reading.
+        // Nor the first reading after a silence: a counter at 0 would not dip, and the count
+        // made meanwhile would then come within one interval, faster than plausible.
         var glitch = false
-        if dev.pendingGlitches > 0 && dev.made > 0 && !dev.lastMadeGlitch {
+        // Nor the reading after a restart's first (it settles the drop: a glitch there would
+        // confirm a drop to 0, and the next reading would jump from 0).
+        let settling = dev.boot > 0 && dev.sinceRestart < 2
+        dev.sinceRestart += 1
+        if dev.pendingGlitches > 0 && dev.made > 0 && !dev.lastMadeGlitch && !dev.resuming && !settling {
             glitch = true
             dev.pendingGlitches -= 1
         }
+        dev.resuming = false
         let duplicate = dev.pendingDuplicate
         dev.pendingDuplicate = false
         let delay = dev.pendingDelay
@@ -312,6 +321,10 @@ struct DeviceSim {
     /// Readings made (not repeats), and whether the last one was a glitch.
     var made = 0
     var lastMadeGlitch = false
+    /// The device published nothing for a while (silent, or without supply) until this reading.
+    var resuming = false
+    /// Readings made since the board last restarted.
+    var sinceRestart = 0
     /// The `seq` of the last reading that left the board (sent or batched, not held).
     var lastSeqOut: Int64?
 

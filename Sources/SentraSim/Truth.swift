@@ -253,8 +253,9 @@ struct GroundTruth {
         if r.mask != 0 { countIncreases(d, r, &s) }
         if let state = r.state {
             if state != .run && s.state == .run && f.loom >= 0 {
-                let day = hours.hours[hour(at: r.ts)].day
-                days[day].looms[f.loom].stoppages += 1
+                // The hour first: it may add an hour to `hours`.
+                let h = hour(at: r.ts)
+                days[hours.hours[h].day].looms[f.loom].stoppages += 1
             }
             s.state = state
         }

@@ -35,7 +35,10 @@ extension GroundTruth {
     /// any other day with readings) and their total.
     mutating func report(from: Int64, to: Int64) -> (days: [String: PeriodReport], total: PeriodReport) {
         var t = from
-        while t < to { t = hours.hours[hour(at: t)].end }
+        while t < to {
+            let h = hour(at: t)
+            t = hours.hours[h].end
+        }
         let shares = meterShares()
         var total = DaySums(
             craftsmen: Array(repeating: CraftsmanSums(), count: craftsmen), looms: Array(repeating: LoomSums(), count: looms),

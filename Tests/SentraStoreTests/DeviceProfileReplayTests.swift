@@ -15,7 +15,10 @@ import Testing
 @Suite struct DeviceProfileReplayTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var faults: [String]
-        var testDescription: String { "faults: \(faults.isEmpty ? "none" : faults.joined(separator: " "))" }
+        var randomSeed: UInt64? = nil
+        var testDescription: String {
+            randomSeed.map { "random faults, seed \($0)" } ?? "faults: \(faults.isEmpty ? "none" : faults.joined(separator: " "))"
+        }
     }
 
     static let faults = [
@@ -26,9 +29,13 @@ import Testing
     /// Tasmota power cuts: the totals come back at what was saved to flash up to an hour before.
     static let powerCuts = ["powercut@10:40:pm-4", "powercut@14:20:wm-4", "reboot@15:10:loom-43", "powercut@08:50:wm-4"]
 
+    /// Random faults, six an hour: these seeds once put a glitch where it read as something
+    /// else (right after a silence, right after a power cut's restored total, twice in a row
+    /// on Shelly's energy).
     @Test(arguments: [
         Case(faults: []), Case(faults: DeviceProfileReplayTests.faults),
-        Case(faults: DeviceProfileReplayTests.faults + DeviceProfileReplayTests.powerCuts),
+        Case(faults: DeviceProfileReplayTests.faults + DeviceProfileReplayTests.powerCuts), Case(faults: [], randomSeed: 8),
+        Case(faults: [], randomSeed: 40), Case(faults: [], randomSeed: 67),
     ])
     func aDayOfOffTheShelfDevicesReplaysToTheTruth(_ c: Case) throws {
         let config = try Self.configuration()
@@ -37,7 +44,8 @@ import Testing
         let start = calendar.startOfDay(day)
         let from = try #require(start)
         var options = SimulationOptions(from: from, to: from + 86_400_000)
-        options.seed = 7
+        options.seed = c.randomSeed ?? 7
+        options.randomFaultsPerHour = c.randomSeed == nil ? 0 : 6
         options.receivedAsPublished = true
         options.faults = try c.faults.map { try FaultSpec.parse($0, calendar: calendar) }
         var sim = try Simulation(registry: config.registry, calendar: calendar, ingest: config.ingest, options: options)
@@ -68,7 +76,11 @@ import Testing
         let report = try store.report(registry: config.registry, calendar: calendar, from: day, to: day)
 
         // What the day must have shown for the comparison to mean something.
-        #expect(truth.craftsmen.allSatisfy { $0.pieces > 0 && $0.picks > 0 && $0.runSeconds > 0 && $0.kwh > 0 && $0.waterL > 0 })
+        if c.randomSeed == nil {
+            #expect(truth.craftsmen.allSatisfy { $0.pieces > 0 && $0.picks > 0 && $0.runSeconds > 0 && $0.kwh > 0 && $0.waterL > 0 })
+        } else {
+            #expect(truth.craftsmen.contains { $0.picks > 0 && $0.runSeconds > 0 && $0.kwh > 0 })
+        }
         #expect(pipeline.stats[.unknownDevice] == 0, "every topic belongs to a configured device")
         for t in truth.craftsmen {
             let r = try #require(report.craftsmen.first { $0.craftsman == t.craftsman })
