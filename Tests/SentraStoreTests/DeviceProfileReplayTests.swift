@@ -16,8 +16,11 @@ import Testing
     struct Case: Sendable, CustomTestStringConvertible {
         var faults: [String]
         var randomSeed: UInt64? = nil
+        /// The sentra with more devices: Shelly gen1 meters and ESPHome meters.
+        var more = false
         var testDescription: String {
-            randomSeed.map { "random faults, seed \($0)" } ?? "faults: \(faults.isEmpty ? "none" : faults.joined(separator: " "))"
+            (more ? "more devices, " : "")
+                + (randomSeed.map { "random faults, seed \($0)" } ?? "faults: \(faults.isEmpty ? "none" : faults.joined(separator: " "))")
         }
     }
 
@@ -35,10 +38,12 @@ import Testing
     @Test(arguments: [
         Case(faults: []), Case(faults: DeviceProfileReplayTests.faults),
         Case(faults: DeviceProfileReplayTests.faults + DeviceProfileReplayTests.powerCuts), Case(faults: [], randomSeed: 8),
-        Case(faults: [], randomSeed: 40), Case(faults: [], randomSeed: 67),
+        Case(faults: [], randomSeed: 40), Case(faults: [], randomSeed: 67), Case(faults: [], more: true),
+        Case(faults: DeviceProfileReplayTests.moreFaults, more: true), Case(faults: [], randomSeed: 3, more: true),
     ])
     func aDayOfOffTheShelfDevicesReplaysToTheTruth(_ c: Case) throws {
-        let config = try Self.configuration()
+        let config =
+            try c.more ? Configuration.parse(yaml: Self.devicesExample + Self.moreDevices, file: "more.yaml") : Self.configuration()
         var calendar = config.calendar
         let day = "2026-11-24"  // a Tuesday: a working day
         let start = calendar.startOfDay(day)
@@ -117,13 +122,33 @@ import Testing
         }
         // Shelly's NotifyEvent messages are read and ignored, never rejected.
         #expect(pipeline.stats.ignored > 0)
-        if !c.faults.isEmpty {
+        if !c.faults.isEmpty && c.more {
+            #expect(pipeline.stats.resets >= 4, "the Shelly gen1 and ESPHome meters' reboots")
+            #expect(pipeline.stats.glitches >= 2)
+            #expect(pipeline.stats[.badType] >= 1, "a word where Shelly gen1 writes a number")
+            #expect(truth.workshops.contains { $0.noPowerSeconds > 0 })
+        } else if !c.faults.isEmpty {
             #expect(pipeline.stats.resets >= 2, "the ESPHome and Shelly reboots")
             #expect(pipeline.stats.glitches >= 3)
             #expect(pipeline.stats[.badJSON] + pipeline.stats[.badType] >= 4, "one garbage message per profile")
             #expect(truth.workshops.contains { $0.noPowerSeconds > 0 && $0.voltageOutOfBandSeconds > 0 })
         }
     }
+
+    static let moreFaults = [
+        "reboot@10:00:pm-4c", "reboot@11:00:pm-4d", "reboot@09:30:wm-4e", "glitch@13:30:pm-4c", "glitch@14:30:wm-4e", "garbage@10:10:pm-4d",
+        "outage@13:00:pm-4e", "silent@09:00:pm-4d", "reboot@13:40:pm-4e",
+    ]
+
+    /// Shelly gen1 meters (a plug for a craftsman, an energy meter on the workshop) and
+    /// ESPHome meters (water for a craftsman, energy on the workshop).
+    static let moreDevices = """
+
+          - { id: pm-4c, workshop: ws-tenun-04, kind: power, craftsman: c-hadi, profile: shelly-gen1, topic: shellyplug-s-7a1b2c }
+          - { id: pm-4d, workshop: ws-tenun-04, kind: power, profile: shelly-gen1, topic: shellyem-3c4d5e, meter: emeter, channel: 1 }
+          - { id: wm-4e, workshop: ws-tenun-04, kind: water, craftsman: c-dewi, profile: esphome, topic: flow-4e, sensors: { l: { name: water_total, pulses_per_unit: 450 }, lpm: flow } }
+          - { id: pm-4e, workshop: ws-tenun-04, kind: power, profile: esphome, topic: energy-4e, sensors: { kwh: { name: energy, scale: 0.001 }, w: power, v: voltage } }
+        """
 
     /// The devices example: the file once it is in the repository, else the same sentra.
     static func configuration() throws -> Configuration {
