@@ -11,12 +11,7 @@ extension Simulation {
             var device = -1
             if spec.kind != .disconnect {
                 if let name = spec.device {
-                    let matches = registry.devices.indices.filter { registry.devices[$0].id == name }
-                    guard let m = matches.first else { throw SimulationError("--fault \(spec.kind.rawValue): no device '\(name)'") }
-                    if let k = spec.kind.deviceKind, registry.devices[m].kind != k {
-                        throw SimulationError("--fault \(spec.kind.rawValue): device '\(name)' is not a \(k.rawValue) device")
-                    }
-                    device = m
+                    device = try named(name, for: spec.kind)
                 } else {
                     guard let d = randomDevice(for: spec.kind, rng: &frng) else {
                         throw SimulationError("--fault \(spec.kind.rawValue): no device of the right kind")
@@ -63,15 +58,43 @@ extension Simulation {
         plan.sort { ($0.start, $0.device, $0.kind.rawValue) < ($1.start, $1.device, $1.kind.rawValue) }
     }
 
+    /// The device a `--fault` names, if the fault can happen to it.
+    private func named(_ name: String, for kind: FaultKind) throws(SimulationError) -> Int {
+        guard let m = registry.devices.firstIndex(where: { $0.id == name }) else {
+            throw SimulationError("--fault \(kind.rawValue): no device '\(name)'")
+        }
+        if let k = kind.deviceKind, registry.devices[m].kind != k {
+            throw SimulationError("--fault \(kind.rawValue): device '\(name)' is not a \(k.rawValue) device")
+        }
+        if let why = unfit(kind, device: m) { throw SimulationError("--fault \(kind.rawValue): device '\(name)' \(why)") }
+        return m
+    }
+
     private func duration(_ kind: FaultKind, rng: inout SimRandom) -> Int64 {
         guard let r = kind.durationSeconds else { return 0 }
         return Int64(rng.int(r.lowerBound, r.upperBound)) * 1000
     }
 
     private func randomDevice(for kind: FaultKind, rng: inout SimRandom) -> Int? {
-        let candidates = registry.devices.indices.filter { kind.deviceKind == nil || registry.devices[$0].kind == kind.deviceKind }
+        let candidates = registry.devices.indices.filter {
+            (kind.deviceKind == nil || registry.devices[$0].kind == kind.deviceKind) && unfit(kind, device: $0) == nil
+                && !options.leaveOut.contains(registry.devices[$0].id)
+        }
         guard !candidates.isEmpty else { return nil }
         return candidates[rng.int(0, candidates.count - 1)]
+    }
+
+    /// Why a fault cannot happen to device `d`, if it cannot: a power cut that restores an
+    /// older total is Tasmota's; off-the-shelf devices do not number their readings, keep one
+    /// back or buffer them through a network outage.
+    private func unfit(_ kind: FaultKind, device d: Int) -> String? {
+        let format = devices[d].foreign?.format
+        switch kind {
+        case .powercut: return format == .tasmota ? nil : "is not a Tasmota device (only Tasmota restores an older total after a power cut)"
+        case .duplicate, .outOfOrder, .buffer:
+            return format == nil ? nil : "is a \(format?.rawValue ?? "") device, which does not do that (the device protocol's boards do)"
+        default: return nil
+        }
     }
 
     /// A time in the window when the fault's rule applies to the device (shift, dyeing), if one is found.
@@ -130,6 +153,9 @@ extension Simulation {
             devices[d].stallUntil = end
             devices[d].stallWindow = windowIndex
         case .buffer: devices[d].bufferUntil = end
+        case .powercut:
+            devices[d].cut = true
+            devices[d].cutUntil = end
         case .disconnect: break
         }
     }

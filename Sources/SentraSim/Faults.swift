@@ -27,6 +27,10 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
     /// The device loses its network but keeps measuring: `offline` (its Last Will), silence,
     /// then `online` and everything it held, in order, as batches of at most 50 readings.
     case buffer
+    /// A Tasmota device loses its supply for 1–4 min: its Last Will says `Offline`, and it
+    /// comes back with the totals it last saved to flash (every `SaveData` seconds, an hour
+    /// by default), lower than those it had published.
+    case powercut
 
     public init?(name: String) {
         let n = name.lowercased().replacingOccurrences(of: "_", with: "-")
@@ -36,6 +40,7 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
         case "dup", "duplicate": self = .duplicate
         case "voltage-sag", "sag": self = .sag
         case "power-outage", "outage": self = .outage
+        case "power-cut", "powercut": self = .powercut
         default:
             guard let k = FaultKind(rawValue: n) else { return nil }
             self = k
@@ -74,6 +79,7 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
         case .waterFailure: 3 * 60...8 * 60
         case .stall: 18 * 60...40 * 60
         case .buffer: 5 * 60...30 * 60
+        case .powercut: 60...240
         default: nil
         }
     }

@@ -16,7 +16,7 @@ struct Hardware {
     private let craftsmanIndex: [String: Int]
     private let loomIndex: [String: Int]
 
-    init(registry: Registry, options: SimulationOptions, craftsmen: [CraftsmanProfile]) {
+    init(registry: Registry, options: SimulationOptions, craftsmen: [CraftsmanProfile]) throws(SimulationError) {
         self.registry = registry
         craftsmanIndex = Dictionary(registry.craftsmen.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         loomIndex = Dictionary(registry.looms.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -26,11 +26,12 @@ struct Hardware {
                 kind: d.kind, workshop: registry.workshopIndex(d.workshop) ?? 0, topic: registry.topic(of: d),
                 statusTopic: d.key.statusTopic(prefix: registry.topicPrefix),
                 phase: Int64(drng.uniform(0, Double(options.intervalMillis))), rng: drng)
-            facts.append(
-                GroundTruth.DeviceFacts(
-                    kind: d.kind, workshop: sim.workshop, loom: d.kind == .loom ? (d.loom.flatMap { loomIndex[$0] } ?? -1) : -1,
-                    assignments: assignments(d.loom), craftsman: d.craftsman.flatMap { craftsmanIndex[$0] } ?? -1,
-                    shared: d.binding == .workshop, sendsRunS: d.kind == .loom && options.sendRunS))
+            var fact = GroundTruth.DeviceFacts(
+                kind: d.kind, workshop: sim.workshop, loom: d.kind == .loom ? (d.loom.flatMap { loomIndex[$0] } ?? -1) : -1,
+                assignments: assignments(d.loom), craftsman: d.craftsman.flatMap { craftsmanIndex[$0] } ?? -1,
+                shared: d.binding == .workshop, sendsRunS: d.kind == .loom && options.sendRunS)
+            if let spec = try ForeignSpec.of(d) { Self.foreign(spec, &sim, &fact) }
+            facts.append(fact)
             switch d.kind {
             case .loom: addLoom(&sim, device: i, loom: d.loom, craftsmen: craftsmen)
             case .power: addPower(&sim, device: i, binding: d.binding)
@@ -39,6 +40,36 @@ struct Hardware {
             devices.append(sim)
         }
         bindLoomMeters()
+    }
+
+    /// An off-the-shelf device: its topics, its phase on the times it can write (whole
+    /// seconds for Tasmota's `Time`, hundredths for Shelly's `ts`), and the units it writes
+    /// its totals in, for the truth.
+    private static func foreign(_ spec: ForeignSpec, _ sim: inout DeviceSim, _ fact: inout GroundTruth.DeviceFacts) {
+        sim.foreign = spec
+        sim.topic = spec.statusTopic
+        sim.statusTopic = spec.statusTopic
+        fact.sendsRunS = false
+        switch spec.format {
+        case .tasmota:
+            sim.phase = sim.phase / 1000 * 1000
+            sim.keepsTotals = true
+            fact.restoresOlder = true
+            // `ENERGY.Total` in kWh with 3 decimals: Wh.
+            for v in spec.values { if let c = SimCounter(v.field) { fact.units[c.rawValue] = v.scale * c.truthUnitsPerFieldUnit } }
+        case .shellyGen2:
+            sim.phase = sim.phase / 10 * 10
+            fact.units[SimCounter.kwh.rawValue] = 0.001  // aenergy.total: Wh with 3 decimals
+        case .shellyGen1:
+            fact.units[SimCounter.kwh.rawValue] = spec.emeter ? 0.1 : 1.0 / 60  // total: 0.1 Wh; energy: watt-minutes
+        case .esphome:
+            for v in spec.values {
+                guard let c = SimCounter(v.field) else { continue }
+                // Energy and volume with 3 decimals, counts whole.
+                fact.units[c.rawValue] = v.scale * c.truthUnitsPerFieldUnit * (c == .kwh || c == .litres ? 0.001 : 1)
+                if c == .runS { fact.sendsRunS = true }
+            }
+        }
     }
 
     /// Who works a loom from when, as craftsman indices (-1: not configured).

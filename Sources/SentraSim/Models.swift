@@ -12,7 +12,7 @@ extension Simulation {
             looms[li] = m
             devices[m.device] = dev
         }
-        if dev.pendingReboot {
+        if dev.pendingReboot && !dev.keepsTotals {
             m.picks = 0
             m.pieces = 0
             m.skeins = 0
@@ -119,7 +119,7 @@ extension Simulation {
             waters[wi] = m
             devices[m.device] = dev
         }
-        if dev.pendingReboot { m.decilitres = 0 }
+        if dev.pendingReboot && !dev.keepsTotals { m.decilitres = 0 }
         let failing = tick < dev.waterFailUntil
         if failing {
             m.lpm = dev.rng.uniform(0, 0.4)
@@ -153,7 +153,7 @@ extension Simulation {
             // The last meter of the tick clears the pumps for the next one.
             if pi == powers.count - 1 { for w in pumpOn.indices { pumpOn[w] = false } }
         }
-        if dev.pendingReboot { m.energyWh = 0 }
+        if dev.pendingReboot && !dev.keepsTotals { m.energyWh = 0 }
         let w = dev.workshop
         var load: Double
         switch m.scope {

@@ -10,29 +10,39 @@ extension Simulation {
     static let heldBatch = 50
 
     mutating func status<S: SimulationSink>(_ i: Int, online: Bool, at ts: Int64, _ sink: S) throws {
-        let text = online ? Self.online : Self.offline
+        let text = devices[i].foreign.map { online ? $0.onlineWord : $0.offlineWord } ?? (online ? Self.online : Self.offline)
         try text.withUnsafeBytes { try sink.message(topic: devices[i].statusTopic, payload: $0, eventTime: ts) }
         messages += 1
+        if options.collectTruth { truth.status(device: i, online: online, at: ts) }
     }
 
     /// Device `i`'s turn in this interval: its status, a garbage payload, a late copy and its
     /// reading, as its faults say.
     mutating func publish<S: SimulationSink>(_ i: Int, tick: Int64, at ts: Int64, _ sink: S) throws {
+        try restartIfDue(i, tick: tick, at: ts, sink)
         var dev = devices[i]
-        if dev.pendingReboot { Self.restartBoard(&dev) }
-        // Offline: a power meter without supply that says so, or a device without network.
-        let powerOff = tick < dev.outageUntil && dev.kind == .power && dev.outageOffline
+        // Offline: a power meter without supply that says so, a device without network, or
+        // one whose power was cut.
+        let powerOff = (tick < dev.outageUntil && dev.kind == .power && dev.outageOffline) || dev.cut
         let buffering = tick < dev.bufferUntil
         try sayStatus(i, &dev, offline: powerOff || buffering, at: ts, sink)
         if dev.pendingGarbage && !buffering && !powerOff {
             dev.pendingGarbage = false
             devices[i] = dev
-            try garbage(i, at: ts, sink)
+            if dev.foreign != nil { try foreignGarbage(i, at: ts, sink) } else { try garbage(i, at: ts, sink) }
             dev = devices[i]
         }
         if powerOff || tick < dev.silentUntil {
+            dev.resuming = true
             devices[i] = dev
             return
+        }
+        if dev.foreign != nil {
+            let glitch = Self.takeReadingFaults(&dev).glitch
+            dev.made += 1
+            dev.lastMadeGlitch = glitch
+            devices[i] = dev
+            return try publishForeign(i, glitch: glitch, at: ts, sink)
         }
         try sendDelayed(i, &dev, at: ts, sink)
         let faults = Self.takeReadingFaults(&dev)
@@ -61,13 +71,24 @@ extension Simulation {
         }
     }
 
+    /// A board due to restart does (an off-the-shelf device says so on its status topic); a
+    /// device whose power was cut comes back when the cut is over.
+    private mutating func restartIfDue<S: SimulationSink>(_ i: Int, tick: Int64, at ts: Int64, _ sink: S) throws {
+        if devices[i].pendingReboot {
+            Self.restartBoard(&devices[i])
+            if devices[i].foreign != nil { try foreignRestart(i, at: ts, sink) }
+        }
+        if devices[i].cut && tick >= devices[i].cutUntil { restoreSaved(i) }
+    }
+
     /// The board starts over: its counters (zeroed by the model) and its numbering. What it
     /// held in memory is lost: a reading kept back to send late, readings buffered through a
     /// network outage.
-    private static func restartBoard(_ dev: inout DeviceSim) {
+    static func restartBoard(_ dev: inout DeviceSim) {
         dev.pendingReboot = false
         dev.seq = 0
         dev.boot += 1
+        dev.sinceRestart = 0
         dev.delayed = nil
         dev.held.removeAll()
     }
@@ -105,14 +126,21 @@ extension Simulation {
     }
 
     /// The faults pending on a board that act on the reading it makes now, taken off it.
-    private static func takeReadingFaults(_ dev: inout DeviceSim) -> (glitch: Bool, duplicate: Bool, delay: Int) {
+    static func takeReadingFaults(_ dev: inout DeviceSim) -> (glitch: Bool, duplicate: Bool, delay: Int) {
         // A glitch never hits a device's first reading, nor the reading after a glitch (two
         // zeros in a row read as a restart to 0): it waits for the next reading.
+        // Nor the first reading after a silence: a counter at 0 would not dip, and the count
+        // made meanwhile would then come within one interval, faster than plausible.
         var glitch = false
-        if dev.pendingGlitches > 0 && dev.made > 0 && !dev.lastMadeGlitch {
+        // Nor the reading after a restart's first (it settles the drop: a glitch there would
+        // confirm a drop to 0, and the next reading would jump from 0).
+        let settling = dev.boot > 0 && dev.sinceRestart < 2
+        dev.sinceRestart += 1
+        if dev.pendingGlitches > 0 && dev.made > 0 && !dev.lastMadeGlitch && !dev.resuming && !settling {
             glitch = true
             dev.pendingGlitches -= 1
         }
+        dev.resuming = false
         let duplicate = dev.pendingDuplicate
         dev.pendingDuplicate = false
         let delay = dev.pendingDelay
@@ -293,6 +321,10 @@ struct DeviceSim {
     /// Readings made (not repeats), and whether the last one was a glitch.
     var made = 0
     var lastMadeGlitch = false
+    /// The device published nothing for a while (silent, or without supply) until this reading.
+    var resuming = false
+    /// Readings made since the board last restarted.
+    var sinceRestart = 0
     /// The `seq` of the last reading that left the board (sent or batched, not held).
     var lastSeqOut: Int64?
 
@@ -318,6 +350,15 @@ struct DeviceSim {
     /// No network until then: readings are held.
     var bufferUntil: Int64 = .min
     var held: [HeldReading] = []
+
+    /// How an off-the-shelf device publishes (nil: the device protocol).
+    var foreign: ForeignSpec?
+    /// The device keeps its totals through a restart (Tasmota keeps them in RTC memory).
+    var keepsTotals = false
+    /// A power cut (Tasmota): off until `cutUntil`, then back with the totals it last saved.
+    var cut = false
+    var cutUntil: Int64 = .min
+    var foreignLive = ForeignLive()
 
     init(kind: DeviceKind, workshop: Int, topic: String, statusTopic: String, phase: Int64, rng: SimRandom) {
         self.kind = kind

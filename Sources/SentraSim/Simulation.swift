@@ -53,6 +53,15 @@ public struct SimulationOptions: Sendable {
     /// Loom boards send `run_s`; without it they send `state` alone, as most boards do, and
     /// running time comes from the states.
     public var sendRunS = true
+    /// Devices (ids) that publish nothing.
+    public var leaveOut: Set<String> = []
+    /// The stream is received as it is published (real time, or an in-process replay that
+    /// passes each message's event time as its receive time): status messages take effect at
+    /// their event time in the truth. Otherwise they are received after the whole window.
+    public var receivedAsPublished = false
+    /// Messages of off-the-shelf devices that carry no time but also have timed ones (Shelly
+    /// gen2's `status/…`) are sent; off for an accelerated replay over MQTT.
+    public var sendsUntimed = true
 
     public init(from: Int64, to: Int64) {
         self.from = from
@@ -122,15 +131,20 @@ public struct Simulation {
         loomWattsByCraftsman = Array(repeating: 0, count: registry.craftsmen.count)
         batchReadings = Array(repeating: [], count: registry.devices.count)
         craftsmen = Self.profiles(registry: registry, seed: options.seed)
-        let hardware = Hardware(registry: registry, options: options, craftsmen: craftsmen)
+        let hardware = try Hardware(registry: registry, options: options, craftsmen: craftsmen)
         devices = hardware.devices
         looms = hardware.looms
         powers = hardware.powers
         waters = hardware.waters
         loomAssignments = hardware.loomAssignments
         let devs = hardware.devices
-        order = devs.indices.sorted { (devs[$0].phase, $0) < (devs[$1].phase, $1) }
+        for name in options.leaveOut where !registry.devices.contains(where: { $0.id == name }) {
+            throw SimulationError("--leave-out \(name): no such device")
+        }
+        let left = Set(registry.devices.indices.filter { options.leaveOut.contains(registry.devices[$0].id) })
+        order = devs.indices.filter { !left.contains($0) }.sorted { (devs[$0].phase, $0) < (devs[$1].phase, $1) }
         truth = GroundTruth(registry: registry, timeZone: calendar.timeZone, settings: ingest, facts: hardware.facts)
+        truth.statusAtEventTime = options.receivedAsPublished
         try planFaults()
     }
 

@@ -50,10 +50,17 @@ struct CounterTrack {
     }
     var last: Int64?
     var pending = Pending.none
+    /// The value a restart dropped to, for a device that restores an older total.
+    var dip: Int64 = 0
+    /// The board's restarts when this field's last value was written: a device that writes
+    /// its fields in separate messages restarts for each field at its first value after.
+    var boot: Int32 = 0
 
     /// The increase reading value `v` counts. `glitch`: the board sent 0 this once;
-    /// `restarted`: the board restarted since the device's previous accepted reading.
-    mutating func accept(_ v: Int64, glitch: Bool, restarted: Bool) -> Int64 {
+    /// `restarted`: the board restarted since the device's previous accepted reading;
+    /// `restoresOlder`: the device comes back from a power cut with the total it last saved
+    /// (Tasmota), so a confirmed drop counts only what came after the dropped-to value.
+    mutating func accept(_ v: Int64, glitch: Bool, restarted: Bool, restoresOlder: Bool = false) -> Int64 {
         // The device's first value is its baseline.
         guard let l = last else {
             last = v
@@ -67,6 +74,7 @@ struct CounterTrack {
                 // the restart does not show at all and this is a plain increase.
                 if v < l {
                     pending = .restart
+                    dip = v
                     return 0
                 }
             } else if glitch {
@@ -85,7 +93,10 @@ struct CounterTrack {
             // by a restart's first reading confirms that restart at once (the simulator never
             // sends two glitches in a row, which would read as a restart to 0). Where the value
             // has reached the last one again, the drop reads as a glitch.
-            return v >= l ? v - l : v
+            if v >= l { return v - l }
+            // A device restoring an older total: the increase since the dropped-to value
+            // (what it counted before the cut past its last save was counted already).
+            return restoresOlder ? max(0, v - dip) : v
         }
     }
 }
@@ -115,6 +126,11 @@ struct GroundTruth {
         var shared: Bool
         /// The board sends `run_s`: its increases are the running time.
         var sendsRunS: Bool
+        /// Per counter: the field's units (for `kwh` Wh, for `l` tenths of a litre) in one unit
+        /// the device writes (1 for the device protocol; e.g. 10 ÷ 450 for a water meter's pulses).
+        var units: [Double] = Array(repeating: 1, count: SimCounter.allCases.count)
+        /// After a power cut the device restores an older total (Tasmota).
+        var restoresOlder = false
     }
 
     /// What the truth remembers of a device between readings.
@@ -124,6 +140,8 @@ struct GroundTruth {
         var lastTs: Int64 = 0
         var state: LoomState?
         var decivolts: Int64 = -1
+        /// When the device said `offline`, for a stream received as it is published.
+        var offlineSince: Int64?
         /// Inline, so updating a device's counters allocates nothing.
         var counters = InlineArray<6, CounterTrack>(repeating: CounterTrack())
     }
@@ -131,14 +149,14 @@ struct GroundTruth {
     struct CraftsmanSums {
         var pieces: Int64 = 0, picks: Int64 = 0, runMs: Int64 = 0
         /// From meters bound to him (or his loom), in meter units.
-        var kwhUnits: Int64 = 0, litreUnits: Int64 = 0
+        var kwhUnits = 0.0, litreUnits = 0.0
     }
     struct LoomSums {
         var pieces: Int64 = 0, picks: Int64 = 0, runMs: Int64 = 0, stopMs: Int64 = 0, faultMs: Int64 = 0, stoppages: Int64 = 0
     }
     struct WorkshopSums {
         var pieces: Int64 = 0, picks: Int64 = 0, runMs: Int64 = 0
-        var kwhUnits: Int64 = 0, litreUnits: Int64 = 0
+        var kwhUnits = 0.0, litreUnits = 0.0
         var voltageOutMs: Int64 = 0, noPowerMs: Int64 = 0
     }
     struct DaySums {
@@ -148,8 +166,8 @@ struct GroundTruth {
     }
     /// One local hour's workshop meters to split, and its running time per workshop and craftsman.
     struct HourSplit {
-        var sharedKwh: [Int64]
-        var sharedLitres: [Int64]
+        var sharedKwh: [Double]
+        var sharedLitres: [Double]
         /// `workshop * craftsmen + craftsman` → running ms.
         var running: [Int: Int64] = [:]
     }
@@ -166,6 +184,10 @@ struct GroundTruth {
     private(set) var hours: LocalHours
     private(set) var days: [DaySums] = []
     private(set) var splits: [HourSplit] = []
+    /// Status messages take effect at their event time (a stream received as it is
+    /// published: real time, or an in-process replay in virtual time); otherwise they are
+    /// received after every reading of the window and change nothing.
+    var statusAtEventTime = false
     let craftsmen: Int
     let looms: Int
     let workshops: Int
@@ -186,6 +208,9 @@ struct GroundTruth {
         looms = registry.looms.count
         workshops = registry.workshops.count
     }
+
+    /// What the configuration says about device `d`.
+    func facts(_ d: Int) -> DeviceFacts { facts[d] }
 
     /// The hour holding `ms`, with the day and split slots it needs.
     @inline(__always) mutating func hour(at ms: Int64) -> Int {
@@ -216,15 +241,21 @@ struct GroundTruth {
         guard !r.repeated else { return }
         let f = facts[d]
         var s = live[d]
-        let restarted = s.accepted && r.boot != s.boot
         // The time since the device's previous reading, under the state and voltage it left,
         // for at most the staleness limit.
         if s.accepted { bookElapsed(d, since: s, until: r.ts) }
-        if r.mask != 0 { countIncreases(d, r, &s, restarted: restarted) }
+        // A reading from after the device said `offline` ends that spell; a power meter had
+        // no power from then until it.
+        if let off = s.offlineSince, r.ts >= off {
+            if f.kind == .power { span(d, from: off, to: r.ts, .noPower) }
+            s.offlineSince = nil
+        }
+        if r.mask != 0 { countIncreases(d, r, &s) }
         if let state = r.state {
             if state != .run && s.state == .run && f.loom >= 0 {
-                let day = hours.hours[hour(at: r.ts)].day
-                days[day].looms[f.loom].stoppages += 1
+                // The hour first: it may add an hour to `hours`.
+                let h = hour(at: r.ts)
+                days[hours.hours[h].day].looms[f.loom].stoppages += 1
             }
             s.state = state
         }
@@ -235,10 +266,18 @@ struct GroundTruth {
         live[d] = s
     }
 
-    /// Books the time from the device's last reading `s` to `ts` (at most the staleness limit)
-    /// under the state and voltage that reading left.
+    /// A device's status message at `ts`: `offline` makes it silent from then on (a state
+    /// or voltage holds no longer); `online` changes nothing until its next reading.
+    mutating func status(device d: Int, online: Bool, at ts: Int64) {
+        guard statusAtEventTime, !online, live[d].offlineSince == nil else { return }
+        live[d].offlineSince = ts
+    }
+
+    /// Books the time from the device's last reading `s` to `ts` (at most the staleness limit,
+    /// and not past the moment it said `offline`) under the state and voltage that reading left.
     private mutating func bookElapsed(_ d: Int, since s: DeviceLive, until ts: Int64) {
-        let end = min(ts, s.lastTs + stalenessMs)
+        var end = min(ts, s.lastTs + stalenessMs)
+        if let off = s.offlineSince { end = min(end, max(off, s.lastTs)) }
         if let state = s.state {
             switch state {
             case .run: if !facts[d].sendsRunS { span(d, from: s.lastTs, to: end, .run) }
@@ -258,12 +297,16 @@ struct GroundTruth {
 
     /// Counts what each counter of reading `r` increased by, in the hour and day of its `ts`,
     /// for the craftsman assigned then.
-    private mutating func countIncreases(_ d: Int, _ r: SentReading, _ s: inout DeviceLive, restarted: Bool) {
+    private mutating func countIncreases(_ d: Int, _ r: SentReading, _ s: inout DeviceLive) {
         let h = hour(at: r.ts)
         let day = hours.hours[h].day
         let c = craftsman(d, at: r.ts)
         for k in SimCounter.allCases where r.has(k) {
-            let inc = s.counters[k.rawValue].accept(r.counters[k.rawValue], glitch: r.glitch, restarted: restarted)
+            // Per field: the first value of this field since the restart.
+            let restarted = s.counters[k.rawValue].last != nil && s.counters[k.rawValue].boot != r.boot
+            s.counters[k.rawValue].boot = r.boot
+            let inc = s.counters[k.rawValue].accept(
+                r.counters[k.rawValue], glitch: r.glitch, restarted: restarted, restoresOlder: facts[d].restoresOlder)
             guard inc > 0 else { continue }
             book(inc, of: k, device: d, craftsman: c, hour: h, day: day)
         }
@@ -271,8 +314,11 @@ struct GroundTruth {
 
     /// Books a counter's increase: production to the craftsman, loom and workshop; running
     /// time; a meter's units to its craftsman, or to the hour's split of a workshop meter.
-    private mutating func book(_ inc: Int64, of k: SimCounter, device d: Int, craftsman c: Int, hour h: Int, day: Int) {
+    private mutating func book(_ units: Int64, of k: SimCounter, device d: Int, craftsman c: Int, hour h: Int, day: Int) {
         let f = facts[d]
+        let exact = Double(units) * f.units[k.rawValue]
+        // Counts a device writes in whole multiples of its unit (pulses per pick) stay whole.
+        let inc = Int64(exact.rounded())
         switch k {
         case .picks:
             if c >= 0 { days[day].craftsmen[c].picks += inc }
@@ -285,18 +331,18 @@ struct GroundTruth {
         case .skeins: break
         case .runS: running(d, craftsman: c, hour: h, ms: inc * 1000)
         case .kwh:
-            days[day].workshops[f.workshop].kwhUnits += inc
+            days[day].workshops[f.workshop].kwhUnits += exact
             if f.shared {
-                splits[h].sharedKwh[f.workshop] += inc
+                splits[h].sharedKwh[f.workshop] += exact
             } else if c >= 0 {
-                days[day].craftsmen[c].kwhUnits += inc
+                days[day].craftsmen[c].kwhUnits += exact
             }
         case .litres:
-            days[day].workshops[f.workshop].litreUnits += inc
+            days[day].workshops[f.workshop].litreUnits += exact
             if f.shared {
-                splits[h].sharedLitres[f.workshop] += inc
+                splits[h].sharedLitres[f.workshop] += exact
             } else if c >= 0 {
-                days[day].craftsmen[c].litreUnits += inc
+                days[day].craftsmen[c].litreUnits += exact
             }
         }
     }

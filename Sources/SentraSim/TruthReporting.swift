@@ -9,13 +9,13 @@ extension GroundTruth {
     struct MeterShares {
         var kwh: [Double]
         var litres: [Double]
-        var unattributedKwh: [Int64]
-        var unattributedLitres: [Int64]
+        var unattributedKwh: [Double]
+        var unattributedLitres: [Double]
 
         init(craftsmen: Int, workshops: Int) {
             kwh = Array(repeating: 0.0, count: craftsmen)
             litres = kwh
-            unattributedKwh = Array(repeating: Int64(0), count: workshops)
+            unattributedKwh = Array(repeating: 0.0, count: workshops)
             unattributedLitres = unattributedKwh
         }
 
@@ -35,7 +35,10 @@ extension GroundTruth {
     /// any other day with readings) and their total.
     mutating func report(from: Int64, to: Int64) -> (days: [String: PeriodReport], total: PeriodReport) {
         var t = from
-        while t < to { t = hours.hours[hour(at: t)].end }
+        while t < to {
+            let h = hour(at: t)
+            t = hours.hours[h].end
+        }
         let shares = meterShares()
         var total = DaySums(
             craftsmen: Array(repeating: CraftsmanSums(), count: craftsmen), looms: Array(repeating: LoomSums(), count: looms),
@@ -69,8 +72,8 @@ extension GroundTruth {
                 let total = runs.reduce(Int64(0)) { $0 + $1.ms }
                 if total > 0 {
                     for (c, ms) in runs {
-                        shares[day].kwh[c] += Double(split.sharedKwh[w]) * Double(ms) / Double(total)
-                        shares[day].litres[c] += Double(split.sharedLitres[w]) * Double(ms) / Double(total)
+                        shares[day].kwh[c] += split.sharedKwh[w] * Double(ms) / Double(total)
+                        shares[day].litres[c] += split.sharedLitres[w] * Double(ms) / Double(total)
                     }
                 } else {
                     shares[day].unattributedKwh[w] += split.sharedKwh[w]
@@ -92,18 +95,18 @@ extension GroundTruth {
                 let x = s.craftsmen[i]
                 return CraftsmanTotals(
                     craftsman: c.id, pieces: x.pieces, picks: x.picks, runSeconds: Self.seconds(x.runMs),
-                    kwh: Self.kwh(Double(x.kwhUnits) + shares.kwh[i]), waterL: Self.litres(Double(x.litreUnits) + shares.litres[i]))
+                    kwh: Self.kwh(x.kwhUnits + shares.kwh[i]), waterL: Self.litres(x.litreUnits + shares.litres[i]))
             },
             unattributed: registry.workshops.enumerated().map { i, w in
                 UnattributedTotals(
-                    workshop: w.id, kwh: Self.kwh(Double(shares.unattributedKwh[i])),
-                    waterL: Self.litres(Double(shares.unattributedLitres[i])))
+                    workshop: w.id, kwh: Self.kwh(shares.unattributedKwh[i]),
+                    waterL: Self.litres(shares.unattributedLitres[i]))
             },
             workshops: registry.workshops.enumerated().map { i, w in
                 let x = s.workshops[i]
                 return WorkshopTotals(
-                    workshop: w.id, pieces: x.pieces, picks: x.picks, runSeconds: Self.seconds(x.runMs), kwh: Self.kwh(Double(x.kwhUnits)),
-                    waterL: Self.litres(Double(x.litreUnits)), voltageOutOfBandSeconds: Self.seconds(x.voltageOutMs),
+                    workshop: w.id, pieces: x.pieces, picks: x.picks, runSeconds: Self.seconds(x.runMs), kwh: Self.kwh(x.kwhUnits),
+                    waterL: Self.litres(x.litreUnits), voltageOutOfBandSeconds: Self.seconds(x.voltageOutMs),
                     noPowerSeconds: Self.seconds(x.noPowerMs))
             },
             looms: registry.looms.enumerated().map { i, l in

@@ -73,6 +73,11 @@ struct SentraSimCommand: ParsableCommand {
     @Flag(name: .customLong("no-run-s"), help: "Boards send `state` but no `run_s`, as most boards do.")
     var noRunS = false
 
+    @Option(
+        name: .customLong("leave-out"),
+        help: "A device (id) that publishes nothing, e.g. an off-the-shelf device that can only be replayed in real time. Repeatable.")
+    var leaveOut: [String] = []
+
     @Option(help: "MQTT client id.")
     var clientId: String?
 
@@ -128,6 +133,14 @@ struct SentraSimCommand: ParsableCommand {
         options.randomFaultsPerHour = faults == "random" ? faultRate : 0
         options.collectTruth = truth != nil
         options.sendRunS = !noRunS
+        options.leaveOut = Set(leaveOut)
+        // Live, the daemon receives each message as it is published.
+        options.receivedAsPublished = speed == 1
+        if speed != 1 && !stdout {
+            try refuseUntimed(cfg.registry, leaving: options.leaveOut)
+            // Shelly gen2's status messages would take a receive time far from their event time.
+            options.sendsUntimed = false
+        }
         var sim = try Simulation(registry: cfg.registry, calendar: calendar, ingest: cfg.ingest, options: options)
 
         signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
@@ -161,6 +174,22 @@ struct SentraSimCommand: ParsableCommand {
         if !quiet {
             FileHandle.standardError.write(Data("sentra-sim: published \(sim.messages) messages (\(sim.readings) readings)\n".utf8))
         }
+    }
+
+    /// Devices whose readings carry no time take the daemon's receive time: accelerated over
+    /// MQTT they would all land at the moment of the replay, so they can only be replayed in
+    /// real time (in process, tests replay them in virtual time).
+    private func refuseUntimed(_ registry: Registry, leaving left: Set<String>) throws {
+        let untimed = registry.devices.filter { d in
+            !left.contains(d.id) && (d.mapping.map { m in !m.messages.contains { $0.time != nil } } ?? false)
+        }
+        guard !untimed.isEmpty else { return }
+        let names = untimed.map { "\($0.id) (\($0.profile))" }.joined(separator: ", ")
+        throw SimulationError(
+            "\(names): \(untimed.count == 1 ? "this device publishes" : "these devices publish") readings without a time, "
+                + "which the daemon stamps with its receive time, so they can only be replayed in real time (--speed 1); "
+                + "leave them out to accelerate the rest: "
+                + untimed.map { "--leave-out \($0.id)" }.joined(separator: " "))
     }
 
     /// The window in event time: explicit, or real time from now, or (accelerated) the previous local day.
