@@ -16,6 +16,10 @@ public final class ForeignReader {
     private let timeIndex: Int?
     private let conditionIndex: Int?
     private let conditionBytes: [UInt8]
+    private let timeFormat: ForeignTime.Format?
+    /// Per value: the field it sets (raw value) and its scale, or -1 for `state` (plain
+    /// values, read without touching `message`).
+    private let fields: [(field: Int, scale: Double)]
     /// What the last payload held at each path (reused: no allocation per message).
     private var found: [JSONLeaf]
 
@@ -38,6 +42,10 @@ public final class ForeignReader {
         }
         extractor = JSONExtractor(paths: paths)
         found = Array(repeating: .missing, count: paths.count)
+        timeFormat = message.time?.format
+        fields = message.values.map { v in
+            if case .field(let f, let scale) = v.target { (f.rawValue, scale) } else { (-1, 1) }
+        }
     }
 
     /// `selected`: for a `{field}` topic, the index of the value its level named (other values
@@ -69,12 +77,25 @@ public final class ForeignReader {
             guard case .string(let s, let e) = found[i], ForeignDecoder.equal(payload, s, e, conditionBytes) else { return .ignored }
         }
         var r = Reading()
-        for (i, v) in message.values.enumerated() {
-            if let reason = ForeignDecoder.apply(found[i], to: v.target, in: &r, payload: payload) { return .rejected(reason) }
+        for i in fields.indices {
+            let (f, scale) = fields[i]
+            if f >= 0, let field = Field(rawValue: f) {
+                // The common case, inline: a number for a field.
+                switch found[i] {
+                case .missing, .null: continue
+                case .number(let x):
+                    r.set(field, x * scale)
+                    continue
+                default: break
+                }
+            }
+            if let reason = ForeignDecoder.apply(found[i], to: message.values[i].target, in: &r, payload: payload) {
+                return .rejected(reason)
+            }
         }
         if !r.hasMeasurement { return .ignored }
-        if let t = message.time, let i = timeIndex {
-            switch ForeignDecoder.deviceTime(found[i], format: t.format, payload: payload, calendar: &calendar) {
+        if let format = timeFormat, let i = timeIndex {
+            switch ForeignDecoder.deviceTime(found[i], format: format, payload: payload, calendar: &calendar) {
             case .success(let ts): r.ts = ts
             case .failure(let reason): return .rejected(reason)
             }
@@ -149,8 +170,8 @@ enum ForeignDecoder {
                 return .badType
             }
             r.state = state
-        case (.word(let s), .state(let words)):
-            guard let state = words[s] else { return .badType }
+        case (.bool(let b), .state(let words)):
+            guard let state = words[b ? "true" : "false"] else { return .badType }
             r.state = state
         case (.number(let x), .state(let words)):
             guard let state = words[x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)] else { return .badType }
@@ -221,25 +242,49 @@ enum JSONLeaf: Equatable {
     /// A string's bytes (escapes undecoded), offsets into the payload.
     case string(Int, Int)
     /// `true` or `false`, as text.
-    case word(String)
+    case bool(Bool)
     /// An object or array where a value was expected.
     case structure
 }
 
 /// Walks a JSON object once, descending only into keys some path needs and skipping the rest.
 struct JSONExtractor {
-    let paths: [[JSONPath.Step]]
-    /// The paths' keys as bytes, for comparison without making strings.
-    let keyBytes: [[[UInt8]]]
-    var all: UInt64 { paths.count >= 64 ? .max : (1 << UInt64(paths.count)) - 1 }
+    /// One step of a path, flat: an array index (`index >= 0`) or a key's bytes in `keys`.
+    struct Step {
+        var index: Int
+        var keyStart: Int
+        var keyCount: Int
+    }
+    /// Path `i`'s steps are `steps[starts[i] ..< starts[i] + counts[i]]`: plain values, so the
+    /// walk over every key of every payload retains nothing.
+    let steps: [Step]
+    let starts: [Int]
+    let counts: [Int]
+    let keys: [UInt8]
+    let all: UInt64
 
     init(paths: [JSONPath]) {
-        self.paths = paths.prefix(64).map(\.steps)
-        keyBytes = self.paths.map { steps in
-            steps.map {
-                if case .key(let k) = $0 { Array(k.utf8) } else { [] }
+        var steps: [Step] = []
+        var starts: [Int] = []
+        var counts: [Int] = []
+        var keys: [UInt8] = []
+        for path in paths.prefix(64) {
+            starts.append(steps.count)
+            counts.append(path.steps.count)
+            for step in path.steps {
+                switch step {
+                case .index(let n): steps.append(Step(index: n, keyStart: 0, keyCount: 0))
+                case .key(let k):
+                    steps.append(Step(index: -1, keyStart: keys.count, keyCount: k.utf8.count))
+                    keys += Array(k.utf8)
+                }
             }
         }
+        self.steps = steps
+        self.starts = starts
+        self.counts = counts
+        self.keys = keys
+        all = starts.count >= 64 ? .max : (1 << UInt64(starts.count)) - 1
     }
 
     /// Reads the value at the cursor: an object or array is walked for the `active` paths,
@@ -272,7 +317,10 @@ struct JSONExtractor {
                 while m != 0 {
                     let i = m.trailingZeroBitCount
                     m &= m - 1
-                    if depth < paths[i].count, case .key = paths[i][depth], matches(keyBytes[i][depth], p, s, e) { next |= 1 << UInt64(i) }
+                    if depth < counts[i] {
+                        let step = steps[starts[i] + depth]
+                        if step.index < 0 && matches(step, p, s, e) { next |= 1 << UInt64(i) }
+                    }
                 }
             }
             guard value(&p, depth: depth, next: next, into: &found) else { return false }
@@ -298,7 +346,7 @@ struct JSONExtractor {
             while m != 0 {
                 let i = m.trailingZeroBitCount
                 m &= m - 1
-                if depth < paths[i].count, case .index(let n) = paths[i][depth], n == index { next |= 1 << UInt64(i) }
+                if depth < counts[i] && steps[starts[i] + depth].index == index { next |= 1 << UInt64(i) }
             }
             guard value(&p, depth: depth, next: next, into: &found) else { return false }
             index += 1
@@ -318,7 +366,7 @@ struct JSONExtractor {
         while m != 0 {
             let i = m.trailingZeroBitCount
             m &= m - 1
-            if paths[i].count == depth + 1 { ending |= 1 << UInt64(i) }
+            if counts[i] == depth + 1 { ending |= 1 << UInt64(i) }
         }
         if ending == 0 { return walk(&p, depth: depth + 1, active: next, into: &found) }
         guard let leaf = leaf(&p, depth: depth) else { return false }
@@ -338,8 +386,8 @@ struct JSONExtractor {
             return .string(s, e)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             return p.skipValue(depth: depth + 1) ? .structure : nil
-        case UInt8(ascii: "t"): return p.literal("true") ? .word("true") : nil
-        case UInt8(ascii: "f"): return p.literal("false") ? .word("false") : nil
+        case UInt8(ascii: "t"): return p.literal("true") ? .bool(true) : nil
+        case UInt8(ascii: "f"): return p.literal("false") ? .bool(false) : nil
         case UInt8(ascii: "n"): return p.literal("null") ? .null : nil
         default:
             switch p.number() {
@@ -351,9 +399,9 @@ struct JSONExtractor {
         }
     }
 
-    @inline(__always) private func matches(_ key: [UInt8], _ p: Scanner, _ s: Int, _ e: Int) -> Bool {
-        guard key.count == e - s else { return false }
-        for k in 0..<key.count where p.base![s + k] != key[k] { return false }
+    @inline(__always) private func matches(_ step: Step, _ p: Scanner, _ s: Int, _ e: Int) -> Bool {
+        guard step.keyCount == e - s else { return false }
+        for k in 0..<step.keyCount where p.base![s + k] != keys[step.keyStart + k] { return false }
         return true
     }
 }

@@ -114,8 +114,9 @@ extension SentraBench {
                 let ns = best * 1e9 / Double(readings)
                 print(
                     String(
-                        format: "    %-12@ %4d bytes avg  %9.0f messages/s/core  %5.0f ns  %.2f× native (target ≤ 1.5×: %@)",
-                        profile, bytes, Double(readings) / best, ns, ns / nativeNs, ns / nativeNs <= 1.5 ? "met" : "MISSED"))
+                        format: "    %@ %4d bytes avg  %9.0f messages/s/core  %5.0f ns  %.2f× native (target ≤ 1.5×: %@)",
+                        profile.padding(toLength: 12, withPad: " ", startingAt: 0), bytes, Double(readings) / best, ns, ns / nativeNs,
+                        ns / nativeNs <= 1.5 ? "met" : "MISSED"))
             }
         }
 
