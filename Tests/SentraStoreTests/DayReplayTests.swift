@@ -1,11 +1,11 @@
 import Foundation
+import SentraTestSupport
 import Testing
 
 @testable import SentraConfig
 @testable import SentraCore
 @testable import SentraSim
 @testable import SentraStore
-import SentraTestSupport
 
 /// A full day of the example sentra replayed in virtual time through the pipeline into a
 /// real SQLite file; the report reproduces the simulator's ground truth, which the simulator
@@ -73,20 +73,7 @@ import SentraTestSupport
 
         func whole(_ ms: Double) -> Int64 { Int64((ms / 1000).rounded()) }
         #expect(truth.craftsmen.contains { $0.pieces > 0 && $0.kwh > 0 && $0.waterL > 0 })
-        for t in truth.craftsmen {
-            let r = try #require(report.craftsmen.first { $0.craftsman == t.craftsman })
-            #expect(Int64(r.pieces) == t.pieces, "\(t.craftsman) pieces")
-            #expect(Int64(r.picks) == t.picks, "\(t.craftsman) picks")
-            #expect(Int64(r.runSeconds) == t.runSeconds, "\(t.craftsman) run_seconds")
-            // Energy to the meter's resolution (0.001 kWh), water to 0.1 L; in fact to 1e-6.
-            #expect(abs(r.kwh - t.kwh) < 1e-6, "\(t.craftsman) kwh \(r.kwh) vs \(t.kwh)")
-            #expect(abs(r.waterL - t.waterL) < 1e-6, "\(t.craftsman) water \(r.waterL) vs \(t.waterL)")
-        }
-        for t in truth.unattributed {
-            let r = report.unattributed.first { $0.workshop == t.workshop }
-            #expect(abs((r?.kwh ?? 0) - t.kwh) < 1e-6, "\(t.workshop) unattributed kwh")
-            #expect(abs((r?.waterL ?? 0) - t.waterL) < 1e-6, "\(t.workshop) unattributed water")
-        }
+        try expectCraftsmenMatch(report, truth)
         for t in truth.looms {
             let r = try #require(report.looms.first { $0.loom == t.loom })
             #expect(Int64(r.pieces) == t.pieces && Int64(r.picks) == t.picks, "\(t.loom) pieces \(r.pieces), picks \(r.picks)")

@@ -87,19 +87,7 @@ import Testing
             #expect(truth.craftsmen.contains { $0.picks > 0 && $0.runSeconds > 0 && $0.kwh > 0 })
         }
         #expect(pipeline.stats[.unknownDevice] == 0, "every topic belongs to a configured device")
-        for t in truth.craftsmen {
-            let r = try #require(report.craftsmen.first { $0.craftsman == t.craftsman })
-            #expect(Int64(r.pieces) == t.pieces, "\(t.craftsman) pieces \(r.pieces) vs \(t.pieces)")
-            #expect(Int64(r.picks) == t.picks, "\(t.craftsman) picks \(r.picks) vs \(t.picks)")
-            #expect(Int64(r.runSeconds) == t.runSeconds, "\(t.craftsman) run_seconds \(r.runSeconds) vs \(t.runSeconds)")
-            #expect(abs(r.kwh - t.kwh) < 1e-6, "\(t.craftsman) kwh \(r.kwh) vs \(t.kwh)")
-            #expect(abs(r.waterL - t.waterL) < 1e-6, "\(t.craftsman) water \(r.waterL) vs \(t.waterL)")
-        }
-        for t in truth.unattributed {
-            let r = report.unattributed.first { $0.workshop == t.workshop }
-            #expect(abs((r?.kwh ?? 0) - t.kwh) < 1e-6, "\(t.workshop) unattributed kwh \(r?.kwh ?? 0) vs \(t.kwh)")
-            #expect(abs((r?.waterL ?? 0) - t.waterL) < 1e-6, "\(t.workshop) unattributed water \(r?.waterL ?? 0) vs \(t.waterL)")
-        }
+        try expectCraftsmenMatch(report, truth)
         func whole(_ ms: Double) -> Int64 { Int64((ms / 1000).rounded()) }
         for t in truth.workshops {
             let r = try #require(report.workshops.first { $0.workshop == t.workshop })
