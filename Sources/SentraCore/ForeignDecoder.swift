@@ -409,11 +409,6 @@ struct JSONExtractor {
 /// A device clock's text: `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]`; without an offset it is the
 /// sentra's local time (Tasmota's `Time` unless `SetOption52` adds the offset).
 public enum DeviceClockText {
-    public static func parse(_ s: String, calendar: inout LocalCalendar) -> Int64? {
-        var t = s
-        return t.withUTF8 { parse(UnsafeRawBufferPointer($0), calendar: &calendar) }
-    }
-
     // Long: one pass over the fixed positions of the text, no allocation (it is parsed for
     // every Tasmota message).
     public static func parse(_ b: UnsafeRawBufferPointer, calendar: inout LocalCalendar) -> Int64? {

@@ -16,8 +16,12 @@ public struct ForeignRoutes {
     private var exact: [String: Route] = [:]
     private var patterns: [(device: Int, name: String, reader: Int, pattern: TopicPattern, message: ForeignMessage)] = []
     private var statusPatterns: [(device: Int, name: String, pattern: TopicPattern)] = []
-    /// Per device: the leading levels up to its name (`tele/<topic>`, `shellies/<id>`, `<node>`).
-    private var claims: [(device: Int, levels: [String])] = []
+    /// The leading levels up to a device's name (`tele/<topic>`, `shellies/<id>`, `<node>`), as
+    /// text, to its device: a topic below one is that device's. Looked up by each of a topic's
+    /// first `claimLevels` prefixes, so a stranger's topic costs as many lookups, whatever the
+    /// number of devices.
+    private var claims: [String: Int] = [:]
+    private var claimLevels = 0
 
     public init() {}
 
@@ -40,19 +44,12 @@ public struct ForeignRoutes {
                     statusPatterns.append((i, m.deviceTopic, s.topic))
                 }
             }
-            var seen = Set<[String]>()
             for pattern in m.messages.map(\.topic) + (m.status.map { [$0.topic] } ?? []) {
-                guard let k = pattern.levels.firstIndex(of: .device) else { continue }
-                var levels: [String] = []
-                for l in pattern.levels[...k] {
-                    switch l {
-                    case .literal(let s): levels.append(s)
-                    case .device: levels.append(m.deviceTopic)
-                    case .any, .field: levels = []
-                    }
-                    if levels.isEmpty { break }
-                }
-                if levels.count == k + 1, seen.insert(levels).inserted { claims.append((i, levels)) }
+                guard let k = pattern.levels.firstIndex(of: .device),
+                    let prefix = TopicPattern(levels: Array(pattern.levels[...k])).exactTopic(device: m.deviceTopic)
+                else { continue }
+                if claims[prefix] == nil { claims[prefix] = i }
+                claimLevels = max(claimLevels, k + 1)
             }
         }
     }
@@ -88,8 +85,10 @@ public struct ForeignRoutes {
         for s in statusPatterns where s.pattern.match(levels, device: s.name) != nil {
             return (.status(device: s.device), true)
         }
-        for c in claims where levels.count > c.levels.count && zip(c.levels, levels).allSatisfy({ $0 == $1 }) {
-            return (.ignored(device: c.device), true)
+        var prefix = ""
+        for (n, level) in levels.prefix(min(claimLevels, levels.count - 1)).enumerated() {
+            prefix += n == 0 ? level : "/" + level
+            if let device = claims[prefix] { return (.ignored(device: device), true) }
         }
         return nil
     }

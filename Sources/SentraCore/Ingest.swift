@@ -115,13 +115,10 @@ public struct IngestPipeline {
     /// Per device: its loom's assignments resolved to craftsman indices.
     private var loomAssignments: [[(since: Int64, craftsman: Int32)]] = []
     private var meterCraftsman: [Int32] = []
-    /// Off-the-shelf devices: their topics, and per device whether its messages are partial,
-    /// whether it restores an older total after a power cut, whether its skew was logged.
+    /// Off-the-shelf devices: their topics, and per device what its mapping switches on (read
+    /// once from the registry, not per reading) and whether its skew was logged.
     var foreign = ForeignRoutes()
-    var partial: [Bool] = []
-    var restoresOlderTotal: [Bool] = []
-    var sendsTime: [Bool] = []
-    var skewLogged: [Bool] = []
+    var traits: [DeviceTraits] = []
     /// Topics found through a pattern (which can vary without end): cached up to a bound.
     var patternTopicsCached = 0
     public static let patternTopicCacheLimit = 1024
@@ -169,10 +166,7 @@ public struct IngestPipeline {
         }
         meterCraftsman = new.devices.map { d in d.craftsman.flatMap { craftsmanIndex[$0] } ?? -1 }
         foreign = ForeignRoutes(registry: new)
-        partial = new.devices.map { $0.mapping?.partial ?? false }
-        restoresOlderTotal = new.devices.map { $0.mapping?.restoresOlderTotal ?? false }
-        sendsTime = new.devices.map { $0.mapping?.carriesTime ?? false }
-        skewLogged = Array(repeating: false, count: new.devices.count)
+        traits = new.devices.map { DeviceTraits($0.mapping) }
         patternTopicsCached = 0
         dirty = Array(devices.indices)
         isDirty = Array(repeating: true, count: devices.count)
@@ -315,12 +309,13 @@ public struct IngestPipeline {
         var r = reading
         let deviceTime = r.ts != nil
         // Before the age checks: a device whose clock is far off is rejected, and shown why.
-        if let t = r.ts, sendsTime[index] { noteSkew(index, ts: t, now: now) }
+        if let t = r.ts, traits[index].contains(.sendsTime) { noteSkew(index, ts: t, now: now) }
         var d = devices[index]
         let ts = r.ts ?? max(now, d.lastTs ?? now)
         if ts < now - settings.limits.maxAgeMillis { return reject(.tooOld, topic: topic, device: index) }
         if ts > now + settings.limits.maxFutureMillis { return reject(.inFuture, topic: topic, device: index) }
-        if partial[index] {
+        let partial = traits[index].contains(.partial)
+        if partial {
             if let reason = Self.partialOrder(&r, ts: ts, deviceTime: deviceTime, after: d) {
                 return reject(reason, topic: topic, device: index)
             }
@@ -328,7 +323,7 @@ public struct IngestPipeline {
             return reject(reason, topic: topic, device: index)
         }
         // A partial message older than the device's last one updates only its counters.
-        let advances = !partial[index] || ts >= (d.lastTs ?? .min)
+        let advances = !partial || ts >= (d.lastTs ?? .min)
         // Take the state out of the array so its counters buffer is uniquely referenced and
         // mutates in place (no copy of the array per reading).
         devices[index] = Self.placeholder
@@ -358,7 +353,7 @@ public struct IngestPipeline {
             d.voltageTs = ts
         }
         d.highestTs = max(ts, d.highestTs ?? d.lastTs ?? ts)
-        d.lastTs = advances ? ts : d.lastTs
+        if advances { d.lastTs = ts }
         d.heardAt = now
         if let seq = r.seq { d.lastSeq = seq }
         devices[index] = d
@@ -393,7 +388,7 @@ public struct IngestPipeline {
             if f == .runS { d.hasRunCounter = true }
             let decision = CounterRules.apply(
                 x, ts: ts, to: &d.counters[f.counterSlot!], maxPerMinute: settings.rates.limit(f),
-                restoresOlderTotal: restoresOlderTotal[index])
+                restoresOlderTotal: traits[index].contains(.restoresOlderTotal))
             let inc: Double
             switch decision {
             case .baseline, .pendingDip: inc = 0

@@ -77,9 +77,32 @@ extension IngestPipeline {
         let skew = ts - now
         devices[index].skewMs = skew
         markDirty(index)
-        if abs(skew) > Self.skewNoticeMillis && !skewLogged[index] {
-            skewLogged[index] = true
+        if abs(skew) > Self.skewNoticeMillis && !traits[index].contains(.skewLogged) {
+            traits[index].insert(.skewLogged)
             observer?.clockSkew(device: index, millis: skew)
         }
+    }
+}
+
+/// What a device's mapping switches on in the pipeline (docs/architecture.md, "Off-the-shelf
+/// devices"), and whether its clock's skew was logged in this run.
+struct DeviceTraits: OptionSet {
+    let rawValue: UInt8
+    /// Each message carries some fields: duplicate and out-of-order per field.
+    static let partial = DeviceTraits(rawValue: 1)
+    /// A confirmed counter drop counts from the dropped-to value (Tasmota).
+    static let restoresOlderTotal = DeviceTraits(rawValue: 2)
+    /// Its messages carry the device's own time: its skew is kept.
+    static let sendsTime = DeviceTraits(rawValue: 4)
+    static let skewLogged = DeviceTraits(rawValue: 8)
+
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    init(_ m: ForeignMapping?) {
+        self = []
+        guard let m else { return }
+        if m.partial { insert(.partial) }
+        if m.restoresOlderTotal { insert(.restoresOlderTotal) }
+        if m.carriesTime { insert(.sendsTime) }
     }
 }

@@ -220,9 +220,6 @@ public final class MQTTClient: @unchecked Sendable {
         if !added.isEmpty || !removed.isEmpty { apply(subscribe: added, unsubscribe: removed) }
     }
 
-    /// What the session holds now, as far as this client knows: what it last subscribed.
-    public var subscriptions: [String] { filters.withLock { $0.wanted.map(\.filter) } }
-
     private func apply(subscribe: [(filter: String, qos: Int32)], unsubscribe: [String]) {
         guard let handle else { return }
         for f in unsubscribe {
