@@ -21,70 +21,75 @@ extension SentraBench {
         @Option(help: "Directory of the built binaries.") var bin = ".build/release"
         @Option(help: "Commit interval for this run's sentrad (how soon the end is seen).") var commitInterval = "100ms"
 
+        @Flag(
+            help:
+                "A backlog drain: each run queues the stream while both subscribers are away, then each drains it alone, in alternating order; medians of --runs."
+        )
+        var drain = false
+        @Option(help: "Runs per QoS level with --drain (at least 5 for a verdict).") var runs = 5
+
         func run() throws {
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-e2e-\(UUID().uuidString.prefix(8))").path
             let registry = try Configuration.load(path: config).registry
-            let benchConfig = try writeBenchConfig(in: work)
             let start = Int64(Date().timeIntervalSince1970 * 1000) - 6 * 86_400_000
             let msgs = Synthetic.messages(registry, count: count, start: start)
+            let n = drain ? max(1, runs) : 1
             print(
                 "e2e: \(count) messages, example sentra (\(registry.devices.count) devices), \(ProcessInfo.processInfo.activeProcessorCount) cores"
-            )
+                    + (drain ? ", backlog drain, \(n) alternated runs per QoS level" : ""))
+            defer { try? FileManager.default.removeItem(atPath: work) }
             for q in qos.split(separator: ",").compactMap({ Int32($0) }) {
-                try run(qos: q, msgs, prefix: registry.topicPrefix, work: work, benchConfig: benchConfig)
+                var results: [DrainRun] = []
+                for i in 0..<n {
+                    let r = try drainOnce(qos: q, msgs, prefix: registry.topicPrefix, work: "\(work)/q\(q)-run\(i)", daemonFirst: i % 2 == 1)
+                    r.print(qos: q, run: drain ? i + 1 : nil)
+                    results.append(r)
+                }
+                if drain { DrainRun.printMedians(results, qos: q) }
             }
-            try? FileManager.default.removeItem(atPath: work)
         }
 
-        /// The example configuration with this run's commit interval, written into `work`.
-        private func writeBenchConfig(in work: String) throws -> String {
+        /// One run: a broker of its own and fresh state for sentrad, both sessions registered, the stream queued while
+        /// both are away, then each subscriber drains it alone (sentrad first when `daemonFirst`).
+        private func drainOnce(
+            qos q: Int32, _ msgs: [(topic: String, payload: [UInt8])], prefix: String, work: String, daemonFirst: Bool
+        ) throws -> DrainRun {
+            let broker = try BenchBroker(dir: "\(work)/broker")
+            let ring = "/dev/shm/sentra-bench-\(UUID().uuidString.prefix(8))"
+            defer { try? FileManager.default.removeItem(atPath: ring) }
+            let benchConfig = try writeBenchConfig(in: work, runtimeDir: ring)
+            let daemonArgs = [
+                "--config", benchConfig, "--broker", "127.0.0.1:\(broker.port)", "--http", "127.0.0.1:\(Loopback.freePort())",
+                "--state-dir", "\(work)/state", "--log-dir", "\(work)/log",
+            ]
+            try registerSessions(port: broker.port, prefix: prefix, daemonArgs: daemonArgs, log: "\(work)/sentrad-1.log")
+            let pubStart = Date()
+            try preloadStream(port: broker.port, msgs, qos: q, prefix: prefix)
+            var run = DrainRun(preload: Date().timeIntervalSince(pubStart), count: count)
+            let timeSub = {
+                // mosquitto_sub: the limit of the client library and the broker.
+                let t0 = Date()
+                let sub = try Proc(
+                    "/usr/bin/mosquitto_sub",
+                    ["-p", "\(broker.port)", "-c", "-i", "bench-sub", "-q", "1", "-t", "\(prefix)/#", "-C", "\(count)"])
+                run.subCPU = sub.wait()
+                run.subSeconds = Date().timeIntervalSince(t0)
+            }
+            if !daemonFirst { try timeSub() }
+            let d = try timeDaemon(daemonArgs, db: "\(work)/state/sentra.sqlite", log: "\(work)/sentrad-2.log")
+            (run.seconds, run.cpu, run.rss) = (d.seconds, d.cpu, d.rss)
+            if daemonFirst { try timeSub() }
+            return run
+        }
+
+        /// The example configuration with this run's commit interval and ring, written into `work`.
+        private func writeBenchConfig(in work: String, runtimeDir: String) throws -> String {
             let text = try String(contentsOfFile: config, encoding: .utf8)
                 .replacingOccurrences(of: "  commit_interval: 1s", with: "  commit_interval: \(commitInterval)")
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+                .replacingOccurrences(of: "\nstate_dir:", with: "\nruntime_dir: \(runtimeDir)\nstate_dir:")
             let benchConfig = "\(work)/sentra.yaml"
             try text.write(toFile: benchConfig, atomically: true, encoding: .utf8)
             return benchConfig
-        }
-
-        /// One QoS level: a broker of its own, the stream preloaded, then mosquitto_sub and
-        /// sentrad each timed taking all of it.
-        private func run(
-            qos q: Int32, _ msgs: [(topic: String, payload: [UInt8])], prefix: String, work: String, benchConfig: String
-        ) throws {
-            let broker = try BenchBroker(dir: "\(work)/broker-q\(q)")
-            let address = "127.0.0.1:\(broker.port)"
-            let daemonArgs = [
-                "--config", benchConfig, "--broker", address, "--http", "127.0.0.1:\(Loopback.freePort())", "--state-dir",
-                "\(work)/state-q\(q)", "--log-dir", "\(work)/log-q\(q)",
-            ]
-            try registerSessions(port: broker.port, prefix: prefix, daemonArgs: daemonArgs, log: "\(work)/sentrad-q\(q)-1.log")
-            let pubStart = Date()
-            try preloadStream(port: broker.port, msgs, qos: q, prefix: prefix)
-            let pubSeconds = Date().timeIntervalSince(pubStart)
-
-            // mosquitto_sub: the limit of the client library and the broker.
-            let t0 = Date()
-            let sub2 = try Proc(
-                "/usr/bin/mosquitto_sub",
-                ["-p", "\(broker.port)", "-c", "-i", "bench-sub", "-q", "1", "-t", "\(prefix)/#", "-C", "\(count)"])
-            let subCPU = sub2.wait()
-            let subSeconds = Date().timeIntervalSince(t0)
-
-            let daemon = try timeDaemon(daemonArgs, db: "\(work)/state-q\(q)/sentra.sqlite", log: "\(work)/sentrad-q\(q)-2.log")
-            let subRate = Double(count) / subSeconds
-            let rate = Double(count) / daemon.seconds
-            let cpu = daemon.cpu
-            print("QoS \(q): preloaded in \(String(format: "%.2f", pubSeconds)) s")
-            print(String(format: "  mosquitto_sub: %.0f msg/s, CPU %.2f µs/msg", subRate, subCPU / Double(count) * 1e6))
-            print(
-                String(
-                    format: "  sentrad:       %.0f msg/s, CPU %.2f µs/msg, RSS %d MiB", rate, cpu / Double(count) * 1e6,
-                    daemon.rss / 1_048_576
-                ))
-            print(
-                String(
-                    format: "  rate ratio %.3f (target ≥ 0.95), CPU ratio %.2f (target ≤ 1.3)", rate / subRate,
-                    (cpu / Double(count)) / (subCPU / Double(count))))
         }
 
         /// Registers both persistent sessions (mosquitto_sub's and sentrad's), so the broker
@@ -151,4 +156,44 @@ func preloadStream(
     try client.publish(topic: "\(prefix)/bench/loom/end", payload: Array("{}".utf8), qos: 1)
     client.waitForPublished(atMost: 0, timeout: 120)
     client.stop()
+}
+
+/// One drain of the backlog by each subscriber.
+struct DrainRun {
+    var preload: Double
+    var count: Int
+    var subSeconds = 0.0
+    var subCPU = 0.0
+    var seconds = 0.0
+    var cpu = 0.0
+    var rss = 0
+
+    var subRate: Double { Double(count) / subSeconds }
+    var rate: Double { Double(count) / seconds }
+    var rateRatio: Double { rate / subRate }
+    var cpuRatio: Double { cpu / subCPU }
+
+    func print(qos: Int32, run: Int?) {
+        Swift.print("QoS \(qos)\(run.map { ", run \($0)" } ?? ""): preloaded in \(String(format: "%.2f", preload)) s")
+        Swift.print(String(format: "  mosquitto_sub: %.0f msg/s, CPU %.2f µs/msg", subRate, subCPU / Double(count) * 1e6))
+        Swift.print(
+            String(format: "  sentrad:       %.0f msg/s, CPU %.2f µs/msg, RSS %d MiB", rate, cpu / Double(count) * 1e6, rss / 1_048_576))
+        Swift.print(String(format: "  rate ratio %.3f (target ≥ 0.95), CPU ratio %.2f (target ≤ 1.3)", rateRatio, cpuRatio))
+    }
+
+    static func printMedians(_ runs: [DrainRun], qos: Int32) {
+        func median(_ f: (DrainRun) -> Double) -> Double {
+            let v = runs.map(f).sorted()
+            return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+        }
+        let us = { (x: Double, n: Int) in x / Double(n) * 1e6 }
+        Swift.print(
+            String(
+                format: "QoS %d, median of %d alternated runs: sentrad %.0f msg/s, %.2f µs CPU/msg; mosquitto_sub %.0f msg/s, %.2f µs",
+                qos, runs.count, median(\.rate), median { us($0.cpu, $0.count) }, median(\.subRate), median { us($0.subCPU, $0.count) }))
+        let each = { (f: (DrainRun) -> Double) in runs.map { String(format: "%.2f", f($0)) }.joined(separator: " ") }
+        Swift.print(
+            String(format: "  median rate ratio %.3f (target ≥ 0.95), median CPU ratio %.2f (target ≤ 1.3)", median(\.rateRatio), median(\.cpuRatio))
+                + "; rate ratios \(each(\.rateRatio)), CPU ratios \(each(\.cpuRatio))")
+    }
 }

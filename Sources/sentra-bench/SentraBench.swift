@@ -210,11 +210,13 @@ extension SentraBench {
                 let idle = d.residentBytes
                 let taken = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000)
                 let rss = d.residentBytes
+                let smaps = Smaps(pid: d.pid)
                 daemon.stop()
                 print(
                     "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(taken) readings: "
-                        + "sentrad RSS \(rss / 1_048_576) MiB (idle after start \(idle / 1_048_576) MiB); target for the large one < 64 MiB"
+                        + "sentrad RSS \(rss / 1_048_576) MiB (idle after start \(idle / 1_048_576) MiB); target ≤ \(name == "example" ? 24 : 48) MiB"
                 )
+                print(smaps.report())
             }
             try? FileManager.default.removeItem(atPath: work)
         }
