@@ -37,9 +37,21 @@ public enum CounterDecision: Equatable, Sendable {
 public struct PlausibleRates: Sendable, Equatable {
     public var perMinute: [Field: Double] = [
         .picks: 300, .pieces: 2, .skeins: 30, .kwh: 0.5, .l: 500, .runS: 120,
-    ]
-    public init() {}
-    public func limit(_ f: Field) -> Double { perMinute[f] ?? .infinity }
+    ] {
+        didSet { byField = Self.table(perMinute) }
+    }
+    /// `perMinute` by `Field.rawValue`: read for every counter of every reading, without hashing.
+    private var byField: InlineArray<12, Double>
+    public init() { byField = Self.table(perMinute) }
+    @inline(__always) public func limit(_ f: Field) -> Double { byField[f.rawValue] }
+
+    private static func table(_ d: [Field: Double]) -> InlineArray<12, Double> {
+        var t = InlineArray<12, Double>(repeating: .infinity)
+        for (f, v) in d { t[f.rawValue] = v }
+        return t
+    }
+
+    public static func == (a: PlausibleRates, b: PlausibleRates) -> Bool { a.perMinute == b.perMinute }
 }
 
 public enum CounterRules {

@@ -10,7 +10,7 @@ public struct DeviceState: Sendable, Equatable {
     public var highestTs: Int64?
     /// One slot per cumulative counter (`Field.counterSlot`), not per field: this is the bulk
     /// of a device's state, and a large sentra keeps thousands.
-    public var counters: [CounterBaseline?] = Array(repeating: nil, count: Field.counterCount)
+    public var counters = CounterSlots()
 
     /// The committed baseline of counter `f`.
     public subscript(counter f: Field) -> CounterBaseline? {
@@ -35,6 +35,24 @@ public struct DeviceState: Sendable, Equatable {
     public var skewMs: Int64?
 
     public init() {}
+}
+
+/// A device's counter baselines, one slot per cumulative counter, stored inline: a
+/// `DeviceState` holds no reference, so taking it out of its array and putting it back is a
+/// plain copy (no reference counting, no copy-on-write check per reading).
+public struct CounterSlots: Sendable, Equatable {
+    private var slots = InlineArray<6, CounterBaseline?>(repeating: nil)
+
+    public init() {}
+
+    @inline(__always) public subscript(_ i: Int) -> CounterBaseline? {
+        get { slots[i] }
+        set { slots[i] = newValue }
+    }
+
+    public static func == (a: CounterSlots, b: CounterSlots) -> Bool {
+        (0..<Field.counterCount).allSatisfy { a.slots[$0] == b.slots[$0] }
+    }
 }
 
 /// Settings of the ingest pipeline.
@@ -324,10 +342,6 @@ public struct IngestPipeline {
         }
         // A partial message older than the device's last one updates only its counters.
         let advances = !partial || ts >= (d.lastTs ?? .min)
-        // Take the state out of the array so its counters buffer is uniquely referenced and
-        // mutates in place (no copy of the array per reading).
-        devices[index] = Self.placeholder
-
         let hour = calendar.hourStart(atMillis: ts)
         let key = BucketKey(hour: hour, device: Int32(index), craftsman: craftsman(device: index, at: ts))
 
@@ -420,8 +434,6 @@ public struct IngestPipeline {
             }
         }
     }
-
-    static let placeholder = DeviceState()
 
     /// Books the time since the last state/voltage reading, held at most `stalenessMillis`
     /// past the device's last reading, and not past the moment the device went offline.

@@ -377,12 +377,7 @@ public final class ReceiveJournal: @unchecked Sendable {
                 while from < w {
                     let off = Int(from & mask)
                     let len = min(Int(w - from), capacity - off)
-                    var done = 0
-                    while done < len {
-                        let n = pwrite(mirrorFD, base + off + done, len - done, off_t(Self.fileHeader + off + done))
-                        if n <= 0 { break }
-                        done += n
-                    }
+                    copyToMirror(offset: off, count: len)
                     from += UInt64(len)
                 }
                 _ = fdatasync(mirrorFD)
@@ -392,6 +387,23 @@ public final class ReceiveJournal: @unchecked Sendable {
             syncState.withLock { $0.synced = w }
         }
         return !stop && !isClosed
+    }
+
+    /// Copies `count` bytes at ring offset `offset` into the mirror at the same place, file to
+    /// file in the kernel (`sendfile`): reading them through the mapping would map the pages
+    /// the commit thread already dropped back into this process, and they would stay resident.
+    private func copyToMirror(offset: Int, count: Int) {
+        var done = 0
+        while done < count {
+            var source = off_t(Self.fileHeader + offset + done)
+            guard lseek(mirrorFD, source, SEEK_SET) >= 0 else { return }
+            var n = sendfile(mirrorFD, fd, &source, count - done)
+            if n <= 0 {  // no sendfile between these files: through the mapping
+                n = pwrite(mirrorFD, base + offset + done, count - done, off_t(Self.fileHeader + offset + done))
+                if n <= 0 { return }
+            }
+            done += n
+        }
     }
 
     /// Syncs what was appended and stops the sync thread.
