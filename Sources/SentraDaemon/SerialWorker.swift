@@ -18,7 +18,10 @@ final class SerialWorker<Job>: @unchecked Sendable {
     init(name: String, depth: Int, work: @escaping (Job) -> Void) {
         self.depth = depth
         self.work = work
-        let thread = Thread { [self] in loop() }
+        let thread = Thread { [self] in
+            ThreadRole.name(name)
+            loop()
+        }
         thread.name = name
         thread.start()
     }

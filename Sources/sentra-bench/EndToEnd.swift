@@ -27,6 +27,7 @@ extension SentraBench {
         )
         var drain = false
         @Option(help: "Runs per QoS level with --drain (at least 5 for a verdict).") var runs = 5
+        @Flag(help: "Print each of sentrad's threads' CPU time and context switches after its drain.") var threads = false
 
         func run() throws {
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-e2e-\(UUID().uuidString.prefix(8))").path
@@ -68,6 +69,8 @@ extension SentraBench {
             var run = DrainRun(preload: Date().timeIntervalSince(pubStart), count: count)
             let timeSub = {
                 // mosquitto_sub: the limit of the client library and the broker.
+                let b0 = broker.proc.cpuSeconds
+                defer { run.brokerForSub = broker.proc.cpuSeconds - b0 }
                 let t0 = Date()
                 let sub = try Proc(
                     "/usr/bin/mosquitto_sub",
@@ -76,8 +79,10 @@ extension SentraBench {
                 run.subSeconds = Date().timeIntervalSince(t0)
             }
             if !daemonFirst { try timeSub() }
+            let b0 = broker.proc.cpuSeconds
             let d = try timeDaemon(daemonArgs, db: "\(work)/state/sentra.sqlite", log: "\(work)/sentrad-2.log")
             (run.seconds, run.cpu, run.rss) = (d.seconds, d.cpu, d.rss)
+            run.brokerForDaemon = broker.proc.cpuSeconds - b0
             if daemonFirst { try timeSub() }
             return run
         }
@@ -123,6 +128,7 @@ extension SentraBench {
             }
             let seconds = Date().timeIntervalSince(t1)
             let rss = d2.residentBytes
+            if threads { print(ThreadStats.report(pid: d2.pid, wall: seconds)) }
             d2.signal(SIGTERM)
             d2.wait()
             return (seconds, cpu, rss)
@@ -167,6 +173,9 @@ struct DrainRun {
     var seconds = 0.0
     var cpu = 0.0
     var rss = 0
+    /// The broker's CPU seconds while each drained.
+    var brokerForSub = 0.0
+    var brokerForDaemon = 0.0
 
     var subRate: Double { Double(count) / subSeconds }
     var rate: Double { Double(count) / seconds }
@@ -175,9 +184,15 @@ struct DrainRun {
 
     func print(qos: Int32, run: Int?) {
         Swift.print("QoS \(qos)\(run.map { ", run \($0)" } ?? ""): preloaded in \(String(format: "%.2f", preload)) s")
-        Swift.print(String(format: "  mosquitto_sub: %.0f msg/s, CPU %.2f µs/msg", subRate, subCPU / Double(count) * 1e6))
+        // Cores busy: the subscriber and the broker together, over the drain's wall time.
         Swift.print(
-            String(format: "  sentrad:       %.0f msg/s, CPU %.2f µs/msg, RSS %d MiB", rate, cpu / Double(count) * 1e6, rss / 1_048_576))
+            String(
+                format: "  mosquitto_sub: %.0f msg/s, CPU %.2f µs/msg; broker %.2f µs/msg; %.2f cores busy", subRate,
+                subCPU / Double(count) * 1e6, brokerForSub / Double(count) * 1e6, (subCPU + brokerForSub) / subSeconds))
+        Swift.print(
+            String(
+                format: "  sentrad:       %.0f msg/s, CPU %.2f µs/msg; broker %.2f µs/msg; %.2f cores busy; RSS %d MiB", rate,
+                cpu / Double(count) * 1e6, brokerForDaemon / Double(count) * 1e6, (cpu + brokerForDaemon) / seconds, rss / 1_048_576))
         Swift.print(String(format: "  rate ratio %.3f (target ≥ 0.95), CPU ratio %.2f (target ≤ 1.3)", rateRatio, cpuRatio))
     }
 
@@ -195,5 +210,33 @@ struct DrainRun {
         Swift.print(
             String(format: "  median rate ratio %.3f (target ≥ 0.95), median CPU ratio %.2f (target ≤ 1.3)", median(\.rateRatio), median(\.cpuRatio))
                 + "; rate ratios \(each(\.rateRatio)), CPU ratios \(each(\.cpuRatio))")
+    }
+}
+
+/// Each thread of a process: CPU seconds, and how often it gave up its core (voluntary: it
+/// waited for something) or had it taken (involuntary: preempted), from /proc/PID/task.
+enum ThreadStats {
+    static func report(pid: pid_t, wall: Double) -> String {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var lines = [String(format: "  sentrad's threads over its %.2f s:", wall)]
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for tid in tasks.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
+            let dir = "/proc/\(pid)/task/\(tid)"
+            guard let stat = try? String(contentsOfFile: "\(dir)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")"),
+                let status = try? String(contentsOfFile: "\(dir)/status", encoding: .utf8)
+            else { continue }
+            let name = (try? String(contentsOfFile: "\(dir)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            let cpu = ((Double(f[11]) ?? 0) + (Double(f[12]) ?? 0)) / ticks
+            guard cpu > 0.005 else { continue }
+            let field = { (key: String) in
+                status.split(separator: "\n").first { $0.hasPrefix(key) }.map { $0.split(separator: "\t").last.map(String.init) ?? "?" } ?? "?"
+            }
+            lines.append(
+                "    " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(format: " CPU %.3f s (%3.0f %% of the wall time)", cpu, cpu / wall * 100)
+                    + ", waited \(field("voluntary_ctxt_switches")), preempted \(field("nonvoluntary_ctxt_switches"))")
+        }
+        return lines.joined(separator: "\n")
     }
 }
