@@ -70,7 +70,7 @@ extension SentraBench {
                 let median = times[times.count / 2]
                 if p == paths[0] { reference = median }
                 print(
-                    "  GET \(p.padding(toLength: 48, withPad: " ", startingAt: 0)) median \(String(format: "%8.2f", median)) ms, p90 \(String(format: "%8.2f", times[times.count * 9 / 10])) ms, "
+                    "  GET \(p.padding(toLength: 52, withPad: " ", startingAt: 0)) median \(String(format: "%8.2f", median)) ms, p90 \(String(format: "%8.2f", times[times.count * 9 / 10])) ms, "
                         + "\(String(format: "%7.1f", median / reference))x the reference, \(size / 1024) KiB, peak RSS \(daemon.proc.peakResidentBytes / 1_048_576) MiB"
                 )
             }
