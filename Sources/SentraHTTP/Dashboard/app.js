@@ -181,6 +181,7 @@
     clearTimeout(state.timer);
     if (state.busy) return;
     state.busy = true;
+    const asked = state.selected; // whose rows this round fetches
     let failed = await fetchAll(requests());
     const sentraOK = !failed.some((f) => f.startsWith('sentra '));
     if (sentraOK && state.data.sentra && wantFull(state.data.sentra) !== state.full) {
@@ -201,7 +202,8 @@
     } catch (e) {
       reportError(e);
     }
-    if (state.selected && !detailRow('usualOne', state.selected)) loadDetail();
+    // The first round's render picks the first craftsman: his rows come at once.
+    if (state.selected && state.selected !== asked) loadDetail();
     state.timer = setTimeout(refresh, REFRESH_MS);
   }
 
