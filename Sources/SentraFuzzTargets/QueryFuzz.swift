@@ -7,7 +7,7 @@ import SentraStore
 /// routes read it: Hummingbird's URI and query parsing, then the query items through
 /// `APIQuery` (the one place the /api/v1 parameters are checked), and what it accepts checked
 /// against the rules it promises: days in the years 2000 to 2199, ranges in order and at most
-/// 366 days, `recent` within 0...1000.
+/// 366 days, `recent` within 0...1000, an id given is never empty.
 enum QueryFuzz {
     static func fuzzOne(_ data: UnsafeRawBufferPointer) {
         let uri = URI(String(decoding: data, as: UTF8.self))
@@ -18,7 +18,11 @@ enum QueryFuzz {
         _ = path.split(separator: "/")
         let items = query.map { (name: String($0.key), value: String($0.value)) }
         if let p = try? APIQuery.production(items), let d = p.days { checkRange(d, max: DayRange.maxDaysOverHTTP) }
-        if let u = try? APIQuery.usual(items), let d = u.day { checkRange(d, max: 1) }
+        if let u = try? APIQuery.usual(items) {
+            if let d = u.day { checkRange(d, max: 1) }
+            require(u.craftsman?.isEmpty != true, "an empty craftsman accepted")
+        }
+        if let s = try? APIQuery.sentra(items) { require(s.workshop?.isEmpty != true, "an empty workshop accepted") }
         if let a = try? APIQuery.alerts(items) { require((0...1000).contains(a.recent), "recent \(a.recent) accepted") }
         for name in ["date", "from", "to"] {
             for value in query[values: Substring(name)] { checkDate(String(value)) }

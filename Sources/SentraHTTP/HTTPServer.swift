@@ -59,9 +59,9 @@ public enum HTTPServer {
     /// the database or the alert log are computed and encoded on `pool`.
     static func addAPI(to router: Router<BasicRequestContext>, view: DaemonView, pool: ReadPool) {
         // Megabytes for a large sentra: built and encoded on the pool too.
-        router.get("/api/v1/sentra") { _, _ in
-            await APIAnswer.encoded(on: pool) {
-                try view.sentraAnswer().map { try WireJSON.data($0) } ?? WireJSON.data(NotReadyAnswer(name: view.name))
+        router.get("/api/v1/sentra") { request, _ in
+            await APIAnswer.onJSON(pool, { () throws(APIQueryError) in try APIQuery.sentra(items(request)) }) { q in
+                try view.sentraAnswer(q).map { try WireJSON.data($0) } ?? WireJSON.data(NotReadyAnswer(name: view.name))
             }
         }
         router.get("/api/v1/status") { _, _ in APIAnswer(view.statusAnswer()) }
@@ -76,7 +76,10 @@ public enum HTTPServer {
             }
         }
         router.get("/api/v1/production/usual") { request, _ in
-            await APIAnswer.on(pool, { () throws(APIQueryError) in try APIQuery.usual(items(request)) }) { try view.usualAnswer($0) }
+            await APIAnswer.onJSON(pool, { () throws(APIQueryError) in try APIQuery.usual(items(request)) }) { q in
+                let full = try view.usualAnswer(q)
+                return q.view == .summary ? try WireJSON.data(UsualSummaryAnswer(full)) : try WireJSON.data(full)
+            }
         }
     }
 
@@ -155,10 +158,18 @@ struct APIAnswer: ResponseGenerator {
 
     /// The answer to `query()` (parsed here: a query the API cannot take is a 400 naming the
     /// parameter), computed and encoded on `pool`; a daemon still loading, or too busy, is a
-    /// 503 and a failure to read a 500; each with `{"error": ...}`.
+    /// 503, something the query names that the sentra lacks a 404 naming the parameter, and a
+    /// failure to read a 500; each with `{"error": ...}`.
     static func on<Query: Sendable>(
         _ pool: ReadPool, _ query: () throws(APIQueryError) -> Query,
         _ answer: @escaping @Sendable (Query) throws -> some Encodable & Sendable
+    ) async -> APIAnswer {
+        await onJSON(pool, query) { try WireJSON.data(answer($0)) }
+    }
+
+    /// As `on(_:_:_:)`, `answer` giving the JSON itself.
+    static func onJSON<Query: Sendable>(
+        _ pool: ReadPool, _ query: () throws(APIQueryError) -> Query, _ answer: @escaping @Sendable (Query) throws -> Data
     ) async -> APIAnswer {
         let q: Query
         do {
@@ -166,14 +177,16 @@ struct APIAnswer: ResponseGenerator {
         } catch {
             return APIAnswer(ErrorAnswer(error: error.message, parameter: error.parameter), status: .badRequest)
         }
-        return await encoded(on: pool) { try WireJSON.data(answer(q)) }
+        return await encoded(on: pool) { try answer(q) }
     }
 
-    /// The JSON `answer()` makes on `pool`; a daemon still loading, or too busy, is a 503 and a
-    /// failure to read a 500.
+    /// The JSON `answer()` makes on `pool`; a daemon still loading, or too busy, is a 503,
+    /// something missing a 404 and a failure to read a 500.
     static func encoded(on pool: ReadPool, _ answer: @escaping @Sendable () throws -> Data) async -> APIAnswer {
         do {
             return APIAnswer(encoded: try await pool.run(answer))
+        } catch APIError.notFound(let e) {
+            return APIAnswer(ErrorAnswer(error: e.message, parameter: e.parameter), status: .notFound)
         } catch APIError.notReady {
             return APIAnswer(ErrorAnswer(error: APIError.notReady.description), status: .serviceUnavailable)
         } catch let e as ReadPool.Busy {

@@ -8,28 +8,41 @@ import SentraWire
 /// `SentraHTTP` only encodes them.
 extension DaemonView {
     /// `GET /api/v1/sentra`: workshops, craftsmen, looms and devices with their current state;
-    /// nil while the daemon is still loading its state.
-    public func sentraAnswer() -> SentraAnswer? {
+    /// nil while the daemon is still loading its state. `view=summary` leaves out devices and
+    /// id lists, counts each workshop's looms instead and lists only the looms not running
+    /// (`SentraAnswer`); `workshop=` keeps that workshop's part, every one of its looms in
+    /// either view. A workshop the sentra does not have is `APIError.notFound`.
+    public func sentraAnswer(_ q: SentraQuery = SentraQuery()) throws(APIError) -> SentraAnswer? {
         guard let snap = live.snapshot else { return nil }
         let now = clock()
         var cal = calendar
         let local = cal.local(atMillis: now)
         let reg = snap.registry
+        if let w = q.workshop, !reg.workshops.contains(where: { $0.id == w }) {
+            throw .notFound(APIQueryError(parameter: "workshop", message: "this sentra has no workshop '\(w)'"))
+        }
+        let summary = q.view == .summary
+        let inView = { (workshop: String) in q.workshop.map { $0 == workshop } ?? true }
         let groups = RegistryGroups(reg)
         let firing = firing(snap)
+        let looms = reg.looms.filter { inView($0.workshop) }.map { loom($0, device: groups.loomDevice[$0.id], snapshot: snap) }
+        var counts: [String: SentraAnswer.LoomCounts] = [:]
+        if summary { for l in looms { counts[l.workshop, default: .init()].add(l) } }
         return SentraAnswer(
             name: name, timeZone: timeZone.identifier, now: rfc3339(now), today: local.date,
-            workshops: reg.workshops.map { w in
+            workshops: reg.workshops.filter { inView($0.id) }.map { w in
                 let health = WorkshopHealth(workshop: w.id, meters: groups.devicesOf[w.id] ?? [], snapshot: snap, firing: firing)
                 return SentraAnswer.Workshop(
-                    id: w.id, name: w.name, inShift: w.shift.contains(local), craftsmen: groups.craftsmenOf[w.id] ?? [],
-                    looms: groups.loomsOfWorkshop[w.id] ?? [], power: health.power, water: health.water, alerts: health.alerts)
+                    id: w.id, name: w.name, inShift: w.shift.contains(local), craftsmen: summary ? nil : groups.craftsmenOf[w.id] ?? [],
+                    looms: summary ? nil : groups.loomsOfWorkshop[w.id] ?? [], loomCounts: summary ? counts[w.id] ?? .init() : nil,
+                    power: health.power, water: health.water, alerts: health.alerts)
             },
-            craftsmen: reg.craftsmen.map { c in
-                SentraAnswer.Craftsman(id: c.id, name: c.name, workshop: c.workshop, looms: groups.loomsOfCraftsman[c.id] ?? [])
+            craftsmen: reg.craftsmen.filter { inView($0.workshop) }.map { c in
+                SentraAnswer.Craftsman(
+                    id: c.id, name: c.name, workshop: c.workshop, looms: summary ? nil : groups.loomsOfCraftsman[c.id] ?? [])
             },
-            looms: reg.looms.map { loom($0, device: groups.loomDevice[$0.id], snapshot: snap) },
-            devices: reg.devices.indices.map { device($0, snapshot: snap) })
+            looms: summary && q.workshop == nil ? looms.filter { !$0.isRunning } : looms,
+            devices: summary ? nil : reg.devices.indices.filter { inView(reg.devices[$0].workshop) }.map { device($0, snapshot: snap) })
     }
 
     func loom(_ l: Loom, device i: Int?, snapshot snap: LiveSnapshot) -> SentraAnswer.Loom {
@@ -52,11 +65,20 @@ extension DaemonView {
 
     /// `GET /api/v1/production`: `sentractl report --format json` for the query's days (today
     /// by default). Reads the state database: call it off Swift's cooperative threads.
+    /// `craftsman=` keeps his row, his looms and his workshop's rows only; one the report does
+    /// not have is `APIError.notFound`.
     public func productionAnswer(_ query: ProductionQuery) throws -> ReportDocument {
         let cal = calendar
         let days = try query.days ?? today()
         guard let registry = live.snapshot?.registry else { throw APIError.notReady }
-        return try store.report(registry: registry, calendar: cal, days: days).document(by: query.by)
+        var doc = try store.report(registry: registry, calendar: cal, days: days).document(by: query.by)
+        guard let id = query.craftsman else { return doc }
+        guard let row = doc.craftsmen.first(where: { $0.craftsman == id }) else { throw APIError.unknownCraftsman(id) }
+        doc.craftsmen = [row]
+        doc.unattributed = doc.unattributed.filter { $0.workshop == row.workshop }
+        doc.looms = doc.looms?.filter { $0.craftsman == id }
+        doc.workshops = doc.workshops?.filter { $0.workshop == row.workshop }
+        return doc
     }
 
     /// Today in the sentra's time zone, as a range of one day.
@@ -69,7 +91,9 @@ extension DaemonView {
 
     /// `GET /api/v1/production/usual`: each craftsman's pieces per hour on the query's day
     /// (today by default) against the median of his last `usualDays` working days (days he
-    /// made anything). Reads the state database: call it off Swift's cooperative threads.
+    /// made anything). `craftsman=` keeps his row only; one the sentra does not have is
+    /// `APIError.notFound`. The view is the caller's (`UsualSummaryAnswer`). Reads the state
+    /// database: call it off Swift's cooperative threads.
     public func usualAnswer(_ query: UsualQuery) throws -> UsualAnswer {
         let now = clock()
         var cal = calendar
@@ -81,7 +105,12 @@ extension DaemonView {
         let workingDays = try store.workingDayHours(before: day, days: usualDays, utcOffset: offset)
         // How far into `day` the comparison runs: now for today, the whole day for a past one.
         let hoursIntoDay: Double = day < today ? 24 : day > today ? 0 : Double(cal.local(atMillis: now).minuteOfDay) / 60
-        let rows = registry.craftsmen.map { c in
+        var craftsmen = registry.craftsmen
+        if let id = query.craftsman {
+            craftsmen = craftsmen.filter { $0.id == id }
+            guard !craftsmen.isEmpty else { throw APIError.unknownCraftsman(id) }
+        }
+        let rows = craftsmen.map { c in
             let hours = onDay[c.id]?[day] ?? [Double](repeating: 0, count: 24)
             let usual = CraftsmanUsual(workingDays: workingDays[c.id] ?? [], hoursIntoDay: hoursIntoDay)
             return UsualAnswer.Row(
@@ -171,10 +200,19 @@ public enum APIError: Error, CustomStringConvertible {
     case notReady
     /// The clock gives a day that is not one (never with a working clock).
     case clock(String)
+    /// A query names something the sentra does not have: the API's 404, with the parameter.
+    case notFound(APIQueryError)
+
+    /// A craftsman the answer does not have.
+    static func unknownCraftsman(_ id: String) -> APIError {
+        .notFound(APIQueryError(parameter: "craftsman", message: "this sentra has no craftsman '\(id)'"))
+    }
+
     public var description: String {
         switch self {
         case .notReady: "the daemon is still loading its state"
         case .clock(let d): "the clock's day '\(d)' is not a date"
+        case .notFound(let e): e.message
         }
     }
 }

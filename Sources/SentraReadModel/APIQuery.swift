@@ -16,16 +16,36 @@ public struct APIQueryError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String { message }
 }
 
-/// What `GET /api/v1/production` was asked: the days (nil: today in the sentra's time zone)
-/// and the grouping.
+/// What `GET /api/v1/production` was asked: the days (nil: today in the sentra's time zone),
+/// the grouping, and one craftsman (nil: all).
 public struct ProductionQuery: Sendable, Equatable {
     public var days: DayRange?
     public var by: ReportGrouping
+    public var craftsman: String? = nil
 }
 
-/// What `GET /api/v1/production/usual` was asked: the day (nil: today).
+/// What `GET /api/v1/production/usual` was asked: the day (nil: today), the view, and one
+/// craftsman (nil: all).
 public struct UsualQuery: Sendable, Equatable {
     public var day: DayRange?
+    public var view: AnswerView = .full
+    public var craftsman: String? = nil
+}
+
+/// What `GET /api/v1/sentra` was asked: the view, and one workshop (nil: all).
+public struct SentraQuery: Sendable, Equatable {
+    public var view: AnswerView = .full
+    public var workshop: String? = nil
+
+    public init(view: AnswerView = .full, workshop: String? = nil) {
+        self.view = view
+        self.workshop = workshop
+    }
+}
+
+/// `view=`: the whole answer (the default), or only what the dashboard draws.
+public enum AnswerView: String, Sendable, Equatable {
+    case full, summary
 }
 
 /// What `GET /api/v1/alerts` was asked: how many past alert-log lines.
@@ -41,8 +61,17 @@ public enum APIQuery {
     /// `date=YYYY-MM-DD`, or `from=` and `to=` (one of them alone is that one day), and `by=`
     /// craftsman, loom or workshop. Days exist and lie in the years 2000 to 2199, `from` is
     /// not after `to`, and a range has at most `DayRange.maxDaysOverHTTP` days.
+    /// `craftsman=` narrows the answer to one craftsman (an id the daemon does not know is a
+    /// 404, when the answer is made).
     public static func production(_ items: [(name: String, value: String)]) throws(APIQueryError) -> ProductionQuery {
-        let q = try Items(items, known: ["date", "from", "to", "by"])
+        let q = try Items(items, known: ["date", "from", "to", "by", "craftsman"])
+        var query = try days(q)
+        query.craftsman = try id(q, "craftsman")
+        return query
+    }
+
+    /// The days and grouping of `production`.
+    static func days(_ q: Items) throws(APIQueryError) -> ProductionQuery {
         var by = ReportGrouping.craftsman
         if let b = q["by"] {
             guard let g = ReportGrouping(rawValue: b) else {
@@ -65,11 +94,37 @@ public enum APIQuery {
         return ProductionQuery(days: days, by: by)
     }
 
-    /// `date=YYYY-MM-DD`: a day that exists in the years 2000 to 2199.
+    /// `date=YYYY-MM-DD`: a day that exists in the years 2000 to 2199; `view=full|summary`;
+    /// `craftsman=` one craftsman's row (an id the daemon does not know is a 404, when the
+    /// answer is made).
     public static func usual(_ items: [(name: String, value: String)]) throws(APIQueryError) -> UsualQuery {
-        let q = try Items(items, known: ["date"])
-        guard let date = q["date"] else { return UsualQuery(day: nil) }
-        return UsualQuery(day: try checked { () throws(ReportError) in try DayRange(day: date) })
+        let q = try Items(items, known: ["date", "view", "craftsman"])
+        var query = UsualQuery(day: nil, view: try view(q), craftsman: try id(q, "craftsman"))
+        if let date = q["date"] { query.day = try checked { () throws(ReportError) in try DayRange(day: date) } }
+        return query
+    }
+
+    /// `view=full|summary` and `workshop=`, one workshop's part of the answer (an id the
+    /// daemon does not know is a 404, when the answer is made).
+    public static func sentra(_ items: [(name: String, value: String)]) throws(APIQueryError) -> SentraQuery {
+        let q = try Items(items, known: ["view", "workshop"])
+        return SentraQuery(view: try view(q), workshop: try id(q, "workshop"))
+    }
+
+    /// `view=`, `full` by default.
+    static func view(_ q: Items) throws(APIQueryError) -> AnswerView {
+        guard let v = q["view"] else { return .full }
+        guard let view = AnswerView(rawValue: v) else {
+            throw APIQueryError(parameter: "view", message: "view '\(v)' is not one of: full, summary")
+        }
+        return view
+    }
+
+    /// An id given as `name=`: not empty; whether it exists is the answer's to say.
+    static func id(_ q: Items, _ name: String) throws(APIQueryError) -> String? {
+        guard let v = q[name] else { return nil }
+        guard !v.isEmpty else { throw APIQueryError(parameter: name, message: "\(name) is empty: give an id") }
+        return v
     }
 
     /// `make()`'s value, its `ReportError` as the API's.

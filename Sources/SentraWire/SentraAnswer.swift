@@ -2,6 +2,11 @@ import SentraCore
 
 /// `GET /api/v1/sentra` (docs/http.md): workshops, craftsmen, looms and devices with their
 /// current state. Times are RFC 3339 with the sentra's offset; values as last heard.
+///
+/// `?view=summary` leaves out what the dashboard does not draw: `devices` (nil), each
+/// workshop's and craftsman's id lists (nil), and every loom running and online (`looms`
+/// holds the exceptions); each workshop counts its looms in `loom_counts` instead. A nil
+/// field is not on the wire at all.
 public struct SentraAnswer: Codable, Sendable, Equatable {
     public var name: String
     public var timeZone: String
@@ -11,11 +16,12 @@ public struct SentraAnswer: Codable, Sendable, Equatable {
     public var workshops: [Workshop]
     public var craftsmen: [Craftsman]
     public var looms: [Loom]
-    public var devices: [Device]
+    /// Nil in the summary.
+    public var devices: [Device]?
 
     public init(
         name: String, timeZone: String, now: String, today: String, workshops: [Workshop], craftsmen: [Craftsman], looms: [Loom],
-        devices: [Device]
+        devices: [Device]?
     ) {
         self.name = name
         self.timeZone = timeZone
@@ -36,22 +42,27 @@ public struct SentraAnswer: Codable, Sendable, Equatable {
         public var id: String
         public var name: String
         public var inShift: Bool
-        public var craftsmen: [String]
-        public var looms: [String]
+        /// Nil in the summary.
+        public var craftsmen: [String]?
+        /// Nil in the summary.
+        public var looms: [String]?
+        /// Its looms by state; in the summary only.
+        public var loomCounts: LoomCounts?
         public var power: PowerHealth
         public var water: WaterHealth
         /// Every rule firing in the workshop, sorted.
         public var alerts: [String]
 
         public init(
-            id: String, name: String, inShift: Bool, craftsmen: [String], looms: [String], power: PowerHealth, water: WaterHealth,
-            alerts: [String]
+            id: String, name: String, inShift: Bool, craftsmen: [String]?, looms: [String]?, loomCounts: LoomCounts? = nil,
+            power: PowerHealth, water: WaterHealth, alerts: [String]
         ) {
             self.id = id
             self.name = name
             self.inShift = inShift
             self.craftsmen = craftsmen
             self.looms = looms
+            self.loomCounts = loomCounts
             self.power = power
             self.water = water
             self.alerts = alerts
@@ -60,6 +71,42 @@ public struct SentraAnswer: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case id, name, craftsmen, looms, power, water, alerts
             case inShift = "in_shift"
+            case loomCounts = "loom_counts"
+        }
+    }
+
+    /// A workshop's looms by state as the dashboard counts them: `off` is every loom not
+    /// online (whatever its state), the others the online looms in each state.
+    public struct LoomCounts: Codable, Sendable, Equatable {
+        public var run = 0
+        public var stop = 0
+        public var fault = 0
+        public var unknown = 0
+        public var off = 0
+
+        public init(run: Int = 0, stop: Int = 0, fault: Int = 0, unknown: Int = 0, off: Int = 0) {
+            self.run = run
+            self.stop = stop
+            self.fault = fault
+            self.unknown = unknown
+            self.off = off
+        }
+
+        /// Every loom counted.
+        public var total: Int { run + stop + fault + unknown + off }
+
+        /// Counts `loom` in.
+        public mutating func add(_ loom: Loom) {
+            if !loom.online {
+                off += 1
+                return
+            }
+            switch loom.state {
+            case .run: run += 1
+            case .stop: stop += 1
+            case .fault: fault += 1
+            case .unknown: unknown += 1
+            }
         }
     }
 
@@ -109,10 +156,10 @@ public struct SentraAnswer: Codable, Sendable, Equatable {
         public var id: String
         public var name: String
         public var workshop: String
-        /// The looms assigned to him now.
-        public var looms: [String]
+        /// The looms assigned to him now; nil in the summary.
+        public var looms: [String]?
 
-        public init(id: String, name: String, workshop: String, looms: [String]) {
+        public init(id: String, name: String, workshop: String, looms: [String]?) {
             self.id = id
             self.name = name
             self.workshop = workshop
@@ -132,6 +179,9 @@ public struct SentraAnswer: Codable, Sendable, Equatable {
         @Nullable public var since: String?
         public var online: Bool
         @Nullable public var lastHeard: String?
+
+        /// Running and online: left out of the summary.
+        public var isRunning: Bool { online && state == .run }
 
         public init(
             id: String, workshop: String, craftsman: String?, device: String?, state: LoomStateName, since: String?, online: Bool,
@@ -225,7 +275,8 @@ public struct NotReadyAnswer: Codable, Sendable, Equatable {
     }
 }
 
-/// The body of a 400 or 503 answer: a sentence, and for a 400 the query parameter to blame.
+/// The body of a 400, 404 or 503 answer: a sentence, and for a 400 or 404 the query parameter
+/// to blame.
 public struct ErrorAnswer: Codable, Sendable, Equatable {
     public var error: String
     public var parameter: String?

@@ -254,3 +254,58 @@ public struct UsualAnswer: Codable, Sendable, Equatable {
         }
     }
 }
+
+/// `GET /api/v1/production/usual?view=summary`: the answer without the 24-number arrays, one
+/// row of figures per craftsman (the hours of one come with `?craftsman=`, a full answer).
+public struct UsualSummaryAnswer: Codable, Sendable, Equatable {
+    public var date: String
+    /// How many past working days make a usual.
+    public var days: Int
+    public var asOf: String
+    public var craftsmen: [Row]
+
+    public init(date: String, days: Int, asOf: String, craftsmen: [Row]) {
+        self.date = date
+        self.days = days
+        self.asOf = asOf
+        self.craftsmen = craftsmen
+    }
+
+    /// The full answer's rows, their hours left out.
+    public init(_ full: UsualAnswer) {
+        self.init(date: full.date, days: full.days, asOf: full.asOf, craftsmen: full.craftsmen.map(Row.init))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case date, days, craftsmen
+        case asOf = "as_of"
+    }
+
+    /// `UsualAnswer.Row` without `hours` and `usual_hours`.
+    public struct Row: Codable, Sendable, Equatable {
+        public var craftsman: String
+        public var name: String
+        public var workshop: String
+        public var piecesToday: Double
+        @Nullable public var usualSoFar: Double?
+        @Nullable public var usualDay: Double?
+        public var days: Int
+
+        public init(_ full: UsualAnswer.Row) {
+            craftsman = full.craftsman
+            name = full.name
+            workshop = full.workshop
+            piecesToday = full.piecesToday
+            usualSoFar = full.usualSoFar
+            usualDay = full.usualDay
+            days = full.days
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case craftsman, name, workshop, days
+            case piecesToday = "pieces_today"
+            case usualSoFar = "usual_so_far"
+            case usualDay = "usual_day"
+        }
+    }
+}

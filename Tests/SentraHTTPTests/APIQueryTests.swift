@@ -91,6 +91,54 @@ import Testing
         }
     }
 
+    /// The parameter a query is refused for, nil when it is taken.
+    func refused<T>(_ parse: ([(name: String, value: String)]) throws(APIQueryError) -> T, _ query: String) -> APIQueryError? {
+        do {
+            _ = try parse(items(query))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func sentraTakesAViewAndOneWorkshop() throws {
+        #expect(try APIQuery.sentra([]) == SentraQuery(view: .full, workshop: nil))
+        #expect(try APIQuery.sentra(items("view=summary")) == SentraQuery(view: .summary))
+        #expect(try APIQuery.sentra(items("view=full")) == SentraQuery(view: .full))
+        #expect(try APIQuery.sentra(items("workshop=ws-1")) == SentraQuery(view: .full, workshop: "ws-1"))
+        #expect(try APIQuery.sentra(items("workshop=ws 1&view=summary&_=17&date=x")) == SentraQuery(view: .summary, workshop: "ws 1"))
+        for (bad, parameter) in [
+            ("view=Summary", "view"), ("view=", "view"), ("view=all", "view"), ("view=summary&view=full", "view"),
+            ("workshop=", "workshop"), ("workshop=a&workshop=a", "workshop"), ("view=summary&workshop=", "workshop"),
+        ] {
+            #expect(refused(APIQuery.sentra, bad)?.parameter == parameter, "\(bad)")
+        }
+        #expect(refused(APIQuery.sentra, "view=all")?.message == "view 'all' is not one of: full, summary")
+        #expect(refused(APIQuery.sentra, "workshop=")?.message == "workshop is empty: give an id")
+    }
+
+    @Test func usualAndProductionTakeAViewAndOneCraftsman() throws {
+        let none = try APIQuery.usual([])
+        #expect(none.view == .full && none.craftsman == nil && none.day == nil)
+        let one = try APIQuery.usual(items("craftsman=c-anwar&date=2026-01-05&view=summary"))
+        #expect(one.craftsman == "c-anwar" && one.day?.from == "2026-01-05" && one.view == .summary)
+        #expect(try APIQuery.usual(items("craftsman=c-anwar")).view == .full)
+        for (bad, parameter) in [
+            ("view=hours", "view"), ("view=", "view"), ("craftsman=", "craftsman"), ("craftsman=a&craftsman=b", "craftsman"),
+            ("craftsman=a&date=2026-02-30", "date"),
+        ] {
+            #expect(refused(APIQuery.usual, bad)?.parameter == parameter, "\(bad)")
+        }
+        let p = try APIQuery.production(items("craftsman=c-siti&date=2026-01-05&by=loom"))
+        #expect(p.craftsman == "c-siti" && p.days?.from == "2026-01-05" && p.by == .loom)
+        #expect(try APIQuery.production(items("from=2026-01-01&to=2026-01-31")).craftsman == nil)
+        // `view` is not production's: ignored, as any parameter an endpoint does not know.
+        #expect(try APIQuery.production(items("view=whatever&craftsman=c-1")).craftsman == "c-1")
+        for (bad, parameter) in [("craftsman=", "craftsman"), ("craftsman=a&craftsman=a", "craftsman"), ("craftsman=a&by=x", "by")] {
+            #expect(refused(APIQuery.production, bad)?.parameter == parameter, "\(bad)")
+        }
+    }
+
     @Test func recentIsAWholeNumberOfZeroOrMore() throws {
         #expect(try APIQuery.alerts([]).recent == 50)
         #expect(try APIQuery.alerts(items("recent=0")).recent == 0)
@@ -119,7 +167,9 @@ import Testing
                 ("/api/v1/production?date=0000-01-01", "date"), ("/api/v1/production?from=0001-01-01&to=9998-12-31", "from"),
                 ("/api/v1/production?from=2026-01-01&to=2027-01-02", "to"), ("/api/v1/production?by=nobody", "by"),
                 ("/api/v1/production/usual?date=9999-12-31", "date"), ("/api/v1/alerts?recent=-1", "recent"),
-                ("/api/v1/alerts?recent=many", "recent"),
+                ("/api/v1/alerts?recent=many", "recent"), ("/api/v1/sentra?view=everything", "view"),
+                ("/api/v1/sentra?workshop=", "workshop"), ("/api/v1/production/usual?view=brief", "view"),
+                ("/api/v1/production/usual?craftsman=", "craftsman"), ("/api/v1/production?craftsman=", "craftsman"),
             ]
             for (uri, parameter) in cases {
                 try await client.execute(uri: uri, method: .get) { r in

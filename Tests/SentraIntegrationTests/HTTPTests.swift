@@ -143,6 +143,79 @@ import Testing
         #expect(down == 1, "sentractl status with the daemon stopped")
     }
 
+    /// The dashboard's narrower answers against the example configuration (ws-bandar-01 has
+    /// loom-01 to loom-16, ws-bandar-02 loom-17 to loom-31, ws-bandar-03 loom-32 to loom-40) and
+    /// what `fedDaemon` published (loom-01 running, 2 pieces for Pak Anwar; no other loom heard).
+    @Test func theSummaryAndTheNarrowAnswersCarryOnlyWhatThePageDraws() async throws {
+        let (_, daemon) = try await Self.fedDaemon()
+        let url = daemon.httpURL + "/api/v1/"
+        var summaryText = ""
+        var summary: SentraAnswer?
+        try await eventually("loom-01 to count as running in the summary") {
+            summaryText = try await Self.get(url + "sentra?view=summary").1
+            summary = try WireJSON.decode(SentraAnswer.self, from: summaryText)
+            return summary?.workshops.first { $0.id == "ws-bandar-01" }?.loomCounts?.run == 1
+        }
+        let s = try #require(summary)
+        let configured = ["ws-bandar-01": 16, "ws-bandar-02": 15, "ws-bandar-03": 9]
+        #expect(s.workshops.map(\.id) == ["ws-bandar-01", "ws-bandar-02", "ws-bandar-03"])
+        for w in s.workshops {
+            #expect(w.loomCounts?.total == configured[w.id], "\(w.id): \(String(describing: w.loomCounts))")
+            #expect(w.loomCounts?.run == (w.id == "ws-bandar-01" ? 1 : 0), "\(w.id)")
+            #expect(w.looms == nil && w.craftsmen == nil, "\(w.id) carries id lists")
+        }
+        #expect(s.devices == nil)
+        #expect(s.craftsmen.count == 8 && s.craftsmen.allSatisfy { $0.looms == nil })
+        // The exceptions: every loom but the one running.
+        #expect(s.looms.count == 39)
+        #expect(!s.looms.contains { $0.id == "loom-01" })
+        #expect(s.looms.allSatisfy { $0.state != .run || !$0.online })
+
+        let (fullCode, fullText) = try await Self.get(url + "sentra")
+        #expect(fullCode == 200)
+        #expect(summaryText.utf8.count < fullText.utf8.count, "summary \(summaryText.utf8.count) B, full \(fullText.utf8.count) B")
+
+        for view in ["", "&view=summary"] {
+            let (code, text) = try await Self.get(url + "sentra?workshop=ws-bandar-02" + view)
+            #expect(code == 200, "\(view): \(text)")
+            let one = try WireJSON.decode(SentraAnswer.self, from: text)
+            #expect(one.workshops.map(\.id) == ["ws-bandar-02"], "\(view)")
+            #expect(one.looms.map(\.id) == (17...31).map { "loom-\($0)" }, "\(view)")
+            #expect(one.craftsmen.map(\.id) == ["c-wati", "c-joko", "c-sri"], "\(view)")
+            #expect((one.devices == nil) == !view.isEmpty, "\(view)")
+        }
+        let (wsCode, wsText) = try await Self.get(url + "sentra?workshop=ws-bandar-01&view=summary")
+        #expect(wsCode == 200)
+        let ws1 = try WireJSON.decode(SentraAnswer.self, from: wsText)
+        #expect(ws1.looms.count == 16 && ws1.looms.first { $0.id == "loom-01" }?.state == .run)
+
+        let usual = try WireJSON.decode(UsualSummaryAnswer.self, from: try await Self.get(url + "production/usual?view=summary").1)
+        #expect(usual.craftsmen.map(\.craftsman) == ["c-anwar", "c-siti", "c-budi", "c-wati", "c-joko", "c-sri", "c-agus", "c-ratna"])
+        #expect(usual.craftsmen.first?.piecesToday == 2)
+        let usualText = try await Self.get(url + "production/usual?view=summary").1
+        #expect(!usualText.contains("hours"), "\(usualText)")
+        let today = s.today
+        let anwar = try WireJSON.decode(
+            UsualAnswer.self, from: try await Self.get(url + "production/usual?craftsman=c-anwar&date=\(today)").1)
+        #expect(anwar.craftsmen.map(\.craftsman) == ["c-anwar"] && anwar.craftsmen.first?.hours.count == 24)
+        #expect(anwar.craftsmen.first?.hours.reduce(0, +) == 2)
+        let report = try WireJSON.decode(ReportDocument.self, from: try await Self.get(url + "production?craftsman=c-anwar").1)
+        #expect(report.craftsmen.map(\.craftsman) == ["c-anwar"] && report.craftsmen.first?.pieces == 2)
+
+        let refused = [
+            ("sentra?workshop=ws-nowhere", 404, "workshop"), ("sentra?view=summary&workshop=ws-nowhere", 404, "workshop"),
+            ("production/usual?craftsman=c-nobody", 404, "craftsman"), ("production?craftsman=c-nobody", 404, "craftsman"),
+            ("sentra?view=everything", 400, "view"), ("production/usual?view=brief", 400, "view"),
+        ]
+        for (path, status, parameter) in refused {
+            let (code, text) = try await Self.get(url + path)
+            #expect(code == status, "\(path): \(text)")
+            let error = try WireJSON.decode(ErrorAnswer.self, from: text)
+            #expect(error.parameter == parameter && !error.error.isEmpty, "\(path): \(text)")
+        }
+        try await daemon.terminate()
+    }
+
     /// The dashboard in Debian's headless Chromium: it renders the example sentra's craftsmen
     /// and the firing alert with no console message at all, and a phone-sized screenshot is
     /// saved to .build/screenshots/dashboard-phone.png.

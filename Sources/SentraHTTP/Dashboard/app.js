@@ -9,11 +9,25 @@
     const d = new URLSearchParams(location.search).get('date');
     return d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : null;
   })();
-  const DAY_QUERY = DAY ? '?date=' + DAY : '';
+  const enc = encodeURIComponent;
+  const withDay = (url) => (DAY ? url + (url.includes('?') ? '&' : '?') + 'date=' + DAY : url);
+  // Only what the page draws is fetched: the summaries of the sentra and of the usual
+  // production, the selected craftsman's full rows (his hours chart and extra figures) and
+  // each opened workshop's looms.
+  // The one rule for the looms: a sentra of at most FULL_SENTRA_MAX_LOOMS looms is fetched
+  // whole (/api/v1/sentra, every loom a tile, as always); a larger one as the summary (each
+  // workshop's counts, the looms not running) plus the full loom list of each workshop the
+  // user opened. The latest sentra answer decides: the summary's loom_counts added up, or the
+  // full answer's looms; the first round asks for the summary and fetches the whole at once
+  // when the sentra turns out small.
+  const FULL_SENTRA_MAX_LOOMS = 400;
   const API = {
-    sentra: 'api/v1/sentra',
-    production: 'api/v1/production' + DAY_QUERY,
-    usual: 'api/v1/production/usual' + DAY_QUERY,
+    sentraFull: 'api/v1/sentra',
+    sentraSummary: 'api/v1/sentra?view=summary',
+    workshop: (id) => 'api/v1/sentra?view=summary&workshop=' + enc(id),
+    usual: withDay('api/v1/production/usual?view=summary'),
+    usualOne: (id) => withDay('api/v1/production/usual?craftsman=' + enc(id)),
+    productionOne: (id) => withDay('api/v1/production?craftsman=' + enc(id)),
     alerts: 'api/v1/alerts',
     status: 'api/v1/status',
   };
@@ -41,6 +55,9 @@
     skewMs: 0,         // daemon clock minus browser clock, from sentra.now
     offsetMin: 0,      // the sentra's UTC offset, from sentra.now
     selected: undefined, // craftsman whose hours chart is open; undefined = the first one
+    full: false,       // fetch the whole sentra (a small one), not the summary
+    open: new Set(),   // workshops whose every loom the user asked to see (large sentra)
+    wsLooms: new Map(), // workshop id -> its looms, for the open ones
     timer: null,
     busy: false,
     leaving: false,    // navigating to the login form
@@ -115,25 +132,66 @@
       location.assign('login');
       throw new Error('not logged in');
     }
-    if (!res.ok) throw new Error('HTTP ' + res.status);
+    if (!res.ok) throw Object.assign(new Error('HTTP ' + res.status), { status: res.status });
     return res.json();
+  }
+
+  const isFull = (s) => Array.isArray(s.devices);
+  function loomTotal(s) {
+    if (isFull(s)) return (s.looms || []).length;
+    let n = 0;
+    for (const w of s.workshops || []) for (const v of Object.values(w.loom_counts || {})) n += v;
+    return n;
+  }
+  const wantFull = (s) => loomTotal(s) <= FULL_SENTRA_MAX_LOOMS;
+
+  const detailRequests = (id) => [['usualOne', API.usualOne(id)], ['productionOne', API.productionOne(id)]];
+  // The requests of one refresh: [key, url] pairs.
+  function requests() {
+    const list = [['sentra', state.full ? API.sentraFull : API.sentraSummary], ['usual', API.usual],
+      ['alerts', API.alerts], ['status', API.status]];
+    if (state.selected) list.push(...detailRequests(state.selected));
+    if (!state.full) for (const id of state.open) list.push(['ws:' + id, API.workshop(id)]);
+    return list;
+  }
+
+  // Fetches [key, url] pairs at once and keeps each good answer; returns the failures. A 404
+  // (a craftsman or workshop no longer configured) forgets what asked for it.
+  async function fetchAll(list) {
+    const results = await Promise.all(list.map(([, url]) => getJSON(url).then(
+      (v) => ({ ok: true, v }), (e) => ({ ok: false, e }))));
+    const failed = [];
+    results.forEach((r, i) => {
+      const key = list[i][0];
+      const ws = key.startsWith('ws:') ? key.slice(3) : null;
+      if (r.ok) {
+        if (ws == null) state.data[key] = r.v;
+        else if (state.open.has(ws)) state.wsLooms.set(ws, r.v.looms || []);
+      } else if (r.e && r.e.status === 404) {
+        if (ws == null) delete state.data[key];
+        else { state.open.delete(ws); state.wsLooms.delete(ws); }
+      } else {
+        failed.push(key + ' (' + (r.e && r.e.message ? r.e.message : r.e) + ')');
+      }
+    });
+    return failed;
   }
 
   async function refresh() {
     clearTimeout(state.timer);
     if (state.busy) return;
     state.busy = true;
-    const names = Object.keys(API);
-    const results = await Promise.all(names.map((n) => getJSON(API[n]).then(
-      (v) => ({ ok: true, v }), (e) => ({ ok: false, e }))));
+    const asked = state.selected; // whose rows this round fetches
+    let failed = await fetchAll(requests());
+    const sentraOK = !failed.some((f) => f.startsWith('sentra '));
+    if (sentraOK && state.data.sentra && wantFull(state.data.sentra) !== state.full) {
+      state.full = !state.full;
+      if (state.full) failed = failed.concat(await fetchAll([['sentra', API.sentraFull]]));
+    }
     state.busy = false;
     if (state.leaving) return;
-    state.failed = [];
-    results.forEach((r, i) => {
-      if (r.ok) state.data[names[i]] = r.v;
-      else state.failed.push(names[i] + ' (' + (r.e && r.e.message ? r.e.message : r.e) + ')');
-    });
-    if (results[0].ok && state.data.sentra.now) {
+    state.failed = failed;
+    if (sentraOK && state.data.sentra && state.data.sentra.now) {
       state.skewMs = Date.parse(state.data.sentra.now) - Date.now();
       state.offsetMin = offsetOf(state.data.sentra.now);
     }
@@ -144,7 +202,36 @@
     } catch (e) {
       reportError(e);
     }
+    // The first round's render picks the first craftsman: his rows come at once.
+    if (state.selected && state.selected !== asked) loadDetail();
     state.timer = setTimeout(refresh, REFRESH_MS);
+  }
+
+  // The selected craftsman's full rows: his hours chart and extra figures.
+  const detailRow = (key, id) => ((state.data[key] || {}).craftsmen || []).find((c) => c.craftsman === id);
+  async function loadDetail() {
+    const id = state.selected;
+    if (!id) return;
+    const failed = await fetchAll(detailRequests(id));
+    if (state.leaving || id !== state.selected || failed.length) return; // the next refresh says it is stale
+    try {
+      renderProduction();
+    } catch (e) {
+      reportError(e);
+    }
+  }
+
+  async function toggleWorkshop(id) {
+    if (state.open.has(id)) {
+      state.open.delete(id);
+      state.wsLooms.delete(id);
+      renderLooms();
+      return;
+    }
+    state.open.add(id);
+    renderLooms();
+    await fetchAll([['ws:' + id, API.workshop(id)]]);
+    if (!state.leaving && state.data.sentra) renderLooms();
   }
 
   // ---- rendering -----------------------------------------------------------------------
@@ -152,7 +239,7 @@
   function render() {
     const d = state.data;
     renderHeader();
-    if (d.sentra || d.production) renderProduction();
+    if (d.sentra || d.usual) renderProduction();
     if (d.sentra) renderLooms();
     if (d.sentra) renderUtilities();
     if (d.alerts) renderAlerts();
@@ -220,17 +307,16 @@
   }
 
   function renderProduction() {
-    const { sentra, production, usual } = state.data;
-    const prodBy = byId(production && production.craftsmen, 'craftsman');
+    const { sentra, usual } = state.data;
     const usualBy = byId(usual && usual.craftsmen, 'craftsman');
-    const people = sentra ? sentra.craftsmen
-      : production.craftsmen.map((c) => ({ id: c.craftsman, name: c.name, workshop: c.workshop }));
+    const people = sentra && sentra.craftsmen ? sentra.craftsmen
+      : ((usual && usual.craftsmen) || []).map((c) => ({ id: c.craftsman, name: c.name, workshop: c.workshop }));
     const rows = people.map((c) => {
-      const p = prodBy.get(c.id) || {};
       const u = usualBy.get(c.id) || {};
-      return { id: c.id, name: c.name || p.name || c.id, workshop: c.workshop,
+      const p = detailRow('productionOne', c.id) || {};
+      return { id: c.id, name: c.name || u.name || c.id, workshop: c.workshop,
         pieces: u.pieces_today != null ? u.pieces_today : p.pieces || 0,
-        soFar: u.usual_so_far, day: u.usual_day, usual: u, prod: p };
+        soFar: u.usual_so_far, day: u.usual_day, prod: p };
     });
     let max = 1;
     for (const r of rows) max = Math.max(max, r.pieces, r.soFar || 0, r.day || 0);
@@ -247,7 +333,11 @@
         const noUsual = r.soFar == null && r.day == null;
         out.push(h('button', {
           type: 'button', class: 'crow' + (open ? ' open' : ''), data: { craftsman: r.id }, 'aria-expanded': String(open),
-          onclick: () => { state.selected = open ? null : r.id; renderProduction(); },
+          onclick: () => {
+            state.selected = open ? null : r.id;
+            renderProduction();
+            if (!open) loadDetail();
+          },
         },
         h('span', { class: 'cname' }, r.name),
         h('span', { class: 'cnum' }, h('b', null, num(r.pieces, 1)), ' pcs'),
@@ -271,8 +361,10 @@
 
   // Pieces per local hour today (solid) against the usual per hour (faint, wider, behind).
   function hoursChart(r) {
-    const hours = r.usual.hours || new Array(24).fill(0);
-    const usualHours = r.usual.usual_hours;
+    const u = detailRow('usualOne', r.id);
+    if (!u) return h('div', { class: 'hours', data: { hoursOf: r.id } }, h('div', { class: 'hcap' }, 'Loading the hours…'));
+    const hours = u.hours || new Array(24).fill(0);
+    const usualHours = u.usual_hours;
     const top = Math.max(1, ...hours, ...(usualHours || []));
     const W = 240, H = 64, base = H - 2;
     // The hour now is marked only on today's chart.
@@ -297,7 +389,7 @@
       svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img',
         'aria-label': (DAY ? 'Pieces per hour on ' + DAY + ' for ' : 'Pieces per hour today for ') + r.name }, ...g),
       h('div', { class: 'hlabels' }, labels),
-      extraFigures(r.prod));
+      extraFigures(detailRow('productionOne', r.id)));
   }
 
   function extraFigures(p) {
@@ -310,13 +402,23 @@
     return h('div', { class: 'hfig dim' }, bits.join(' · '));
   }
 
+  // The looms drawn as tiles: every one of a whole sentra; of a summary the ones not running,
+  // and every loom of each workshop opened.
+  function loomsToDraw(sentra) {
+    if (isFull(sentra)) return sentra.looms || [];
+    const whole = (id) => state.open.has(id) && state.wsLooms.has(id);
+    const shown = (sentra.looms || []).filter((l) => !whole(l.workshop));
+    for (const [id, list] of state.wsLooms) if (whole(id)) shown.push(...list);
+    return shown;
+  }
+
   function renderLooms() {
     const { sentra } = state.data;
     const names = byId(sentra.craftsmen);
     const idleOnly = $('looms-idle').checked;
+    const summary = !isFull(sentra);
     const out = [];
-    for (const g of groupByWorkshop(sentra.looms || [])) {
-      if (!g.items.length) continue;
+    for (const g of groupByWorkshop(loomsToDraw(sentra))) {
       const count = { run: 0, stop: 0, fault: 0, unknown: 0, off: 0 };
       const tiles = g.items.map((l) => {
         const st = l.online === false ? 'off' : STATE_LABEL[l.state] ? l.state : 'unknown';
@@ -330,15 +432,29 @@
         h('span', { class: 'lhead' }, h('span', { class: 'lid' }, l.id), h('span', { class: 'lstate' }, STATE_LABEL[st])),
         h('span', { class: 'lwho' }, who), h('span', { class: 'lwhen' }, when));
       });
-      const summary = ['run', 'stop', 'fault', 'unknown', 'off'].filter((k) => count[k])
-        .map((k) => h('span', { class: 'chip st-' + k }, count[k] + ' ' + STATE_LABEL[k]));
-      out.push(h('h3', null, g.ws.name, ' ', summary), h('div', { class: 'tiles' }, tiles));
+      const counts = summary ? g.ws.loom_counts || {} : count;
+      if (!Object.values(counts).some((n) => n > 0)) continue;
+      const chips = ['run', 'stop', 'fault', 'unknown', 'off'].filter((k) => counts[k])
+        .map((k) => h('span', { class: 'chip st-' + k }, counts[k] + ' ' + STATE_LABEL[k]));
+      if (summary) { // a large sentra: the header opens and closes the workshop's every loom
+        const open = state.open.has(g.ws.id);
+        out.push(h('h3', null, h('button', { type: 'button', class: 'wsbtn' + (open ? ' open' : ''), 'aria-expanded': String(open),
+          data: { openWs: g.ws.id }, onclick: () => toggleWorkshop(g.ws.id) }, g.ws.name, ' ', chips)));
+      } else {
+        out.push(h('h3', null, g.ws.name, ' ', chips));
+      }
+      out.push(h('div', { class: 'tiles' }, tiles));
     }
     if (!out.length) out.push(h('p', { class: 'calm' }, 'No looms configured.'));
     else if (idleOnly && !out.some((el) => el.className === 'tiles' && el.firstChild)) {
       out.unshift(h('p', { class: 'calm' }, 'Every loom is running.'));
     }
+    const focused = document.activeElement && document.activeElement.dataset.openWs;
     $('looms-body').replaceChildren(...out);
+    if (focused) {
+      const el = document.querySelector('[data-open-ws="' + CSS.escape(focused) + '"]');
+      if (el) el.focus({ preventScroll: true });
+    }
   }
 
   function statusPill(s) {
