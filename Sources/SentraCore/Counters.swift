@@ -37,7 +37,8 @@ public enum CounterDecision: Equatable, Sendable {
 public struct PlausibleRates: Sendable, Equatable {
     public var perMinute: [Field: Double] = [
         .picks: 300, .pieces: 2, .skeins: 30, .kwh: 0.5, .l: 500, .runS: 120,
-    ] {
+    ]
+    {
         didSet { byField = Self.table(perMinute) }
     }
     /// `perMinute` by `Field.rawValue`: read for every counter of every reading, without hashing.

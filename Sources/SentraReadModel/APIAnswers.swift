@@ -9,8 +9,8 @@ import SentraWire
 extension DaemonView {
     /// `GET /api/v1/sentra`: workshops, craftsmen, looms and devices with their current state;
     /// nil while the daemon is still loading its state. `view=summary` leaves out devices and
-    /// id lists, counts each workshop's looms instead and lists only the looms not running
-    /// (`SentraAnswer`); `workshop=` keeps that workshop's part, every one of its looms in
+    /// id lists, counts each workshop's looms instead and lists only the looms not running,
+    /// at most `summaryLoomLimit` of them (`SentraAnswer`); `workshop=` keeps that workshop's part, every one of its looms in
     /// either view. A workshop the sentra does not have is `APIError.notFound`.
     public func sentraAnswer(_ q: SentraQuery = SentraQuery()) throws(APIError) -> SentraAnswer? {
         guard let snap = live.snapshot else { return nil }
@@ -41,8 +41,28 @@ extension DaemonView {
                 SentraAnswer.Craftsman(
                     id: c.id, name: c.name, workshop: c.workshop, looms: summary ? nil : groups.loomsOfCraftsman[c.id] ?? [])
             },
-            looms: summary && q.workshop == nil ? looms.filter { !$0.isRunning } : looms,
+            looms: summary && q.workshop == nil ? Self.exceptions(looms) : looms,
             devices: summary ? nil : reg.devices.indices.filter { inView(reg.devices[$0].workshop) }.map { device($0, snapshot: snap) })
+    }
+
+    /// The most looms a summary lists: off shift every loom of a large sentra is stopped or
+    /// silent, and a list of them all would be the whole answer again. About 140 bytes each.
+    public static let summaryLoomLimit = 100
+
+    /// The looms not running that a summary lists: faults first, then stopped, offline and
+    /// unknown ones, in the registry's order within each, at most `summaryLoomLimit`.
+    public static func exceptions(_ looms: [SentraAnswer.Loom]) -> [SentraAnswer.Loom] {
+        let rank = { (l: SentraAnswer.Loom) -> Int in
+            guard l.online else { return l.lastHeard == nil ? 3 : 2 }
+            switch l.state {
+            case .fault: return 0
+            case .stop: return 1
+            default: return 3
+            }
+        }
+        let notRunning = looms.enumerated().filter { !$0.element.isRunning }
+        let ordered = notRunning.sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
+        return ordered.prefix(summaryLoomLimit).sorted { $0.offset < $1.offset }.map(\.element)
     }
 
     func loom(_ l: Loom, device i: Int?, snapshot snap: LiveSnapshot) -> SentraAnswer.Loom {

@@ -42,7 +42,8 @@ extension SentraBench {
             for q in qos.split(separator: ",").compactMap({ Int32($0) }) {
                 var results: [DrainRun] = []
                 for i in 0..<n {
-                    let r = try drainOnce(qos: q, msgs, prefix: registry.topicPrefix, work: "\(work)/q\(q)-run\(i)", daemonFirst: i % 2 == 1)
+                    let r = try drainOnce(
+                        qos: q, msgs, prefix: registry.topicPrefix, work: "\(work)/q\(q)-run\(i)", daemonFirst: i % 2 == 1)
                     r.print(qos: q, run: drain ? i + 1 : nil)
                     results.append(r)
                 }
@@ -208,7 +209,9 @@ struct DrainRun {
                 qos, runs.count, median(\.rate), median { us($0.cpu, $0.count) }, median(\.subRate), median { us($0.subCPU, $0.count) }))
         let each = { (f: (DrainRun) -> Double) in runs.map { String(format: "%.2f", f($0)) }.joined(separator: " ") }
         Swift.print(
-            String(format: "  median rate ratio %.3f (target ≥ 0.95), median CPU ratio %.2f (target ≤ 1.3)", median(\.rateRatio), median(\.cpuRatio))
+            String(
+                format: "  median rate ratio %.3f (target ≥ 0.95), median CPU ratio %.2f (target ≤ 1.3)", median(\.rateRatio),
+                median(\.cpuRatio))
                 + "; rate ratios \(each(\.rateRatio)), CPU ratios \(each(\.cpuRatio))")
     }
 }
@@ -230,7 +233,8 @@ enum ThreadStats {
             let cpu = ((Double(f[11]) ?? 0) + (Double(f[12]) ?? 0)) / ticks
             guard cpu > 0.005 else { continue }
             let field = { (key: String) in
-                status.split(separator: "\n").first { $0.hasPrefix(key) }.map { $0.split(separator: "\t").last.map(String.init) ?? "?" } ?? "?"
+                status.split(separator: "\n").first { $0.hasPrefix(key) }.map { $0.split(separator: "\t").last.map(String.init) ?? "?" }
+                    ?? "?"
             }
             lines.append(
                 "    " + name.padding(toLength: 16, withPad: " ", startingAt: 0)

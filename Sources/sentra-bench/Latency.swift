@@ -245,7 +245,8 @@ struct ProbeTimes {
             row("publish → line in alerts.jsonl (written):             ", written),
             row("publish → handed to a plugin (after the line's fsync): ", delivered),
             row("reference: a 201-byte line written and fsync'd:        ", fsync),
-            String(format: "  durable p99 %.2f ms against the disk's fsync p99 + 2 ms = %.2f ms: ", p99, limit) + (p99 <= limit ? "met" : "missed"),
+            String(format: "  durable p99 %.2f ms against the disk's fsync p99 + 2 ms = %.2f ms: ", p99, limit)
+                + (p99 <= limit ? "met" : "missed"),
         ].joined(separator: "\n")
     }
 }

@@ -210,10 +210,6 @@ extension SentraBench {
                 let idle = d.residentBytes
                 let taken = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000)
                 let rss = d.residentBytes
-                if let hold = ProcessInfo.processInfo.environment["SENTRA_BENCH_HOLD"], let secs = UInt32(hold) {
-                    print("holding \(name) pid \(d.pid) for \(secs) s")
-                    sleep(secs)
-                }
                 let smaps = Smaps(pid: d.pid)
                 daemon.stop()
                 print(

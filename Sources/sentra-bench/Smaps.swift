@@ -64,7 +64,8 @@ struct Smaps {
             let anon = anonymous[g] ?? 0
             lines.append(
                 String(format: "    %7.1f MiB  ", Double(kb) / 1024) + g
-                    + (anon > 0 && !g.hasPrefix("anonymous") ? String(format: " (%.1f MiB anonymous: relocations, data)", Double(anon) / 1024) : ""))
+                    + (anon > 0 && !g.hasPrefix("anonymous")
+                        ? String(format: " (%.1f MiB anonymous: relocations, data)", Double(anon) / 1024) : ""))
         }
         return lines.joined(separator: "\n")
     }

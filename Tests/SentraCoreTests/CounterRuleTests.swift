@@ -1,11 +1,35 @@
 import Foundation
+import SentraTestSupport
 import Testing
 
 @testable import SentraCore
-import SentraTestSupport
 
 @Suite struct CounterRuleTests {
     let t = PipelineHarness.t0
+
+    @Test func plausibleRatesAnswerByFieldAndFollowAChangedLimit() {
+        var rates = PlausibleRates()
+        #expect(rates.limit(.picks) == 300 && rates.limit(.kwh) == 0.5)
+        #expect(rates.limit(.v) == .infinity)
+        rates.perMinute[.picks] = 900
+        rates.perMinute[.v] = 5
+        #expect(rates.limit(.picks) == 900 && rates.limit(.v) == 5)
+        rates.perMinute = [:]
+        #expect(rates.limit(.picks) == .infinity)
+        #expect(PlausibleRates() != rates && PlausibleRates() == PlausibleRates())
+    }
+
+    @Test func aDeviceStatesCountersCompareSlotBySlot() {
+        var a = DeviceState()
+        var b = DeviceState()
+        #expect(a == b)
+        a[counter: .picks] = CounterBaseline(value: 10, ts: 1)
+        #expect(a != b)
+        b[counter: .picks] = CounterBaseline(value: 10, ts: 1)
+        #expect(a == b)
+        b[counter: .runS] = CounterBaseline(value: 1, ts: 1)
+        #expect(a != b && b[counter: .runS]?.value == 1 && b[counter: .v] == nil)
+    }
 
     @Test func firstValueIsABaselineAndIncreasesCount() {
         var h = PipelineHarness()

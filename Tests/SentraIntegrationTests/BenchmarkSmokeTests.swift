@@ -27,6 +27,34 @@ import Testing
         #expect(out.contains("mosquitto_sub:"), "\(out)")
     }
 
+    @Test func drainBenchmarkAlternatesAndGivesMedians() throws {
+        let (status, out) = try run(
+            Paths.binary("sentra-bench"),
+            ["e2e", "--drain", "--runs", "2", "--threads", "--count", "2000", "--qos", "0", "--bin", bin, "--config", Paths.exampleConfig])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("QoS 0, run 2:"), "\(out)")
+        #expect(out.contains("QoS 0, median of 2 alternated runs"), "\(out)")
+        #expect(out.contains("sentrad's threads") && out.contains("sentra-ingest"), "\(out)")
+    }
+
+    @Test func latencyBenchmarkTimesTheLineAndThePluginAgainstFsync() throws {
+        let (status, out) = try run(
+            Paths.binary("sentra-bench"), ["latency", "--probes", "6", "--load", "500", "--bin", bin, "--config", Paths.exampleConfig])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("handed to a plugin"), "\(out)")
+        #expect(out.contains("written and fsync'd"), "\(out)")
+        #expect(out.contains("durable p99"), "\(out)")
+    }
+
+    @Test func memoryBenchmarkBreaksTheResidentSetDown() throws {
+        let (status, out) = try run(
+            Paths.binary("sentra-bench"),
+            ["memory", "--looms", "30", "--craftsmen", "5", "--rounds", "2", "--bin", bin, "--config", Paths.exampleConfig])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("large: 30 looms"), "\(out)")
+        #expect(out.contains("resident by mapping") && out.contains("the binary (sentrad)"), "\(out)")
+    }
+
     @Test func restartBenchmarkRuns() throws {
         let (status, out) = try run(
             Paths.binary("sentra-bench"), ["restart", "--days", "2", "--runs", "1", "--bin", bin, "--config", Paths.exampleConfig])

@@ -434,6 +434,11 @@
       });
       const counts = summary ? g.ws.loom_counts || {} : count;
       if (!Object.values(counts).some((n) => n > 0)) continue;
+      // A summary lists at most so many looms not running: say how many more the workshop has.
+      const notRunning = summary ? ['stop', 'fault', 'unknown', 'off'].reduce((s, k) => s + (counts[k] || 0), 0) : 0;
+      const drawn = g.items.filter((l) => !(l.online !== false && l.state === 'run')).length;
+      const more = summary && !state.open.has(g.ws.id) && notRunning > drawn
+        ? h('p', { class: 'dim' }, (notRunning - drawn) + ' more not running: open the workshop to see them.') : null;
       const chips = ['run', 'stop', 'fault', 'unknown', 'off'].filter((k) => counts[k])
         .map((k) => h('span', { class: 'chip st-' + k }, counts[k] + ' ' + STATE_LABEL[k]));
       if (summary) { // a large sentra: the header opens and closes the workshop's every loom
@@ -444,6 +449,7 @@
         out.push(h('h3', null, g.ws.name, ' ', chips));
       }
       out.push(h('div', { class: 'tiles' }, tiles));
+      if (more) out.push(more);
     }
     if (!out.length) out.push(h('p', { class: 'calm' }, 'No looms configured.'));
     else if (idleOnly && !out.some((el) => el.className === 'tiles' && el.firstChild)) {
