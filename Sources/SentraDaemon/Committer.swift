@@ -132,8 +132,29 @@ func makeCommitter(
         control.health.succeeded()
         // Counted: the journal's space up to here may take new messages.
         if let mark = job.journal { journal?.release(upTo: mark.position) }
+        HeapTrim.now(ifDue: DispatchTime.now().uptimeNanoseconds)
     }
 }
+
+/// Gives the heap's free pages back to the system at most every 10 s, after a commit
+/// (on the commit thread, off the ingest path). Each commit's batch, every snapshot the HTTP
+/// face reads and every answer it encodes come and go; glibc keeps their freed pages inside
+/// the heap, so the resident size of a large sentra creeps up by megabytes until trimmed
+/// (BENCHMARKS.md, memory).
+enum HeapTrim {
+    private static let last = Atomic<UInt64>(0)
+    static let interval: UInt64 = 10_000_000_000
+
+    static func now(ifDue t: UInt64) {
+        let previous = last.load(ordering: .relaxed)
+        guard t &- previous >= interval || previous == 0 else { return }
+        last.store(t, ordering: .relaxed)
+        _ = mallocTrim(0)
+    }
+}
+
+/// glibc's malloc_trim(3) (malloc.h is not in Swift's Glibc module).
+@_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
 
 /// Appends alert events to the alert log in order on a thread of its own, so the ingest
 /// thread never waits for the log's fsync. Each line is still on disk before any plugin

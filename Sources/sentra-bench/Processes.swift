@@ -155,14 +155,17 @@ final class FedDaemon {
     func feed(rounds: Int, start: Int64) throws -> Int {
         let msgs = Synthetic.messages(registry, count: registry.devices.count * rounds, start: start)
         try preloadStream(port: broker.port, msgs, qos: 1)
+        let expected = fed + msgs.count
         try waitFor("sentrad to take the readings", timeout: 600) {
             guard let s = try? ProductionStore(readingFrom: "\(stateDir)/sentra.sqlite").meta("ingest_stats"),
                 let stats = try? WireJSON.decode(IngestStatsRecord.self, from: s)
             else { return false }
-            return Int(stats.counts.accepted) >= msgs.count
+            return Int(stats.counts.accepted) >= expected
         }
+        fed = expected
         return msgs.count
     }
+    private var fed = 0
 
     func stop() {
         proc.signal(SIGTERM)

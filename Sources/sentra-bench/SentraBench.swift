@@ -197,6 +197,28 @@ extension SentraBench {
         @Option(help: "Craftsmen in the large synthetic sentra.") var craftsmen = 1_000
         @Option(help: "Readings per device.") var rounds = 30
         @Option(help: "Directory of the built binaries.") var bin = ".build/release"
+        @Flag(
+            help:
+                "Then page sentrad's file mappings out (process_madvise) and measure what comes back: with readings only, and with the dashboard's requests."
+        )
+        var workingSet = false
+
+        /// Resident memory once start-up's pages are gone: after more readings, then after
+        /// the requests a dashboard makes.
+        private func measureWorkingSet(_ daemon: FedDaemon) throws -> String {
+            let pid = daemon.proc.pid
+            let advised = WorkingSet.pageOutFileMappings(pid: pid)
+            let after = daemon.proc.residentBytes
+            _ = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 43_200_000)
+            let ingest = Smaps(pid: pid)
+            for path in ["/", "/app.js", "/api/v1/sentra?view=summary", "/api/v1/production/usual?view=summary", "/api/v1/alerts", "/api/v1/status", "/metrics"] {
+                _ = try Loopback.get(port: daemon.httpPort, path: path)
+            }
+            let http = Smaps(pid: pid)
+            return "  working set: \(advised / 1_048_576) MiB of file mappings paged out, RSS \(after / 1_048_576) MiB right after; "
+                + "\(ingest.total / 1024) MiB after \(rounds) more readings per device (file-backed \(ingest.fileBacked / 1024) MiB), "
+                + "\(http.total / 1024) MiB after the dashboard's requests and a scrape (file-backed \(http.fileBacked / 1024) MiB)"
+        }
 
         func run() throws {
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("sentra-bench-mem-\(UUID().uuidString.prefix(8))").path
@@ -211,12 +233,14 @@ extension SentraBench {
                 let taken = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000)
                 let rss = d.residentBytes
                 let smaps = Smaps(pid: d.pid)
+                let workingSet = try self.workingSet ? measureWorkingSet(daemon) : nil
                 daemon.stop()
                 print(
                     "\(name): \(registry.looms.count) looms, \(registry.craftsmen.count) craftsmen, \(registry.devices.count) devices, \(taken) readings: "
                         + "sentrad RSS \(rss / 1_048_576) MiB (idle after start \(idle / 1_048_576) MiB); target ≤ \(name == "example" ? 24 : 48) MiB"
                 )
                 print(smaps.report())
+                if let workingSet { print(workingSet) }
             }
             try? FileManager.default.removeItem(atPath: work)
         }
