@@ -17,7 +17,8 @@ enum ThreadRole {
     }
 
     /// Names the calling thread and marks it a batch worker: when it is woken it does not
-    /// preempt the thread that woke it. The ingest thread is woken by the MQTT network thread
+    /// preempt the thread running on the core (the ingest thread, the commit thread and the
+    /// journal's copy to disk are). The ingest thread is woken by the MQTT network thread
     /// (which receives into the journal); on a small box where the broker holds the other
     /// core, the kernel would otherwise put it on the network thread's core and preempt it,
     /// and a backlog would drain at the speed of the two sharing one core (BENCHMARKS.md).
