@@ -79,8 +79,8 @@ extension SentraBench {
             print(
                 String(
                     format:
-                        "  ratio pipeline/reference: %.3f; target 1,000,000 readings/s/core: %@; journal within 5%% of the pipeline: %@",
-                    rate / refRate, rate >= 1_000_000 ? "met" : "MISSED", best.alone / best.journal >= 0.95 ? "met" : "MISSED"))
+                        "  ratio pipeline/reference: %.3f; target 1,500,000 readings/s/core: %@; journal within 5%% of the pipeline: %@",
+                    rate / refRate, rate >= 1_500_000 ? "met" : "MISSED", best.alone / best.journal >= 0.95 ? "met" : "MISSED"))
             print("  accepted \(measured.accepted) (checksum \(reference.checksum % 10))")
             if profiles { try timeProfiles(native: best.alone, rules: rules, start: start, now: now) }
         }
