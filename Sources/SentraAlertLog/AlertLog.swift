@@ -382,6 +382,18 @@ public struct AlertLogFollower: Sendable {
     /// above the one expected means the lines between were deleted (a lagging reader).
     public mutating func poll(maxLines: Int = 256) -> [AlertLogLine] {
         var out: [AlertLogLine] = []
+        // The common case, a reader following the live file: read on from where it stopped
+        // without listing the directory; anything else (rotation, a first read) lists.
+        if let p = position, let (lines, consumed, identity) = read(path, from: p.offset, next: next, maxLines: maxLines),
+            identity == p.firstSeq
+        {
+            position = (p.firstSeq, p.offset + consumed)
+            for l in lines where l.seq >= next {
+                out.append(l)
+                next = l.seq + 1
+            }
+            if consumed == 0 || out.count >= maxLines { return out }
+        }
         var attempts = 0
         while out.count < maxLines && attempts < 64 {
             attempts += 1
@@ -417,8 +429,16 @@ public struct AlertLogFollower: Sendable {
         var head = [UInt8](repeating: 0, count: 64)
         let hn = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         let identity = hn > 0 ? AlertLog.seq(ofLine: String(decoding: head[..<hn], as: UTF8.self)) : nil
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
-        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        // What is there to read (usually one new line), at most 1 MiB, into a buffer not zeroed.
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let available = max(0, min(Int(st.st_size) - Int(offset), 1 << 20))
+        guard available > 0 else { return ([], 0, identity) }
+        var n = 0
+        let buf = [UInt8](unsafeUninitializedCapacity: available) { b, count in
+            n = max(0, pread(fd, b.baseAddress, available, off_t(offset)))
+            count = n
+        }
         guard n > 0 else { return ([], 0, identity) }
         var lines: [AlertLogLine] = []
         var start = 0

@@ -121,6 +121,17 @@ public final class PluginHost: Sendable {
             for (i, spec) in plugins.enumerated() {
                 group.addTask { await self.work(spec, wake: self.wakes[i], gate: self.gates[i]) }
             }
+            // An idle worker also looks again every `idlePoll` (a plugin that died while idle
+            // is noticed): one ticker wakes them all, so a worker's wait is a plain
+            // continuation that an append resumes in one hop, with no timer of its own.
+            guard !plugins.isEmpty else { return }
+            let (wakes, every) = (self.wakes, settings.idlePoll)
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: every)
+                    for w in wakes { w.signal() }
+                }
+            }
         }
     }
 
@@ -390,13 +401,13 @@ public final class PluginHost: Sendable {
             // Health is proven by a delivery, not by a start: a plugin that dies while idle
             // keeps counting failures (and backing off). The `plugin_failing` line is
             // itself delivered, so a recovered plugin resolves it promptly.
-            await wake.wait(timeout: settings.idlePoll)
+            await wake.wait()
             return nil
         }
         // A line can be read back after its write(2) and before its fsync returns: it is
         // handed on only once `append` has made it durable (docs/alerts.md).
         guard next.seq <= log.lastSeq else {
-            await wake.wait(timeout: settings.idlePoll)
+            await wake.wait()
             return nil
         }
         if next.seq > w.cursor + 1 {

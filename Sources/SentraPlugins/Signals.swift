@@ -121,9 +121,10 @@ final class WakeSignal: Sendable {
         if first { box.push(true) }
     }
 
-    /// Returns when signalled, after `timeout`, or when the task is cancelled.
-    func wait(timeout: Duration) async {
-        _ = await box.take(timeout: timeout)
+    /// Returns when signalled (at once if signalled since the last wait), or when the task is
+    /// cancelled.
+    func wait() async {
+        _ = await box.take()
         pending.withLock { $0 = false }
     }
 }

@@ -211,7 +211,10 @@ extension SentraBench {
             let after = daemon.proc.residentBytes
             _ = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 43_200_000)
             let ingest = Smaps(pid: pid)
-            for path in ["/", "/app.js", "/api/v1/sentra?view=summary", "/api/v1/production/usual?view=summary", "/api/v1/alerts", "/api/v1/status", "/metrics"] {
+            for path in [
+                "/", "/app.js", "/api/v1/sentra?view=summary", "/api/v1/production/usual?view=summary", "/api/v1/alerts", "/api/v1/status",
+                "/metrics",
+            ] {
                 _ = try Loopback.get(port: daemon.httpPort, path: path)
             }
             let http = Smaps(pid: pid)

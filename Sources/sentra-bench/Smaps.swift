@@ -10,7 +10,9 @@ struct Smaps {
     private(set) var total = 0
     /// Resident kB of file mappings (code, read-only data) that is not anonymous.
     var fileBacked: Int {
-        rss.filter { !$0.key.hasPrefix("anonymous") && !$0.key.hasPrefix("receive journal") }.reduce(0) { $0 + $1.value - (anonymous[$1.key] ?? 0) }
+        rss.filter { !$0.key.hasPrefix("anonymous") && !$0.key.hasPrefix("receive journal") }.reduce(0) {
+            $0 + $1.value - (anonymous[$1.key] ?? 0)
+        }
     }
 
     init(pid: pid_t) {
@@ -93,7 +95,9 @@ enum WorkingSet {
             let range = f[0].split(separator: "-").compactMap { UInt(String($0), radix: 16) }
             guard range.count == 2 else { continue }
             var iov = iovec(iov_base: UnsafeMutableRawPointer(bitPattern: range[0]), iov_len: Int(range[1] - range[0]))
-            let n = withUnsafePointer(to: &iov) { syscall5(440 /* process_madvise */, pidfd, Int(bitPattern: $0), 1, 21 /* MADV_PAGEOUT */, 0) }
+            let n = withUnsafePointer(to: &iov) {
+                syscall5(440 /* process_madvise */, pidfd, Int(bitPattern: $0), 1, 21 /* MADV_PAGEOUT */, 0)
+            }
             if n > 0 { advised += n }
         }
         return advised
