@@ -105,7 +105,7 @@ public func openReceiveJournal(configuration: Configuration, store: ProductionSt
             "the receive journal holds messages not yet counted",
             metadata: ["sentra.journal_source": "\(source)", "sentra.messages": "\(journal.replayCount)"])
     }
-    journal.startSyncing(interval: 1) { ThreadRole.batchWorker("sentra-journal") }
+    journal.startSyncing(interval: 1) { ThreadRole.name("sentra-journal") }
     return journal
 }
 

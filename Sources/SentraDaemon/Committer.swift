@@ -91,7 +91,7 @@ func makeCommitter(
 )
     -> SerialWorker<CommitJob>
 {
-    SerialWorker(name: "sentra-commit", depth: 1, batch: true) { job in
+    SerialWorker(name: "sentra-commit", depth: 1) { job in
         if control.abandoned { return }
         var batch = job.batch
         // The database never says "firing" for a line that is not in the log.

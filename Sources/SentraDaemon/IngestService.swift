@@ -133,7 +133,7 @@ public final class IngestService: Service, @unchecked Sendable {
     public func run() async throws {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
             let thread = Thread { [self] in
-                ThreadRole.batchWorker("sentra-ingest")
+                ThreadRole.name("sentra-ingest")
                 do {
                     try loop()
                     cont.resume()

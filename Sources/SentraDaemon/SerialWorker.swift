@@ -15,12 +15,11 @@ final class SerialWorker<Job>: @unchecked Sendable {
     private var closed = false
     private var finished = false
 
-    /// `batch`: a background worker (`ThreadRole.batchWorker`), not woken ahead of others.
-    init(name: String, depth: Int, batch: Bool = false, work: @escaping (Job) -> Void) {
+    init(name: String, depth: Int, work: @escaping (Job) -> Void) {
         self.depth = depth
         self.work = work
         let thread = Thread { [self] in
-            if batch { ThreadRole.batchWorker(name) } else { ThreadRole.name(name) }
+            ThreadRole.name(name)
             loop()
         }
         thread.name = name

@@ -346,7 +346,7 @@ public final class ReceiveJournal: @unchecked Sendable {
 
     /// Starts a thread that fdatasyncs the journal at most once per `interval` when something
     /// was appended since the last sync: a power loss takes at most about that much.
-    /// `prepare` runs first on that thread (the daemon names it and sets its scheduling).
+    /// `prepare` runs first on that thread (the daemon names it).
     public func startSyncing(interval: TimeInterval = 1, prepare: @escaping @Sendable () -> Void = {}) {
         precondition(syncThread == nil, "startSyncing once")
         let t = Thread { [weak self] in

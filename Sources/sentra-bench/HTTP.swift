@@ -29,6 +29,13 @@ extension SentraBench {
             for (name, path) in [("example", config), ("large", largeConfig)] {
                 let daemon = try FedDaemon(bin: bin, config: path, work: work, name: name)
                 let (d, registry) = (daemon.proc, daemon.registry)
+                if registry.looms.count > Self.fullSentraMaxLooms {
+                    // Before any reading every loom is unknown, as off shift every loom stands: the
+                    // summary's largest case.
+                    try printRefresh(
+                        "dashboard refresh before any reading (every loom not running)", Self.dashboardPaths(registry, open: nil),
+                        port: daemon.httpPort)
+                }
                 let taken = try daemon.feed(rounds: rounds, start: Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000)
                 let before = d.residentBytes
                 let peakBefore = d.peakResidentBytes

@@ -41,7 +41,7 @@ import Testing
         let (status, out) = try run(
             Paths.binary("sentra-bench"), ["latency", "--probes", "6", "--load", "500", "--bin", bin, "--config", Paths.exampleConfig])
         #expect(status == 0, "\(out)")
-        #expect(out.contains("handed to a plugin"), "\(out)")
+        #expect(out.contains("a plugin has it"), "\(out)")
         #expect(out.contains("written and fsync'd"), "\(out)")
         #expect(out.contains("durable p99"), "\(out)")
     }
