@@ -19,7 +19,7 @@ extension SentraBench {
         @Option(help: "QoS levels to run, comma-separated.") var qos = "0,1"
         @Option(help: "The example configuration.") var config = "config/sentra.example.yaml"
         @Option(help: "Directory of the built binaries.") var bin = ".build/release"
-        @Option(help: "Commit interval for this run's sentrad (how soon the end is seen).") var commitInterval = "100ms"
+        @Option(help: "Commit interval for this run's sentrad (the example's is 1s).") var commitInterval = "1s"
 
         @Flag(
             help:

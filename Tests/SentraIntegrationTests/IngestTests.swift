@@ -50,6 +50,34 @@ import Testing
         try await daemon.terminate()
     }
 
+    @Test func aDrainedBacklogIsCommittedWithoutWaitingForTheCommitInterval() async throws {
+        // A commit interval of ten minutes: only the commit after a caught-up backlog can make
+        // the 4,000 readings appear in the state database while the test waits.
+        let dir = Paths.tempDir("catch-up")
+        let config = dir.appendingPathComponent("sentra.yaml").path
+        let text = try String(contentsOfFile: Paths.exampleConfig, encoding: .utf8)
+        #expect(text.contains("  commit_interval: 1s\n"))
+        try text.replacingOccurrences(of: "  commit_interval: 1s\n", with: "  commit_interval: 10m\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let broker = try await Broker()
+        let daemon = Daemon(broker: broker, config: config)
+        try await daemon.start()
+        try await eventually("the subscription") { daemon.child!.output.contains("connected to broker") }
+        try await daemon.terminate()
+        let t = nowMillis() - 7_200_000
+        try broker.publish(
+            "sentra/ws-bandar-01/loom/loom-02",
+            (0..<4000).map { #"{"ts":\#(t + Int64($0) * 1000),"seq":\#($0 + 1),"picks":\#($0 * 3)}"# }, qos: 1)
+        try await daemon.start()
+        try await eventually("4,000 readings committed", timeout: 120) { (try daemon.accepted()) == 4000 }
+        let (_, json) = try daemon.ctl(["report", "--format", "json"] + wideReportRange())
+        #expect(json.contains(#""picks": 11997"#), "\(json)")
+        // No alert line (whose commit would carry the readings too) came in between.
+        let alerts = (try? String(contentsOfFile: daemon.logDir + "/alerts.jsonl", encoding: .utf8)) ?? ""
+        #expect(alerts.isEmpty, "\(alerts)")
+        try await daemon.terminate()
+    }
+
     @Test func reconnectsAfterTheBrokerRestarts() async throws {
         let broker = try await Broker()
         let daemon = Daemon(broker: broker)
