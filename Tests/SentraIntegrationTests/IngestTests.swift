@@ -69,7 +69,7 @@ import Testing
             "sentra/ws-bandar-01/loom/loom-02",
             (0..<4000).map { #"{"ts":\#(t + Int64($0) * 1000),"seq":\#($0 + 1),"picks":\#($0 * 3)}"# }, qos: 1)
         try await daemon.start()
-        try await eventually("4,000 readings committed", timeout: 120) { (try daemon.accepted()) == 4000 }
+        try await eventually("4,000 readings committed", timeout: 60) { (try daemon.accepted()) == 4000 }
         let (_, json) = try daemon.ctl(["report", "--format", "json"] + wideReportRange())
         #expect(json.contains(#""picks": 11997"#), "\(json)")
         // No alert line (whose commit would carry the readings too) came in between.
