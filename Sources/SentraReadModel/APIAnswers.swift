@@ -133,7 +133,7 @@ extension DaemonView {
         let rows = craftsmen.map { c in
             let hours = onDay[c.id]?[day] ?? [Double](repeating: 0, count: 24)
             let usual = CraftsmanUsual(workingDays: workingDays[c.id] ?? [], hoursIntoDay: hoursIntoDay)
-            return UsualAnswer.Row(
+            return UsualRow(
                 craftsman: c.id, name: c.name, workshop: c.workshop, piecesToday: WireJSON.rounded(hours.reduce(0, +)),
                 hours: hours.map { WireJSON.rounded($0) }, usualSoFar: usual.soFar.map { WireJSON.rounded($0) },
                 usualDay: usual.day.map { WireJSON.rounded($0) },

@@ -195,69 +195,14 @@ public struct AlertsAnswer: Codable, Sendable, Equatable {
 
 /// `GET /api/v1/production/usual`: each craftsman's pieces per local hour on `date` against
 /// his usual, the medians of his last `days` working days.
-public struct UsualAnswer: Codable, Sendable, Equatable {
-    public var date: String
-    /// How many past working days make a usual.
-    public var days: Int
-    public var asOf: String
-    public var craftsmen: [Row]
-
-    public init(date: String, days: Int, asOf: String, craftsmen: [Row]) {
-        self.date = date
-        self.days = days
-        self.asOf = asOf
-        self.craftsmen = craftsmen
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case date, days, craftsmen
-        case asOf = "as_of"
-    }
-
-    public struct Row: Codable, Sendable, Equatable {
-        public var craftsman: String
-        public var name: String
-        public var workshop: String
-        public var piecesToday: Double
-        /// Pieces per local hour on `date`, 24 of them.
-        public var hours: [Double]
-        /// The median of what he had made by this time of day; null without history.
-        @Nullable public var usualSoFar: Double?
-        /// The median working day; null without history.
-        @Nullable public var usualDay: Double?
-        /// The median of each local hour; null without history.
-        @Nullable public var usualHours: [Double]?
-        /// How many working days his usual comes from.
-        public var days: Int
-
-        public init(
-            craftsman: String, name: String, workshop: String, piecesToday: Double, hours: [Double], usualSoFar: Double?,
-            usualDay: Double?, usualHours: [Double]?, days: Int
-        ) {
-            self.craftsman = craftsman
-            self.name = name
-            self.workshop = workshop
-            self.piecesToday = piecesToday
-            self.hours = hours
-            self.usualSoFar = usualSoFar
-            self.usualDay = usualDay
-            self.usualHours = usualHours
-            self.days = days
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case craftsman, name, workshop, hours, days
-            case piecesToday = "pieces_today"
-            case usualSoFar = "usual_so_far"
-            case usualDay = "usual_day"
-            case usualHours = "usual_hours"
-        }
-    }
-}
+public typealias UsualAnswer = UsualDocument<UsualRow>
 
 /// `GET /api/v1/production/usual?view=summary`: the answer without the 24-number arrays, one
 /// row of figures per craftsman (the hours of one come with `?craftsman=`, a full answer).
-public struct UsualSummaryAnswer: Codable, Sendable, Equatable {
+public typealias UsualSummaryAnswer = UsualDocument<UsualSummaryRow>
+
+/// The usual production's answer, with full or summary rows.
+public struct UsualDocument<Row: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
     public var date: String
     /// How many past working days make a usual.
     public var days: Int
@@ -271,41 +216,84 @@ public struct UsualSummaryAnswer: Codable, Sendable, Equatable {
         self.craftsmen = craftsmen
     }
 
-    /// The full answer's rows, their hours left out.
-    public init(_ full: UsualAnswer) {
-        self.init(date: full.date, days: full.days, asOf: full.asOf, craftsmen: full.craftsmen.map(Row.init))
-    }
-
     enum CodingKeys: String, CodingKey {
         case date, days, craftsmen
         case asOf = "as_of"
     }
+}
 
-    /// `UsualAnswer.Row` without `hours` and `usual_hours`.
-    public struct Row: Codable, Sendable, Equatable {
-        public var craftsman: String
-        public var name: String
-        public var workshop: String
-        public var piecesToday: Double
-        @Nullable public var usualSoFar: Double?
-        @Nullable public var usualDay: Double?
-        public var days: Int
+extension UsualDocument where Row == UsualSummaryRow {
+    /// The full answer's rows, their hours left out.
+    public init(_ full: UsualAnswer) {
+        self.init(date: full.date, days: full.days, asOf: full.asOf, craftsmen: full.craftsmen.map(UsualSummaryRow.init))
+    }
+}
 
-        public init(_ full: UsualAnswer.Row) {
-            craftsman = full.craftsman
-            name = full.name
-            workshop = full.workshop
-            piecesToday = full.piecesToday
-            usualSoFar = full.usualSoFar
-            usualDay = full.usualDay
-            days = full.days
-        }
+/// A craftsman's row of the usual production.
+public struct UsualRow: Codable, Sendable, Equatable {
+    public var craftsman: String
+    public var name: String
+    public var workshop: String
+    public var piecesToday: Double
+    /// Pieces per local hour on `date`, 24 of them.
+    public var hours: [Double]
+    /// The median of what he had made by this time of day; null without history.
+    @Nullable public var usualSoFar: Double?
+    /// The median working day; null without history.
+    @Nullable public var usualDay: Double?
+    /// The median of each local hour; null without history.
+    @Nullable public var usualHours: [Double]?
+    /// How many working days his usual comes from.
+    public var days: Int
 
-        enum CodingKeys: String, CodingKey {
-            case craftsman, name, workshop, days
-            case piecesToday = "pieces_today"
-            case usualSoFar = "usual_so_far"
-            case usualDay = "usual_day"
-        }
+    public init(
+        craftsman: String, name: String, workshop: String, piecesToday: Double, hours: [Double], usualSoFar: Double?,
+        usualDay: Double?, usualHours: [Double]?, days: Int
+    ) {
+        self.craftsman = craftsman
+        self.name = name
+        self.workshop = workshop
+        self.piecesToday = piecesToday
+        self.hours = hours
+        self.usualSoFar = usualSoFar
+        self.usualDay = usualDay
+        self.usualHours = usualHours
+        self.days = days
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case craftsman, name, workshop, hours, days
+        case piecesToday = "pieces_today"
+        case usualSoFar = "usual_so_far"
+        case usualDay = "usual_day"
+        case usualHours = "usual_hours"
+    }
+}
+
+/// `UsualRow` without `hours` and `usual_hours`.
+public struct UsualSummaryRow: Codable, Sendable, Equatable {
+    public var craftsman: String
+    public var name: String
+    public var workshop: String
+    public var piecesToday: Double
+    @Nullable public var usualSoFar: Double?
+    @Nullable public var usualDay: Double?
+    public var days: Int
+
+    public init(_ full: UsualRow) {
+        craftsman = full.craftsman
+        name = full.name
+        workshop = full.workshop
+        piecesToday = full.piecesToday
+        usualSoFar = full.usualSoFar
+        usualDay = full.usualDay
+        days = full.days
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case craftsman, name, workshop, days
+        case piecesToday = "pieces_today"
+        case usualSoFar = "usual_so_far"
+        case usualDay = "usual_day"
     }
 }

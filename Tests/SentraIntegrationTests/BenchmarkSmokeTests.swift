@@ -27,30 +27,29 @@ import Testing
         #expect(out.contains("mosquitto_sub:"), "\(out)")
     }
 
-    @Test func drainBenchmarkAlternatesAndGivesMedians() throws {
-        let (status, out) = try run(
-            Paths.binary("sentra-bench"),
-            ["e2e", "--drain", "--runs", "2", "--threads", "--count", "2000", "--qos", "0", "--bin", bin, "--config", Paths.exampleConfig])
+    /// `sentra-bench` with `args`, which must succeed; its output.
+    private func bench(_ args: [String]) throws -> String {
+        let (status, out) = try run(Paths.binary("sentra-bench"), args + ["--bin", bin, "--config", Paths.exampleConfig])
         #expect(status == 0, "\(out)")
+        return out
+    }
+
+    @Test func drainBenchmarkAlternatesAndGivesMedians() throws {
+        let out = try bench(["e2e", "--drain", "--runs", "2", "--threads", "--count", "2000", "--qos", "0"])
         #expect(out.contains("QoS 0, run 2:"), "\(out)")
         #expect(out.contains("QoS 0, median of 2 alternated runs"), "\(out)")
         #expect(out.contains("sentrad's threads") && out.contains("sentra-ingest"), "\(out)")
     }
 
     @Test func latencyBenchmarkTimesTheLineAndThePluginAgainstFsync() throws {
-        let (status, out) = try run(
-            Paths.binary("sentra-bench"), ["latency", "--probes", "6", "--load", "500", "--bin", bin, "--config", Paths.exampleConfig])
-        #expect(status == 0, "\(out)")
+        let out = try bench(["latency", "--probes", "6", "--load", "500"])
         #expect(out.contains("a plugin has it"), "\(out)")
         #expect(out.contains("written and fsync'd"), "\(out)")
         #expect(out.contains("durable p99"), "\(out)")
     }
 
     @Test func memoryBenchmarkBreaksTheResidentSetDown() throws {
-        let (status, out) = try run(
-            Paths.binary("sentra-bench"),
-            ["memory", "--looms", "30", "--craftsmen", "5", "--rounds", "2", "--bin", bin, "--config", Paths.exampleConfig])
-        #expect(status == 0, "\(out)")
+        let out = try bench(["memory", "--looms", "30", "--craftsmen", "5", "--rounds", "2"])
         #expect(out.contains("large: 30 looms"), "\(out)")
         #expect(out.contains("resident by mapping") && out.contains("the binary (sentrad)"), "\(out)")
     }

@@ -36,14 +36,9 @@ import Testing
     @Test func persistentSessionDeliversWhatWasPublishedWhileStopped() async throws {
         let broker = try await Broker()
         let daemon = Daemon(broker: broker)
-        try await daemon.start()
-        try await eventually("the subscription") { daemon.child!.output.contains("connected to broker") }
-        try await daemon.terminate()
         let t = nowMillis() - 3_600_000
-        try broker.publish(
-            "sentra/ws-bandar-01/loom/loom-02",
-            (0..<1000).map { #"{"ts":\#(t + Int64($0) * 1000),"seq":\#($0 + 1),"picks":\#($0)}"# }, qos: 1)
-        try await daemon.start()
+        try await Self.publishWhileStopped(
+            daemon, (0..<1000).map { #"{"ts":\#(t + Int64($0) * 1000),"seq":\#($0 + 1),"picks":\#($0)}"# })
         try await eventually("1,000 readings") { (try daemon.accepted()) == 1000 }
         let (_, json) = try daemon.ctl(["report", "--format", "json"] + wideReportRange())
         #expect(json.contains(#""picks": 999"#))
@@ -61,14 +56,9 @@ import Testing
             .write(toFile: config, atomically: true, encoding: .utf8)
         let broker = try await Broker()
         let daemon = Daemon(broker: broker, config: config)
-        try await daemon.start()
-        try await eventually("the subscription") { daemon.child!.output.contains("connected to broker") }
-        try await daemon.terminate()
         let t = nowMillis() - 7_200_000
-        try broker.publish(
-            "sentra/ws-bandar-01/loom/loom-02",
-            (0..<4000).map { #"{"ts":\#(t + Int64($0) * 1000),"seq":\#($0 + 1),"picks":\#($0 * 3)}"# }, qos: 1)
-        try await daemon.start()
+        try await Self.publishWhileStopped(
+            daemon, (0..<4000).map { #"{"ts":\#(t + Int64($0) * 1000),"seq":\#($0 + 1),"picks":\#($0 * 3)}"# })
         try await eventually("4,000 readings committed", timeout: 60) { (try daemon.accepted()) == 4000 }
         let (_, json) = try daemon.ctl(["report", "--format", "json"] + wideReportRange())
         #expect(json.contains(#""picks": 11997"#), "\(json)")
@@ -76,6 +66,16 @@ import Testing
         let alerts = (try? String(contentsOfFile: daemon.logDir + "/alerts.jsonl", encoding: .utf8)) ?? ""
         #expect(alerts.isEmpty, "\(alerts)")
         try await daemon.terminate()
+    }
+
+    /// Registers the daemon's persistent session, stops it, publishes `payloads` for loom-02 at
+    /// QoS 1 (the broker keeps them for the session), and starts it again.
+    static func publishWhileStopped(_ daemon: Daemon, _ payloads: [String]) async throws {
+        try await daemon.start()
+        try await eventually("the subscription") { daemon.child!.output.contains("connected to broker") }
+        try await daemon.terminate()
+        try daemon.broker.publish("sentra/ws-bandar-01/loom/loom-02", payloads, qos: 1)
+        try await daemon.start()
     }
 
     @Test func reconnectsAfterTheBrokerRestarts() async throws {
