@@ -382,36 +382,28 @@ public struct AlertLogFollower: Sendable {
     /// above the one expected means the lines between were deleted (a lagging reader).
     public mutating func poll(maxLines: Int = 256) -> [AlertLogLine] {
         var out: [AlertLogLine] = []
-        // The common case, a reader following the live file: read on from where it stopped
-        // without listing the directory; anything else (rotation, a first read) lists.
-        if let p = position, let (lines, consumed, identity) = read(path, from: p.offset, next: next, maxLines: maxLines),
-            identity == p.firstSeq
-        {
-            position = (p.firstSeq, p.offset + consumed)
-            for l in lines where l.seq >= next {
-                out.append(l)
-                next = l.seq + 1
-            }
-            if consumed == 0 || out.count >= maxLines { return out }
-        }
         var attempts = 0
         while out.count < maxLines && attempts < 64 {
             attempts += 1
+            // The common case, a reader following the live file: read on from where it stopped
+            // without listing the directory (the live file is the newest: at its end, done).
+            if let p = position, let chunk = read(path, firstSeq: p.firstSeq, from: p.offset, maxLines: maxLines - out.count) {
+                take(chunk, firstSeq: p.firstSeq, offset: p.offset, into: &out)
+                if chunk.atEnd { return out }
+                continue
+            }
+            // A first read, or the file we were reading was rotated away: list.
             let segs = AlertLog.segments(path).filter { $0.firstSeq != nil }
             guard !segs.isEmpty else { return out }
             var i = segs.lastIndex { $0.firstSeq! <= next } ?? 0
             if let p = position, let j = segs.firstIndex(where: { $0.firstSeq == p.firstSeq }), j >= i { i = j }
             let seg = segs[i]
             let offset = position?.firstSeq == seg.firstSeq ? position!.offset : 0
-            guard let (lines, consumed, identity) = read(seg.path, from: offset, next: next, maxLines: maxLines - out.count),
-                identity == seg.firstSeq
-            else { continue }  // rotated under us: list again
-            position = (seg.firstSeq!, offset + consumed)
-            for l in lines where l.seq >= next {
-                out.append(l)
-                next = l.seq + 1
+            guard let chunk = read(seg.path, firstSeq: seg.firstSeq!, from: offset, maxLines: maxLines - out.count) else {
+                continue  // rotated under us: list again
             }
-            if consumed == 0 {
+            take(chunk, firstSeq: seg.firstSeq!, offset: offset, into: &out)
+            if chunk.consumed == 0 {
                 // At the end of this file: go on with the next one, if there is one.
                 guard i + 1 < segs.count else { return out }
                 position = (segs[i + 1].firstSeq!, 0)
@@ -420,26 +412,43 @@ public struct AlertLogFollower: Sendable {
         return out
     }
 
-    /// Complete lines from `offset`, the bytes they take, and the file's first seq (to tell
-    /// that the name still means the file we were reading).
-    private func read(_ path: String, from offset: Int64, next: Int64, maxLines: Int) -> ([AlertLogLine], Int64, Int64?)? {
+    /// Complete lines read from one file, where they start.
+    private struct Chunk {
+        var lines: [AlertLogLine]
+        /// The bytes the complete lines take.
+        var consumed: Int64
+        /// Nothing complete is left after them.
+        var atEnd: Bool
+    }
+
+    /// Takes `chunk`'s lines from `next` on, and moves the position past them.
+    private mutating func take(_ chunk: Chunk, firstSeq: Int64, offset: Int64, into out: inout [AlertLogLine]) {
+        position = (firstSeq, offset + chunk.consumed)
+        for l in chunk.lines where l.seq >= next {
+            out.append(l)
+            next = l.seq + 1
+        }
+    }
+
+    /// Complete lines from `offset` with seq ≥ `next`, at most `maxLines` (and 1 MiB); nil when
+    /// `path` cannot be opened or no longer names the file that begins with `firstSeq`.
+    private func read(_ path: String, firstSeq: Int64, from offset: Int64, maxLines: Int) -> Chunk? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: 64)
         let hn = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        let identity = hn > 0 ? AlertLog.seq(ofLine: String(decoding: head[..<hn], as: UTF8.self)) : nil
+        guard hn > 0, AlertLog.seq(ofLine: String(decoding: head[..<hn], as: UTF8.self)) == firstSeq else { return nil }
         // What is there to read (usually one new line), at most 1 MiB, into a buffer not zeroed.
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
-        let available = max(0, min(Int(st.st_size) - Int(offset), 1 << 20))
-        guard available > 0 else { return ([], 0, identity) }
+        let size = Int64(st.st_size)
+        let available = Int(max(0, min(size - offset, 1 << 20)))
         var n = 0
         let buf = [UInt8](unsafeUninitializedCapacity: available) { b, count in
-            n = max(0, pread(fd, b.baseAddress, available, off_t(offset)))
+            n = available > 0 ? max(0, pread(fd, b.baseAddress, available, off_t(offset))) : 0
             count = n
         }
-        guard n > 0 else { return ([], 0, identity) }
         var lines: [AlertLogLine] = []
         var start = 0
         var consumed = 0
@@ -450,6 +459,7 @@ public struct AlertLogFollower: Sendable {
             if let seq = AlertLog.seq(ofLine: text), seq >= next { lines.append(AlertLogLine(seq: seq, text: text)) }
             if lines.count >= maxLines { break }
         }
-        return (lines, Int64(consumed), identity)
+        let end = offset + Int64(consumed)
+        return Chunk(lines: lines, consumed: Int64(consumed), atEnd: consumed == 0 || end >= size)
     }
 }

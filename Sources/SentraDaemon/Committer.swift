@@ -147,7 +147,7 @@ enum HeapTrim {
 
     static func now(ifDue t: UInt64) {
         let previous = last.load(ordering: .relaxed)
-        guard t &- previous >= interval || previous == 0 else { return }
+        guard t &- previous >= interval else { return }
         last.store(t, ordering: .relaxed)
         _ = mallocTrim(0)
     }

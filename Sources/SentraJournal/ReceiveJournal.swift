@@ -358,7 +358,7 @@ public final class ReceiveJournal: @unchecked Sendable {
                 if !self.syncOnce() { return }
             }
         }
-        t.name = "sentra-journal-sync"
+        t.name = "sentra-journal"
         syncThread = t
         t.start()
     }

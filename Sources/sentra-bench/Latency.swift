@@ -107,7 +107,8 @@ extension SentraBench {
         /// Publishes `probes` readings that cross the rule's threshold, alternately up and down,
         /// each timed until its line is in the alert log (written) and until the in-process
         /// journald sink has sent it to this benchmark's socket (the log is fsync'd before any
-        /// plugin sees a line, so this bounds "durable" from above, by a hand-off and a datagram). Between probes, one line of the same size is written and fsync'd in the
+        /// plugin sees a line, so this bounds "durable" from above, by a hand-off and a
+        /// datagram). Between probes, one line of the same size is written and fsync'd in the
         /// same directory: the disk's own figure, under the same load.
         private func timeProbes(_ probe: MQTTClient, topic: String, work: String) throws -> ProbeTimes {
             var times = ProbeTimes()
@@ -126,7 +127,7 @@ extension SentraBench {
                 var lineAt: UInt64?
                 try waitFor("alert line \(i + 1) to reach the plugin", timeout: 10, poll: 0.00005) {
                     if lineAt == nil, Self.size(alerts) > written { lineAt = nowNanos() }
-                    return sink.received() > 0
+                    return sink.received(containing: "SENTRA_RULE=bench_tank_full") > 0
                 }
                 let end = nowNanos()
                 written = Self.size(alerts)
@@ -145,19 +146,6 @@ extension SentraBench {
         static func size(_ path: String) -> Int {
             var st = stat()
             return stat(path, &st) == 0 ? Int(st.st_size) : 0
-        }
-
-        static func lineCount(_ path: String) -> Int {
-            guard let fd = fopen(path, "r") else { return 0 }
-            defer { fclose(fd) }
-            var n = 0
-            var buf = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let r = fread(&buf, 1, buf.count, fd)
-                if r <= 0 { break }
-                for k in 0..<r where buf[k] == 0x0A { n += 1 }
-            }
-            return n
         }
     }
 }
@@ -255,14 +243,16 @@ struct ProbeTimes {
 /// A unix datagram socket of the benchmark's own, standing in for journald's.
 final class DatagramSink {
     private let fd: Int32
+    private var buffer = [UInt8](repeating: 0, count: 65536)
 
     init(path: String) throws {
+        var addr = sockaddr_un()
+        guard path.utf8.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw BenchError("socket path too long: \(path)") }
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            for (i, b) in path.utf8.prefix(dst.count - 1).enumerated() { dst[i] = b }
+            for (i, b) in path.utf8.enumerated() { dst[i] = b }
         }
         let ok = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
@@ -272,11 +262,14 @@ final class DatagramSink {
 
     deinit { close(fd) }
 
-    /// Datagrams waiting, taken without blocking.
-    func received() -> Int {
-        var buffer = [UInt8](repeating: 0, count: 65536)
+    /// Datagrams waiting that contain `text` (a journal field), taken without blocking.
+    func received(containing text: String) -> Int {
+        let needle = Array(text.utf8)
         var n = 0
-        while recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) >= 0 { n += 1 }
-        return n
+        while true {
+            let got = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            guard got >= 0 else { return n }
+            if buffer[..<got].firstRange(of: needle) != nil { n += 1 }
+        }
     }
 }

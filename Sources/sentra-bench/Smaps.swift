@@ -21,8 +21,9 @@ struct Smaps {
         let text = String(decoding: data, as: UTF8.self)
         var group = "?"
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            if let first = line.first, first.isHexDigit, line.contains("-"), !line.hasSuffix(" kB") {
-                let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            // A mapping's header: "start-end perms offset dev inode [path]".
+            if let range = fields.first, range.contains("-"), range.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
                 group = Self.group(fields.count > 5 ? String(fields[5]).trimmingCharacters(in: .whitespaces) : "")
             } else if line.hasPrefix("Rss:") {
                 let kb = Self.kilobytes(line)
@@ -82,6 +83,9 @@ struct Smaps {
 /// so what is resident a while later is the working set, not what start-up once touched.
 /// Returns the bytes advised. A measurement, never done by the daemon to itself.
 enum WorkingSet {
+    /// glibc's syscall(2), which Swift cannot import (it is variadic); with integer arguments
+    /// only, the fixed signature passes them as the variadic call would on x86-64 and arm64.
+    /// 434 and 440 are the same on both.
     @_silgen_name("syscall") private static func syscall5(_ n: Int, _ a: Int, _ b: Int, _ c: Int, _ d: Int, _ e: Int) -> Int
 
     static func pageOutFileMappings(pid: pid_t) -> Int {
