@@ -87,6 +87,13 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // A region of sentras: their alert events from the regional broker, each line once, and
+        // their state from the regional Prometheus.
+        .target(
+            name: "SentraRegion",
+            dependencies: [
+                "SentraCore", "SentraWire", "SentraConfig", "SentraMQTT", "SentraAlertLog", .product(name: "Logging", package: "swift-log"),
+            ]),
         // Process and loopback helpers shared by the benchmarks and the integration tests.
         .target(name: "SentraProcess"),
         .target(name: "SentraSim", dependencies: ["SentraCore"]),
@@ -102,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "sentractl",
             dependencies: [
-                "SentraCore", "SentraWire", "SentraConfig", "SentraStore", "SentraAlertLog", "SentraPlugins",
+                "SentraCore", "SentraWire", "SentraConfig", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraRegion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

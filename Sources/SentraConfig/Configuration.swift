@@ -4,6 +4,9 @@ import SentraCore
 /// Sentra's whole configuration: one human-edited YAML file (docs/configuration.md).
 public struct Configuration: Sendable {
     public var file: String
+    /// `sentra.id`: this sentra among others in a region; the `sentra` label of every metric
+    /// and the `sentra` field of every alert event handed to plugins. Nil: one sentra alone.
+    public var sentraID: String?
     public var name: String
     public var timeZone: String
     public var broker: Broker
@@ -21,6 +24,8 @@ public struct Configuration: Sendable {
     public var registry: Registry
     public var rules: [RuleSpec]
     public var plugins: [PluginSpec]
+    /// `region:` the region this sentra reports to, for `sentractl region` (nil: none).
+    public var region: RegionConfiguration?
     /// What the file says that is accepted but worth a word (an obsolete key), by file, line
     /// and key; `sentrad` logs them at start, `sentractl check` prints them.
     public var notices: [ConfigurationError] = []
@@ -181,7 +186,8 @@ public struct Configuration: Sendable {
         return token
     }
 
-    static func hostPort(_ s: String, option: String) throws -> (String, Int) {
+    /// `HOST:PORT` (`[v6]:PORT` too) of the option named `option`.
+    public static func hostPort(_ s: String, option: String) throws -> (String, Int) {
         guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (1...65535).contains(port) else {
             throw ConfigurationErrors([ConfigurationError(file: option, line: 0, key: option, message: "expected HOST:PORT, got '\(s)'")])
         }

@@ -9,6 +9,7 @@ extension Reader {
     static let topLevelKeys = [
         "sentra", "broker", "state_dir", "runtime_dir", "log_dir", "ingest", "retention", "alert_log", "http",
         "shifts", "workshops", "craftsmen", "looms", "devices", "mappings", "rules", "plugins",
+        "region",
     ]
 
     /// The whole document: every section in turn, composed into a `Configuration`.
@@ -18,7 +19,7 @@ extension Reader {
             return nil
         }
         guard let top = mapping(root, "", allowed: Self.topLevelKeys) else { return nil }
-        let (name, timeZone) = sentra(top["sentra"])
+        let (id, name, timeZone) = sentra(top["sentra"])
         var calendar = LocalCalendar(identifier: timeZone) ?? LocalCalendar(timeZone: TimeZone(secondsFromGMT: 0) ?? .current)
         let broker = self.broker(top["broker"])
         let stateDir = string(top["state_dir"], "state_dir") ?? "/var/lib/sentra"
@@ -32,6 +33,7 @@ extension Reader {
         let registry = self.registry(top, name: name, shifts: shifts, calendar: &calendar, topicPrefix: broker.topicPrefix)
         let rules = self.rules(top["rules"])
         let plugins = self.plugins(top["plugins"])
+        let region = top["region"].flatMap { self.region($0) }
         guard errors.isEmpty else { return nil }
         var configuration = Configuration(
             file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, runtimeDirectory: runtimeDir,
@@ -39,14 +41,18 @@ extension Reader {
             commitIntervalMillis: ingest.commitMillis, hourlyRetentionDays: retentionDays, alertLog: alertLog, http: http,
             registry: registry, rules: rules, plugins: plugins)
         configuration.notices = notices
+        configuration.sentraID = id
+        configuration.region = region
         return configuration
     }
 
-    /// `sentra:` the sentra's name and time zone.
-    mutating func sentra(_ entry: Entry?) -> (name: String, timeZone: String) {
+    /// `sentra:` the sentra's id (for a region), name and time zone.
+    mutating func sentra(_ entry: Entry?) -> (id: String?, name: String, timeZone: String) {
+        var id: String?
         var name = "sentra"
         var timeZone = "Asia/Jakarta"
-        if let s = mapping(entry?.value, "sentra", allowed: ["name", "timezone"]) {
+        if let s = mapping(entry?.value, "sentra", allowed: ["id", "name", "timezone"]) {
+            if s["id"] != nil { id = self.id(s["id"], "sentra.id", in: entry!.value) }
             name = string(s["name"], "sentra.name") ?? name
             if let tz = string(s["timezone"], "sentra.timezone") {
                 if TimeZone(identifier: tz) == nil {
@@ -56,55 +62,57 @@ extension Reader {
                 }
             }
         }
-        return (name, timeZone)
+        return (id, name, timeZone)
     }
 
-    /// `broker:` where mosquitto is, who we are to it, and the topics' first level.
-    mutating func broker(_ entry: Entry?) -> Configuration.Broker {
-        var broker = Configuration.Broker()
+    /// `broker:` where mosquitto is, who we are to it, and the topics' first level. Also the
+    /// region's broker (`p` = `region.broker`), which has no topics of devices.
+    mutating func broker(_ entry: Entry?, path p: String = "broker", defaults: Configuration.Broker = .init()) -> Configuration.Broker {
+        let devices = p == "broker"
+        var broker = defaults
         guard
             let b = mapping(
-                entry?.value, "broker",
+                entry?.value, p,
                 allowed: [
                     "host", "port", "client_id", "keepalive", "username", "password_file", "ca_file", "cert_file", "key_file",
-                    "reconnect_min", "reconnect_max", "topic_prefix", "subscriptions",
-                ])
+                    "reconnect_min", "reconnect_max",
+                ] + (devices ? ["topic_prefix", "subscriptions"] : []))
         else { return broker }
-        broker.host = string(b["host"], "broker.host") ?? broker.host
-        broker.port = int(b["port"], "broker.port", range: ConfigurationLimits.port) ?? broker.port
-        broker.clientID = string(b["client_id"], "broker.client_id") ?? broker.clientID
+        broker.host = string(b["host"], "\(p).host") ?? broker.host
+        broker.port = int(b["port"], "\(p).port", range: ConfigurationLimits.port) ?? broker.port
+        broker.clientID = string(b["client_id"], "\(p).client_id") ?? broker.clientID
         if broker.clientID.utf8.count > ConfigurationLimits.clientIDBytes {
-            error(b["client_id"]?.value, "broker.client_id", "longer than \(ConfigurationLimits.clientIDBytes) bytes")
+            error(b["client_id"]?.value, "\(p).client_id", "longer than \(ConfigurationLimits.clientIDBytes) bytes")
         }
-        broker.keepAliveSeconds = int(b["keepalive"], "broker.keepalive", range: ConfigurationLimits.keepAlive) ?? broker.keepAliveSeconds
-        broker.username = string(b["username"], "broker.username")
-        broker.passwordFile = string(b["password_file"], "broker.password_file")
-        broker.caFile = string(b["ca_file"], "broker.ca_file")
-        broker.certFile = string(b["cert_file"], "broker.cert_file")
-        broker.keyFile = string(b["key_file"], "broker.key_file")
+        broker.keepAliveSeconds = int(b["keepalive"], "\(p).keepalive", range: ConfigurationLimits.keepAlive) ?? broker.keepAliveSeconds
+        broker.username = string(b["username"], "\(p).username")
+        broker.passwordFile = string(b["password_file"], "\(p).password_file")
+        broker.caFile = string(b["ca_file"], "\(p).ca_file")
+        broker.certFile = string(b["cert_file"], "\(p).cert_file")
+        broker.keyFile = string(b["key_file"], "\(p).key_file")
         if (broker.certFile == nil) != (broker.keyFile == nil) {
-            error(b["cert_file"]?.key ?? b["key_file"]?.key, "broker.cert_file", "cert_file and key_file go together")
+            error(b["cert_file"]?.key ?? b["key_file"]?.key, "\(p).cert_file", "cert_file and key_file go together")
         }
         let reconnect = ConfigurationLimits.reconnect
-        if let v = duration(b["reconnect_min"], "broker.reconnect_min", range: reconnect) { broker.reconnectMinSeconds = Int(v / 1000) }
-        if let v = duration(b["reconnect_max"], "broker.reconnect_max", range: reconnect) { broker.reconnectMaxSeconds = Int(v / 1000) }
+        if let v = duration(b["reconnect_min"], "\(p).reconnect_min", range: reconnect) { broker.reconnectMinSeconds = Int(v / 1000) }
+        if let v = duration(b["reconnect_max"], "\(p).reconnect_max", range: reconnect) { broker.reconnectMaxSeconds = Int(v / 1000) }
         if broker.reconnectMinSeconds > broker.reconnectMaxSeconds {
             error(
-                b["reconnect_min"]?.value ?? b["reconnect_max"]?.value, "broker.reconnect_min",
+                b["reconnect_min"]?.value ?? b["reconnect_max"]?.value, "\(p).reconnect_min",
                 "must not be longer than reconnect_max (\(broker.reconnectMaxSeconds)s)")
         }
-        if let prefix = string(b["topic_prefix"], "broker.topic_prefix") {
+        if let prefix = string(b["topic_prefix"], "\(p).topic_prefix") {
             if Self.isValidTopicPrefix(prefix) {
                 broker.topicPrefix = prefix
             } else {
                 error(
-                    b["topic_prefix"]?.value, "broker.topic_prefix",
+                    b["topic_prefix"]?.value, "\(p).topic_prefix",
                     "expected topic levels like sentra or coop/bandar: no +, #, empty level or / at either end")
             }
         }
-        for (i, n) in sequence(b["subscriptions"], "broker.subscriptions").enumerated() {
+        for (i, n) in sequence(b["subscriptions"], "\(p).subscriptions").enumerated() {
             guard let f = n.scalar?.string, Self.isValidFilter(f) else {
-                error(n, "broker.subscriptions[\(i)]", "expected an MQTT topic filter (levels, + for one level, # last)")
+                error(n, "\(p).subscriptions[\(i)]", "expected an MQTT topic filter (levels, + for one level, # last)")
                 continue
             }
             broker.subscriptions.append(f)

@@ -55,6 +55,12 @@ extension Configuration {
     /// dropped (an editor's last one), other white space is part of the secret; an empty file
     /// gives nil (systemd's `SetCredential=` fallback is a lone newline).
     public func readSecret(_ name: String, key: String) throws -> String? {
+        try Self.readSecret(name, key: key, file: file, line: line(of: key))
+    }
+
+    /// `readSecret(_:key:)` for a file other than a sentra's configuration (the region's):
+    /// `file` and `line` name where the key is.
+    public static func readSecret(_ name: String, key: String, file: String, line: Int) throws -> String? {
         var candidates: [String] = []
         if name.hasPrefix("/") {
             candidates = [name]
@@ -68,18 +74,15 @@ extension Configuration {
         guard let path else {
             throw ConfigurationErrors([
                 ConfigurationError(
-                    file: file, line: line(of: key), key: key,
-                    message: "cannot read \(candidates.joined(separator: " or ")): no such file")
+                    file: file, line: line, key: key, message: "cannot read \(candidates.joined(separator: " or ")): no such file")
             ])
         }
-        switch Self.readSmallFile(path) {
+        switch readSmallFile(path) {
         case .success(let text):
             let secret = text.trimmingCharacters(in: .newlines)
             return secret.isEmpty ? nil : secret
         case .failure(let why):
-            throw ConfigurationErrors([
-                ConfigurationError(file: file, line: line(of: key), key: key, message: "cannot read \(path): \(why)")
-            ])
+            throw ConfigurationErrors([ConfigurationError(file: file, line: line, key: key, message: "cannot read \(path): \(why)")])
         }
     }
 

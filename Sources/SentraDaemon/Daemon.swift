@@ -74,6 +74,15 @@ public struct Daemon {
         logger.info("sentrad stopped")
     }
 
+    /// What the plugins are told: the sentra's name and id, and where the shipped ones live.
+    func pluginSettings(_ configuration: Configuration) -> PluginHost.Settings {
+        var settings = PluginHost.Settings()
+        settings.sentraName = configuration.name
+        settings.sentraID = configuration.sentraID
+        if let dir = ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] { settings.pluginDirectory = dir }
+        return settings
+    }
+
     func makeServiceGroup() throws -> ServiceGroup {
         let configuration = self.configuration
         for dir in [configuration.stateDirectory, configuration.logDirectory] {
@@ -96,12 +105,9 @@ public struct Daemon {
             path: configuration.alertLogPath, timeZone: configuration.calendar.timeZone,
             settings: .init(maxFileBytes: configuration.alertLog.maxFileBytes, maxKeptBytes: configuration.alertLog.maxKeptBytes),
             logger: logger)
-        var pluginSettings = PluginHost.Settings()
-        pluginSettings.sentraName = configuration.name
-        if let dir = ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] { pluginSettings.pluginDirectory = dir }
         let plugins = try PluginHost(
-            log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory, settings: pluginSettings,
-            logger: logger)
+            log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory,
+            settings: pluginSettings(configuration), logger: logger)
         let ingest = try IngestService(
             configuration: configuration, journal: journal, store: store, alertLog: alertLog, status: status, logger: logger,
             stop: stop, liveness: liveness)
@@ -118,9 +124,10 @@ public struct Daemon {
             .init(service: mqtt), .init(service: reload),
         ]
         if configuration.http.enabled {
-            let view = DaemonView(
+            var view = DaemonView(
                 name: configuration.name, version: SentraVersion.current, status: status,
                 live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: configuration.usualDays)
+            view.sentraID = configuration.sentraID
             let http = try httpService(view: view, readiness: readiness)
             let late = FaultInjection.httpLate.target
             services.append(.init(service: late > 0 ? LateService(service: http, delay: .seconds(late)) : http))

@@ -30,7 +30,7 @@ extension DaemonView {
     /// survive restarts and never go down. Written a family at a time: the answer of a sentra
     /// of 10,000 looms is megabytes, and is never whole in memory.
     public func writeMetrics(_ m: MetricsScrape, _ write: (String) async throws -> Void) async throws {
-        var p = PrometheusText()
+        var p = PrometheusText(constantLabels: [("sentra", sentraID ?? "")])
         daemon(&p, m.status)
         commits(&p, m.status)
         plugins(&p, m)

@@ -7,9 +7,14 @@ public struct PrometheusText {
 
     public private(set) var text = ""
     private var families = Set<String>()
+    /// Written first in every sample's labels: the `sentra` label of a sentra in a region.
+    private let constant: String
 
-    public init() {
+    /// `constantLabels` go on every sample (an empty value leaves its label out).
+    public init(constantLabels: [(key: String, value: String)] = []) {
         text.reserveCapacity(16 << 10)
+        constant = constantLabels.filter { !$0.value.isEmpty }.map { "\($0.key)=\"\(Self.escapeLabel($0.value))\"" }
+            .joined(separator: ",")
     }
 
     /// What was written since the last `take`; the family names stay known, so a family
@@ -32,7 +37,8 @@ public struct PrometheusText {
 
     public mutating func sample(_ name: String, labels: [(key: String, value: String)], _ value: Double) {
         text += name
-        var first = true
+        var first = constant.isEmpty
+        if !first { text += "{" + constant }
         for (k, v) in labels where !v.isEmpty {
             text += first ? "{" : ","
             first = false

@@ -259,6 +259,7 @@ extension PluginHost {
     /// What the daemon tells a plugin it starts (docs/plugins.md, handshake).
     struct HandshakeContext: Sendable {
         var sentraName: String
+        var sentraID: String?
         var timeZone: TimeZone
         var stateDirectory: String
         var timeout: Duration
@@ -270,7 +271,7 @@ extension PluginHost {
         let line = try WireJSON.line(
             PluginMessage.hello(
                 .init(
-                    daemon: "sentrad", protocol: pluginProtocolVersion, spec: spec, sentra: c.sentraName,
+                    daemon: "sentrad", protocol: pluginProtocolVersion, spec: spec, sentra: c.sentraName, sentraID: c.sentraID,
                     timezone: c.timeZone.identifier, stateDir: c.stateDirectory)))
         guard p.send(line) else {
             await p.stop(grace: .zero)

@@ -45,6 +45,8 @@ public final class PluginHost: Sendable {
         public var stopGrace: Duration = .seconds(2)
         /// The sentra's name, told to plugins in the handshake.
         public var sentraName = ""
+        /// The sentra's id: told in the handshake and added to every event as `sentra`.
+        public var sentraID: String?
         /// What a plugin may send: its alerts' rate and shape, its lines' length and rate.
         public var bounds = PluginBounds()
         public init() {}
@@ -195,7 +197,7 @@ public final class PluginHost: Sendable {
         try await Self.handshake(
             p, spec: spec,
             context: HandshakeContext(
-                sentraName: settings.sentraName, timeZone: self.log.timeZone, stateDirectory: stateDirectory,
+                sentraName: settings.sentraName, sentraID: settings.sentraID, timeZone: self.log.timeZone, stateDirectory: stateDirectory,
                 timeout: max(settings.handshakeTimeout, .milliseconds(spec.timeoutMillis))))
         return .process(p)
     }
@@ -255,8 +257,8 @@ public final class PluginHost: Sendable {
 
     /// Sends one event (`line`: its alert-log line) to an external plugin and waits for its
     /// ack within the plugin's timeout; throws on a nack, garbage, a timeout or an exit.
-    static func deliver(_ event: AlertEvent, line: String, to p: ExternalPlugin, spec: PluginSpec) async throws {
-        guard p.send(PluginMessage.eventLine(seq: event.seq, alertLogLine: line)) else {
+    static func deliver(_ event: AlertEvent, line: String, sentra: String?, to p: ExternalPlugin, spec: PluginSpec) async throws {
+        guard p.send(PluginMessage.eventLine(seq: event.seq, alertLogLine: line, sentra: sentra)) else {
             throw PluginError(plugin: spec.name, reason: "cannot write event \(event.seq): the plugin is gone or not reading")
         }
         let deadline = ContinuousClock.now + .milliseconds(spec.timeoutMillis)
@@ -277,7 +279,7 @@ public final class PluginHost: Sendable {
     private func deliver(_ t: Transport, spec: PluginSpec, event: AlertEvent, line: String) async throws {
         switch t {
         case .sink(let sink): try await Self.deliver(event, to: sink, spec: spec)
-        case .process(let p): try await Self.deliver(event, line: line, to: p, spec: spec)
+        case .process(let p): try await Self.deliver(event, line: line, sentra: settings.sentraID, to: p, spec: spec)
         }
     }
 

@@ -53,8 +53,8 @@ public struct PluginTrial: Sendable {
     ///   state (e.g. the alertmanager plugin's firing set) behind for the daemon's instance.
     /// - A plugin is stopped (EOF, then SIGTERM, then SIGKILL after `stopGrace`) before this returns.
     public static func run(
-        spec: PluginSpec, event: AlertEvent, timeZone: TimeZone, sentraName: String, stateDirectory: String,
-        pluginDirectory: String, sinks: SinkRegistry = .standard, handshakeTimeout: Duration = .seconds(15),
+        spec: PluginSpec, event: AlertEvent, timeZone: TimeZone, sentraName: String, sentraID: String? = nil,
+        stateDirectory: String, pluginDirectory: String, sinks: SinkRegistry = .standard, handshakeTimeout: Duration = .seconds(15),
         stopGrace: Duration = .seconds(2),
         logger: Logger = Logger(label: "sentra.plugins.trial", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async -> PluginTrial {
@@ -91,9 +91,9 @@ public struct PluginTrial: Sendable {
             try await PluginHost.handshake(
                 p, spec: spec,
                 context: .init(
-                    sentraName: sentraName, timeZone: timeZone, stateDirectory: stateDirectory,
+                    sentraName: sentraName, sentraID: sentraID, timeZone: timeZone, stateDirectory: stateDirectory,
                     timeout: max(handshakeTimeout, .milliseconds(spec.timeoutMillis))))
-            try await PluginHost.deliver(event, line: event.jsonLine(timeZone: timeZone), to: p, spec: spec)
+            try await PluginHost.deliver(event, line: event.jsonLine(timeZone: timeZone), sentra: sentraID, to: p, spec: spec)
         } catch {
             outcome = .refused("\(error)")
         }

@@ -10,6 +10,8 @@ import SentraWire
 /// published snapshot, the state database, the alert log and the plugin host.
 public struct DaemonView: Sendable {
     public var name: String
+    /// `sentra.id`: the `sentra` label on every metric (nil: none).
+    public var sentraID: String?
     public var version: String
     public var status: DaemonStatus
     public var live: LiveState

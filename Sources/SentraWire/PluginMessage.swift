@@ -69,6 +69,8 @@ public enum PluginMessage: Codable, Sendable, Equatable {
         public var daemon: String?
         public var plugin: String?
         public var sentra: String?
+        /// The sentra's id (`sentra.id`), when it has one.
+        public var sentraID: String?
         public var options: [String: String]?
         public var timezone: String?
         public var minSeverity: Severity?
@@ -85,11 +87,14 @@ public enum PluginMessage: Codable, Sendable, Equatable {
         }
 
         /// The daemon's hello to the plugin configured as `spec`.
-        public init(daemon: String, protocol: Int, spec: PluginSpec, sentra: String, timezone: String, stateDir: String) {
+        public init(
+            daemon: String, protocol: Int, spec: PluginSpec, sentra: String, sentraID: String? = nil, timezone: String, stateDir: String
+        ) {
             self.protocol = `protocol`
             self.daemon = daemon
             plugin = spec.name
             self.sentra = sentra
+            self.sentraID = sentraID
             options = spec.options
             self.timezone = timezone
             minSeverity = spec.minSeverity
@@ -99,6 +104,7 @@ public enum PluginMessage: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case `protocol`, daemon, plugin, sentra, options, timezone, name, version
+            case sentraID = "sentra_id"
             case minSeverity = "min_severity"
             case timeoutMs = "timeout_ms"
             case stateDir = "state_dir"
@@ -112,6 +118,7 @@ public enum PluginMessage: Codable, Sendable, Equatable {
             daemon = try? c.decodeIfPresent(String.self, forKey: .daemon)
             plugin = try? c.decodeIfPresent(String.self, forKey: .plugin)
             sentra = try? c.decodeIfPresent(String.self, forKey: .sentra)
+            sentraID = try? c.decodeIfPresent(String.self, forKey: .sentraID)
             options = try? c.decodeIfPresent([String: String].self, forKey: .options)
             timezone = try? c.decodeIfPresent(String.self, forKey: .timezone)
             minSeverity = try? c.decodeIfPresent(Severity.self, forKey: .minSeverity)
@@ -179,10 +186,16 @@ public enum PluginMessage: Codable, Sendable, Equatable {
 
     /// `{"type":"event","seq":N,"alert":LINE}`, the one message written by hand: `alert` is
     /// the alert log's line unchanged (docs/plugins.md), so the plugin gets the log's field
-    /// order and finds `type` and `seq` first. `alertLogLine` may end in its newline.
-    public static func eventLine(seq: Int64, alertLogLine line: some StringProtocol) -> String {
-        let alert = line.hasSuffix("\n") ? line.dropLast() : line[...]
-        return "{\"type\":\"event\",\"seq\":\(seq),\"alert\":\(alert)}"
+    /// order and finds `type` and `seq` first; a sentra with an id adds its `sentra` field
+    /// last, so the event says where it came from once it leaves the box. `alertLogLine` may
+    /// end in its newline.
+    public static func eventLine(seq: Int64, alertLogLine line: some StringProtocol, sentra: String? = nil) -> String {
+        var alert = line.hasSuffix("\n") ? line.dropLast() : line[...]
+        guard let sentra, alert.last == "}" else { return "{\"type\":\"event\",\"seq\":\(seq),\"alert\":\(alert)}" }
+        alert = alert.dropLast()
+        var field = ",\"sentra\":"
+        AlertEvent.appendString(sentra, to: &field)
+        return "{\"type\":\"event\",\"seq\":\(seq),\"alert\":\(alert)\(field)}}"
     }
 }
 

@@ -12,7 +12,7 @@ import SentraWire
 struct Sentractl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentractl", abstract: "Look at a sentra: check its configuration, report production, follow alerts.",
-        subcommands: [Check.self, Registry.self, Report.self, Tail.self, Status.self, Devices.self, Plugins.self])
+        subcommands: [Check.self, Registry.self, Report.self, Tail.self, Status.self, Devices.self, Plugins.self, Region.self])
 }
 
 /// Options every subcommand takes.
@@ -319,7 +319,7 @@ extension Sentractl {
                     print("note: \(spec.name) has min_severity \(spec.minSeverity.rawValue); the daemon would not send it this info alert")
                 }
                 let trial = await PluginTrial.run(
-                    spec: spec, event: event, timeZone: timeZone, sentraName: c.name, stateDirectory: scratch.path,
+                    spec: spec, event: event, timeZone: timeZone, sentraName: c.name, sentraID: c.sentraID, stateDirectory: scratch.path,
                     pluginDirectory: directory)
                 for line in trial.transcript { print(Self.render(line)) }
                 switch trial.outcome {
