@@ -18,7 +18,6 @@ import Testing
     @Test func aSentrasOwnConfigurationMayCarryTheRegion() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         var yaml = try String(contentsOf: root.appendingPathComponent("config/sentra.example.yaml"), encoding: .utf8)
-        yaml = yaml.replacingOccurrences(of: "sentra:\n  name:", with: "sentra:\n  id: bandar-kidul\n  name:")
         yaml += "\nregion:\n  broker: { host: 10.0.0.5, port: 8883 }\n  prometheus: http://10.0.0.5:9090/\n"
         let c = try Configuration.parse(yaml: yaml, file: "sentra.yaml")
         #expect(c.sentraID == "bandar-kidul")
