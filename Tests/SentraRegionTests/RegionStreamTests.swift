@@ -93,8 +93,18 @@ func shown(_ outputs: [RegionStream.Output]) -> [String] {
         _ = s.take(topic: topic, topicSentra: "bandar-kidul", payload: event(1))
         let out = shown(s.take(topic: topic, topicSentra: "bandar-kidul", payload: event(50_000_000)))
         #expect(out == ["bandar-kidul:G2-49999999", "bandar-kidul:L50000000"])
-        // A line far below the remembered window is not shown again as new.
+        // A line far below what is remembered reads as the log begun again.
         #expect(shown(s.take(topic: topic, topicSentra: "bandar-kidul", payload: event(2))).first == "bandar-kidul:R2")
+    }
+
+    @Test func sentrasBeyondTheLimitAreNamedNotFollowed() {
+        var s = RegionStream()
+        for i in 0..<RegionStream.maxSentras {
+            _ = s.take(topic: "t", topicSentra: "s\(i)", payload: event(1, sentra: "s\(i)"))
+        }
+        #expect(shown(s.take(topic: "t", topicSentra: "one-more", payload: event(1, sentra: "one-more"))) == ["X"])
+        #expect(shown(s.take(topic: "t", topicSentra: "s7", payload: event(2, sentra: "s7"))) == ["s7:L2"])
+        #expect(s.highest.count == RegionStream.maxSentras)
     }
 
     @Test func topicsOfTheRegionNameTheirSentra() {
