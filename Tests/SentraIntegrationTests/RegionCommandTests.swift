@@ -140,3 +140,108 @@ import Testing
         #expect(why.contains("the regional Prometheus at http://127.0.0.1:\(closed) does not answer"), "\(why)")
     }
 }
+
+/// The shipped files of deploy/region, checked by their engines' own tools, and the brokers
+/// started on them as shipped (only paths and ports changed): TLS, passwords, the ACL, the bridge.
+@Suite struct ShippedRegionConfigurationTests {
+    static let deploy = Paths.root.appendingPathComponent("deploy/region")
+
+    @Test func prometheusFilesPassPromtoolAndTheRulesTheirUnitTests() throws {
+        let promtool = "/usr/bin/promtool"
+        let agent = Self.deploy.appendingPathComponent("sentra/prometheus-agent.yml").path
+        let (a, aOut) = try run(promtool, ["check", "config", "--agent", agent])
+        #expect(a == 0, "\(aOut)")
+        let dir = Paths.tempDir("region-promtool")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rules = Self.deploy.appendingPathComponent("region/rules.yml").path
+        let regional = try String(contentsOf: Self.deploy.appendingPathComponent("region/prometheus.yml"), encoding: .utf8)
+        let file = dir.appendingPathComponent("prometheus.yml")
+        try regional.replacingOccurrences(of: "/etc/prometheus/sentra-region-rules.yml", with: rules)
+            .write(to: file, atomically: true, encoding: .utf8)
+        let (r, rOut) = try run(promtool, ["check", "config", file.path])
+        #expect(r == 0 && rOut.contains("SUCCESS: 11 rules found"), "\(rOut)")
+        let (t, tOut) = try run(promtool, ["test", "rules", Self.deploy.appendingPathComponent("region/rules.test.yml").path])
+        #expect(t == 0 && tOut.contains("SUCCESS"), "\(tOut)")
+        // The agents keep a day's outage, where Prometheus 2.42's default is 4 hours.
+        let defaults = try String(contentsOf: Self.deploy.appendingPathComponent("sentra/prometheus.default"), encoding: .utf8)
+        #expect(defaults.contains("--storage.agent.retention.max-time=30h") && defaults.contains("--enable-feature=agent"))
+    }
+
+    @Test func anEventCrossesTheShippedBridgeOverTLSAndTheACLKeepsEachSentraToItsTopics() async throws {
+        let dir = Paths.tempDir("region-bridge")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir.path)
+        let d = dir.path
+        // A CA and the regional broker's certificate (its name, and 127.0.0.1 for this test).
+        let (certs, certsOut) = try run(
+            "/bin/sh",
+            [
+                "-c",
+                """
+                set -e; cd '\(d)'
+                openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out region-ca.crt -days 2 -subj '/CN=Test region CA' 2>/dev/null
+                openssl req -newkey rsa:2048 -nodes -keyout region-broker.key -out broker.csr -subj '/CN=region.example.org' 2>/dev/null
+                printf 'subjectAltName=DNS:region.example.org,IP:127.0.0.1\\n' > san.ext
+                openssl x509 -req -in broker.csr -CA region-ca.crt -CAkey ca.key -CAcreateserial -out region-broker.crt -days 2 -extfile san.ext 2>/dev/null
+                chmod 644 region-broker.key
+                mosquitto_passwd -c -b passwd bandar-kidul bridge-secret
+                mosquitto_passwd -b passwd coordinator coordinator-secret
+                chmod 644 passwd
+                """,
+            ])
+        #expect(certs == 0, "\(certsOut)")
+        let (local, plain, tls) = (freePort(), freePort(), freePort())
+        var regional = try String(contentsOf: Self.deploy.appendingPathComponent("region/mosquitto.conf"), encoding: .utf8)
+        for (from, to) in [
+            ("/run/mosquitto/mosquitto.pid", "\(d)/region.pid"), ("/var/log/mosquitto/mosquitto.log", "\(d)/region.log"),
+            ("/var/lib/mosquitto/", "\(d)/"), ("/etc/mosquitto/passwd", "\(d)/passwd"), ("/etc/mosquitto/acl", "\(d)/acl"),
+            ("/etc/mosquitto/certs/", "\(d)/"), ("listener 1883 127.0.0.1", "listener \(plain) 127.0.0.1"),
+            ("listener 8883\n", "listener \(tls) 127.0.0.1\n"),
+        ] {
+            #expect(regional.contains(from), "the regional mosquitto.conf no longer has \(from)")
+            regional = regional.replacingOccurrences(of: from, with: to)
+        }
+        try regional.write(toFile: "\(d)/region.conf", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: Self.deploy.appendingPathComponent("region/mosquitto-acl").path, toPath: "\(d)/acl")
+        var bridge = try String(contentsOf: Self.deploy.appendingPathComponent("sentra/mosquitto-bridge.conf"), encoding: .utf8)
+        for (from, to) in [
+            ("address region.example.org:8883", "address 127.0.0.1:\(tls)"), ("remote_password CHANGE-ME", "remote_password bridge-secret"),
+            ("/etc/mosquitto/certs/region-ca.crt", "\(d)/region-ca.crt"),
+        ] {
+            #expect(bridge.contains(from), "the bridge configuration no longer has \(from)")
+            bridge = bridge.replacingOccurrences(of: from, with: to)
+        }
+        let sentra = "listener \(local) 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location \(d)/\n\n" + bridge
+        try sentra.write(toFile: "\(d)/sentra.conf", atomically: true, encoding: .utf8)
+
+        let mosquitto = "/usr/sbin/mosquitto"
+        let region = try Child(mosquitto, ["-c", "\(d)/region.conf"], log: dir.appendingPathComponent("region.out"))
+        try await eventually("the regional broker to listen") { canConnect(port: tls) && canConnect(port: plain) }
+        let box = try Child(mosquitto, ["-c", "\(d)/sentra.conf"], log: dir.appendingPathComponent("sentra.out"))
+        try await eventually("the sentra's broker to listen") { canConnect(port: local) }
+        let sub = try Child(
+            "/usr/bin/mosquitto_sub",
+            ["-h", "127.0.0.1", "-p", "\(plain)", "-u", "coordinator", "-P", "coordinator-secret", "-t", "sentra-region/#", "-v", "-d"],
+            log: dir.appendingPathComponent("sub.out"))
+        defer {
+            sub.stop()
+            box.stop()
+            region.stop()
+        }
+        try await eventually("the coordinator's subscription") { sub.output.contains("SUBACK") }
+        // The bridge connected over TLS with its password: it says so on its notification topic.
+        try await eventually("the bridge's notification", timeout: 60) { sub.output.contains("sentra-region/bandar-kidul/bridge 1") }
+
+        let pub = "/usr/bin/mosquitto_pub"
+        let event = #"{"seq":1,"rule":"voltage_sag","sentra":"bandar-kidul"}"#
+        let (p1, o1) = try run(pub, ["-h", "127.0.0.1", "-p", "\(local)", "-q", "1", "-t", "sentra-alerts/events", "-m", event])
+        #expect(p1 == 0, "\(o1)")
+        try await eventually("the event at the region") { sub.output.contains("sentra-region/bandar-kidul/events \(event)") }
+        // With its credentials, bandar-kidul cannot write as another sentra.
+        let asOther = ["-h", "127.0.0.1", "-p", "\(plain)", "-u", "bandar-kidul", "-P", "bridge-secret", "-q", "1"]
+        _ = try run(pub, asOther + ["-t", "sentra-region/tanjung-sari/events", "-m", "forged"])
+        _ = try run(pub, asOther + ["-t", "sentra-region/bandar-kidul/events", "-m", "marker"])
+        try await eventually("the marker") { sub.output.contains("sentra-region/bandar-kidul/events marker") }
+        #expect(!sub.output.contains("forged"))
+    }
+}
