@@ -72,17 +72,7 @@ import Testing
     @Test func statusListsTheSentrasWhetherEachReportsAndTodaysProduction() async throws {
         let dir = Paths.tempDir("region-status")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let rules = Paths.root.appendingPathComponent("deploy/region/region/rules.yml").path
-        let config = try String(contentsOf: Paths.root.appendingPathComponent("deploy/region/region/prometheus.yml"), encoding: .utf8)
-            .replacingOccurrences(of: "/etc/prometheus/sentra-region-rules.yml", with: rules)
-        try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        let port = freePort()
-        let prom = try await startLoopbackServer(
-            "/usr/bin/prometheus", package: "prometheus",
-            [
-                "--config.file=\(dir.path)/prometheus.yml", "--storage.tsdb.path=\(dir.path)/tsdb", "--web.enable-remote-write-receiver",
-                "--web.listen-address=127.0.0.1:\(port)",
-            ], port: port, dir: dir)
+        let (prom, port) = try await RegionTests.regionalPrometheus(dir: dir)
         defer { prom.stop() }
         let write = URL(string: "http://127.0.0.1:\(port)/api/v1/write")!
         let now = nowMillis()

@@ -80,21 +80,11 @@ import Testing
         let shipped = try String(
             contentsOf: Paths.root.appendingPathComponent("deploy/region/region/prometheus.yml"), encoding: .utf8)
         #expect(shipped.contains("out_of_order_time_window: 30h"))
-        let rules = Paths.root.appendingPathComponent("deploy/region/region/rules.yml").path
         let now = nowMillis()
         for (config, late) in [(shipped, 204), (shipped.replacingOccurrences(of: "out_of_order_time_window: 30h", with: ""), 400)] {
             let dir = Paths.tempDir("region-prometheus")
             defer { try? FileManager.default.removeItem(at: dir) }
-            let file = dir.appendingPathComponent("prometheus.yml")
-            try config.replacingOccurrences(of: "/etc/prometheus/sentra-region-rules.yml", with: rules)
-                .write(to: file, atomically: true, encoding: .utf8)
-            let port = freePort()
-            let p = try await startLoopbackServer(
-                "/usr/bin/prometheus", package: "prometheus",
-                [
-                    "--config.file=\(file.path)", "--storage.tsdb.path=\(dir.path)/tsdb", "--web.enable-remote-write-receiver",
-                    "--web.listen-address=127.0.0.1:\(port)",
-                ], port: port, dir: dir)
+            let (p, port) = try await Self.regionalPrometheus(config, dir: dir)
             defer { p.stop() }
             let url = URL(string: "http://127.0.0.1:\(port)/api/v1/write")!
             // One sentra's sample now, then another's from three hours ago.
@@ -102,6 +92,24 @@ import Testing
             let old = now - 3 * 3_600_000
             #expect(try await RemoteWrite.send(url, labels: ["__name__": "sentra_pieces_total", "sentra": "b"], value: 7, at: old) == late)
         }
+    }
+
+    /// A regional Prometheus on a free loopback port, with `config` (the shipped file, or a
+    /// changed copy) and the shipped rules, its data in `dir`.
+    static func regionalPrometheus(_ config: String? = nil, dir: URL) async throws -> (Child, Int) {
+        let shipped = Paths.root.appendingPathComponent("deploy/region/region")
+        let text = try config ?? String(contentsOf: shipped.appendingPathComponent("prometheus.yml"), encoding: .utf8)
+        let file = dir.appendingPathComponent("prometheus.yml")
+        try text.replacingOccurrences(of: "/etc/prometheus/sentra-region-rules.yml", with: shipped.appendingPathComponent("rules.yml").path)
+            .write(to: file, atomically: true, encoding: .utf8)
+        let port = freePort()
+        let p = try await startLoopbackServer(
+            "/usr/bin/prometheus", package: "prometheus",
+            [
+                "--config.file=\(file.path)", "--storage.tsdb.path=\(dir.path)/tsdb", "--web.enable-remote-write-receiver",
+                "--web.listen-address=127.0.0.1:\(port)",
+            ], port: port, dir: dir)
+        return (p, port)
     }
 
     static func json(_ url: URL) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: url)) }
