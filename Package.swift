@@ -164,6 +164,7 @@ let package = Package(
                 "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
+        .testTarget(name: "SentraRegionTests", dependencies: ["SentraRegion", "SentraConfig", "SentraWire", "SentraCore"]),
         .testTarget(name: "SentraFuzzTests", dependencies: ["SentraFuzzTargets", "SentraAlertLog", "SentraCore"]),
         .testTarget(
             name: "SentraIntegrationTests", dependencies: ["SentraWire", "SentraSim", "SentraProcess"]),

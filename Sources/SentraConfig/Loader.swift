@@ -5,38 +5,47 @@ import Yams
 extension Configuration {
     /// Reads and validates `path`. Throws `ConfigurationErrors` naming every problem.
     public static func load(path: String) throws -> Configuration {
-        let text: String
-        do {
-            text = try YAMLSafety.read(path)
-        } catch {
-            throw ConfigurationErrors([ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error)")])
-        }
-        return try parse(yaml: text, file: path)
+        try parse(yaml: try YAMLFile.read(path), file: path)
     }
 
     /// Parses YAML text; `file` names it in errors. Throws `ConfigurationErrors` naming every
     /// problem; whatever the text, it never traps (the fuzz target calls this).
     public static func parse(yaml: String, file: String) throws -> Configuration {
-        if let line = YAMLSafety.firstAliasLine(yaml) {
-            throw ConfigurationErrors([
-                ConfigurationError(
-                    file: file, line: line, key: "-",
-                    message: "YAML aliases (*name) are not accepted: write the value out (shifts are named under shifts:)")
-            ])
-        }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigurationErrors([yamlError(error, file: file)])
-        } catch {
-            throw ConfigurationErrors([ConfigurationError(file: file, line: 0, key: "-", message: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLFile.compose(yaml, file: file, aliases: "write the value out (shifts are named under shifts:)")
         var r = Reader(file: file)
         let config = r.configuration(root)
         guard r.errors.isEmpty, var config else { throw ConfigurationErrors(r.errors) }
         config.keyLines = r.keyLines
         return config
+    }
+}
+
+/// A configuration file as YAML: read, and composed into nodes, with every failure named.
+enum YAMLFile {
+    /// The file's text; a file that cannot be read is one error naming it.
+    static func read(_ path: String) throws -> String {
+        do {
+            return try YAMLSafety.read(path)
+        } catch {
+            throw ConfigurationErrors([ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error)")])
+        }
+    }
+
+    /// The document's root node. Aliases are refused (`aliases` says what to do instead);
+    /// libyaml's errors are named by line.
+    static func compose(_ yaml: String, file: String, aliases: String) throws -> Node? {
+        if let line = YAMLSafety.firstAliasLine(yaml) {
+            throw ConfigurationErrors([
+                ConfigurationError(file: file, line: line, key: "-", message: "YAML aliases (*name) are not accepted: \(aliases)")
+            ])
+        }
+        do {
+            return try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigurationErrors([yamlError(error, file: file)])
+        } catch {
+            throw ConfigurationErrors([ConfigurationError(file: file, line: 0, key: "-", message: "not valid YAML: \(error)")])
+        }
     }
 }
 

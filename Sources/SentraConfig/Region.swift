@@ -58,45 +58,24 @@ public struct RegionConfiguration: Sendable, Equatable {
     }
 
     /// The regional Prometheus's password, from `region.prometheus_password_file`.
-    public func prometheusPassword() throws -> String? {
-        guard let name = prometheusPasswordFile else { return nil }
-        let key = "region.prometheus_password_file"
-        return try Configuration.readSecret(name, key: key, file: file, line: keyLines[key] ?? 0)
-    }
+    public func prometheusPassword() throws -> String? { try secret(prometheusPasswordFile, key: "region.prometheus_password_file") }
 
     /// The regional broker's password, from `region.broker.password_file`.
-    public func brokerPassword() throws -> String? {
-        guard let name = broker.passwordFile else { return nil }
-        let key = "region.broker.password_file"
+    public func brokerPassword() throws -> String? { try secret(broker.passwordFile, key: "region.broker.password_file") }
+
+    private func secret(_ name: String?, key: String) throws -> String? {
+        guard let name else { return nil }
         return try Configuration.readSecret(name, key: key, file: file, line: keyLines[key] ?? 0)
     }
 
     /// The `region` section of the file at `path`, which may be a whole sentra's configuration
     /// (its other sections are not checked here) or hold only `region:`.
     public static func load(path: String) throws -> RegionConfiguration {
-        let text: String
-        do {
-            text = try YAMLSafety.read(path)
-        } catch {
-            throw ConfigurationErrors([ConfigurationError(file: path, line: 0, key: "-", message: "cannot read the file: \(error)")])
-        }
-        return try parse(yaml: text, file: path)
+        try parse(yaml: try YAMLFile.read(path), file: path)
     }
 
     public static func parse(yaml: String, file: String) throws -> RegionConfiguration {
-        if let line = YAMLSafety.firstAliasLine(yaml) {
-            throw ConfigurationErrors([
-                ConfigurationError(file: file, line: line, key: "-", message: "YAML aliases (*name) are not accepted: write the value out")
-            ])
-        }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigurationErrors([yamlError(error, file: file)])
-        } catch {
-            throw ConfigurationErrors([ConfigurationError(file: file, line: 0, key: "-", message: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLFile.compose(yaml, file: file, aliases: "write the value out")
         var r = Reader(file: file)
         guard let entry = root?.mapping?.first(where: { $0.key.string == "region" }) else {
             throw ConfigurationErrors([

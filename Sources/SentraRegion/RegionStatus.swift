@@ -55,9 +55,10 @@ public struct RegionStatus: Sendable, Encodable {
         let midnight = Double(cal.startOfDay(date) ?? now) / 1000
         let at = Double(now) / 1000
         let up = #"up{job="sentrad"}"#
-        // Each 5-minute step sees the last sample of the 5 minutes before it (the default
-        // lookback), so the maximum is the time of the last sample.
-        let lastSample = try await client.vector("max by (sentra) (max_over_time(timestamp(\(up))[\(lookback):5m]))", at: at)
+        // The last sample's time: within the default 5-minute lookback directly; before that,
+        // each 5-minute step of the subquery sees the last sample of the 5 minutes before it.
+        var lastSample = try await client.vector("max by (sentra) (max_over_time(timestamp(\(up))[\(lookback):5m]))", at: at)
+        lastSample.merge(try await client.vector("max by (sentra) (timestamp(\(up)))", at: at)) { max($0, $1) }
         let upNow = try await client.vector("max by (sentra) (last_over_time(\(up)[\(staleSeconds)s]))", at: at)
         var today: [String: Production] = [:]
         var total: [String: Production] = [:]

@@ -21,8 +21,10 @@ public struct RegionStream: Sendable {
         case invalid(topic: String, reason: String)
     }
 
-    /// Seqs remembered per sentra, for repeats and for gaps.
-    public static let window: Int64 = 16_384
+    /// Seqs remembered per sentra, for repeats and for gaps (at most about 200 KiB a sentra).
+    public static let window: Int64 = 4_096
+    /// Sentras followed at most: whatever the topics say, memory stays bounded.
+    public static let maxSentras = 1_024
 
     struct Track: Sendable {
         var highest: Int64
@@ -51,6 +53,9 @@ public struct RegionStream: Sendable {
         let text = payload.hasSuffix("\n") ? String(payload.dropLast()) : String(payload)
         let fp = Self.fingerprint(event)
         guard var t = tracks[sentra] else {
+            guard tracks.count < Self.maxSentras else {
+                return [.invalid(topic: topic, reason: "more than \(Self.maxSentras) sentras: \(sentra) is not followed")]
+            }
             tracks[sentra] = Track(highest: event.seq, fingerprints: [event.seq: fp])
             delivered += 1
             return [.line(sentra: sentra, event: event, text: text, late: false)]

@@ -5,6 +5,7 @@ import SentraConfig
 import SentraCore
 import SentraMQTT
 import SentraWire
+import Synchronization
 
 /// `sentractl region tail`: every sentra's alert events from the regional broker, each line
 /// once, with its sentra, and the gaps in each sentra's `seq` (docs/region.md).
@@ -69,14 +70,25 @@ public struct RegionTail: Sendable {
         mqtt.reconnectMaxSeconds = b.reconnectMaxSeconds
         mqtt.subscriptions = [(region.eventsFilter, 1)]
         let (messages, feed) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .unbounded)
+        // At most `Self.backlog` messages wait to be shown: past that libmosquitto's thread
+        // waits (and the broker with it), so a reader that stops (a pager) holds memory bounded.
+        let room = DispatchSemaphore(value: Self.backlog)
+        let stopping = StopFlag()
         let client = MQTTClient(
             options: mqtt, logger: logger,
             onMessage: { topic, payload, _ in
+                if stopping.value.load(ordering: .acquiring) { return }
+                room.wait()
                 feed.yield(.message(topic: String(decoding: topic, as: UTF8.self), payload: String(decoding: payload, as: UTF8.self)))
             },
             onEvent: { feed.yield(.event($0)) })
         try client.start()
-        defer { client.stop() }
+        defer {
+            // libmosquitto's one thread may be waiting for room: let it go before joining it.
+            stopping.value.store(true, ordering: .releasing)
+            room.signal()
+            client.stop()
+        }
         var stream = RegionStream()
         let broker = "\(b.host):\(b.port)"
         await withTaskCancellationHandler {
@@ -87,12 +99,20 @@ public struct RegionTail: Sendable {
                     for o in stream.take(topic: topic, topicSentra: region.sentra(inTopic: topic), payload: payload) {
                         if let (text, notice) = show(o, render: render) { write(text, notice) }
                     }
+                    room.signal()
                 }
             }
         } onCancel: {
             feed.finish()
         }
     }
+
+    final class StopFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    /// Messages received and not yet shown, at most.
+    static let backlog = 4_096
 
     enum Message: Sendable {
         case message(topic: String, payload: String)

@@ -13,20 +13,17 @@ extension Sentractl {
     }
 }
 
-/// Where the region is: a configuration's `region` section, and the flags over it.
+/// Where the region is: a configuration's `region` section.
 struct RegionOptions: ParsableArguments {
     @Option(help: "A configuration with a region section (a sentra's, or one holding only region:).") var config: String?
-    @Option(name: .customLong("region-broker"), help: "The regional broker as HOST:PORT, overriding the configuration.")
-    var regionBroker: String?
-    @Option(help: "The regional Prometheus's base URL (http://HOST:PORT), overriding the configuration.") var prometheus: String?
 
     /// The region: from `--config`, or the defaults, with the flags over it; exit 1 with every
     /// problem named.
-    func load() throws -> RegionConfiguration {
+    func load(broker: String? = nil, prometheus: String? = nil) throws -> RegionConfiguration {
         do {
             var r = try config.map { try RegionConfiguration.load(path: $0) } ?? RegionConfiguration()
-            if let regionBroker {
-                let (h, p) = try Configuration.hostPort(regionBroker, option: "--region-broker")
+            if let broker {
+                let (h, p) = try Configuration.hostPort(broker, option: "--region-broker")
                 r.broker.host = h
                 r.broker.port = p
             }
@@ -51,6 +48,8 @@ struct RegionTailCommand: AsyncParsableCommand {
         commandName: "tail",
         abstract: "Follow every sentra's alerts on the regional broker: each line once, its sentra first, gaps in its seq shown.")
     @OptionGroup var region: RegionOptions
+    @Option(name: .customLong("region-broker"), help: "The regional broker as HOST:PORT, overriding the configuration.")
+    var regionBroker: String?
     @Option(help: "Only alerts at least this severe: info, warning or critical.") var severity: String = "info"
     @Option(help: "Only this sentra (repeat for more).") var sentra: [String] = []
     @Flag(help: "Pass the events' JSON lines through unchanged (notices go to standard error).") var json = false
@@ -58,13 +57,13 @@ struct RegionTailCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Severity(rawValue: severity) != nil else { throw ValidationError("--severity is info, warning or critical") }
-        guard region.config != nil || region.regionBroker != nil else {
+        guard region.config != nil || regionBroker != nil else {
             throw ValidationError("name the regional broker: --config with a region section, or --region-broker HOST:PORT")
         }
     }
 
     func run() async throws {
-        let r = try region.load()
+        let r = try region.load(broker: regionBroker)
         var o = RegionTail.Options()
         o.minSeverity = Severity(rawValue: severity)!
         o.sentras = Set(sentra)
@@ -84,19 +83,20 @@ struct RegionStatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "The region's sentras: whether each is reporting, and its production today and in all, from the regional Prometheus.")
     @OptionGroup var region: RegionOptions
+    @Option(help: "The regional Prometheus's base URL (http://HOST:PORT), overriding the configuration.") var prometheus: String?
     @Option(help: "table or json.") var format: String = "table"
     @Option(help: "Seconds without a sample after which a sentra is not reporting.") var stale: Int = 120
 
     func validate() throws {
         guard ["table", "json"].contains(format) else { throw ValidationError("--format is table or json") }
-        guard region.config != nil || region.prometheus != nil else {
+        guard region.config != nil || prometheus != nil else {
             throw ValidationError("name the regional Prometheus: --config with a region section, or --prometheus URL")
         }
         guard (10...86_400).contains(stale) else { throw ValidationError("--stale is 10 to 86400 seconds") }
     }
 
     func run() async throws {
-        let r = try region.load()
+        let r = try region.load(prometheus: prometheus)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let password: String?
         do {

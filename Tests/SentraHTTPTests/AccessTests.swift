@@ -129,6 +129,18 @@ func emptyView() throws -> DaemonView {
                 """)
     }
 
+    @Test func theSentrasIdGoesFirstOnEverySample() {
+        var p = PrometheusText(constantLabels: [("sentra", "bandar-\"kidul")])
+        p.family("x_total", .counter, "X.")
+        p.sample("x_total", ["a": "1", "b": ""], 2)
+        p.sample("x_total", [:], 3)
+        #expect(p.text.hasSuffix("x_total{sentra=\"bandar-\\\"kidul\",a=\"1\"} 2\nx_total{sentra=\"bandar-\\\"kidul\"} 3\n"), "\(p.text)")
+        var none = PrometheusText(constantLabels: [("sentra", "")])
+        none.family("y", .gauge, "Y.")
+        none.sample("y", [:], 1)
+        #expect(none.text.hasSuffix("\ny 1\n"))
+    }
+
     @Test func numbersPrintAsPrometheusReadsThem() {
         #expect(PrometheusText.format(2) == "2")
         #expect(PrometheusText.format(0.25) == "0.25")

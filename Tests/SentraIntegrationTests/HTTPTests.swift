@@ -66,17 +66,26 @@ import Testing
         var metrics = ""
         try await eventually("loom-01's pieces in /metrics") {
             metrics = (try? await Self.get(daemon.httpURL + "/metrics").1) ?? ""
-            return metrics.contains(#"sentra_pieces_total{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01"} 2"#)
+            return metrics.contains(
+                #"sentra_pieces_total{sentra="bandar-kidul",workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01"} 2"#
+            )
         }
-        #expect(metrics.contains(#"sentra_picks_total{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01"} 100"#))
-        #expect(metrics.contains(#"sentra_voltage_volts{workshop="ws-bandar-01",device="pm-1"} 187"#))
         #expect(
             metrics.contains(
-                #"sentra_loom_state{workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01",state="run"} 1"#))
-        #expect(metrics.contains(#"sentra_readings_rejected_total{reason="bad_json"} 0"#))
-        #expect(metrics.contains(#"sentra_alerts_firing{rule="voltage_sag",severity="warning"} 1"#))
-        #expect(metrics.contains("sentra_mqtt_connected 1"))
-        #expect(metrics.contains(#"sentra_commit_duration_seconds_bucket{le="+Inf"}"#))
+                #"sentra_picks_total{sentra="bandar-kidul",workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01"} 100"#
+            ))
+        #expect(metrics.contains(#"sentra_voltage_volts{sentra="bandar-kidul",workshop="ws-bandar-01",device="pm-1"} 187"#))
+        #expect(
+            metrics.contains(
+                #"sentra_loom_state{sentra="bandar-kidul",workshop="ws-bandar-01",craftsman="c-anwar",loom="loom-01",device="loom-01",state="run"} 1"#
+            ))
+        #expect(metrics.contains(#"sentra_readings_rejected_total{sentra="bandar-kidul",reason="bad_json"} 0"#))
+        #expect(metrics.contains(#"sentra_alerts_firing{sentra="bandar-kidul",rule="voltage_sag",severity="warning"} 1"#))
+        #expect(metrics.contains(#"sentra_mqtt_connected{sentra="bandar-kidul"} 1"#))
+        // Every sample carries the sentra's id (sentra.id), for a region that gathers many.
+        let unlabelled = metrics.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.contains(#"{sentra="bandar-kidul""#) }
+        #expect(unlabelled.isEmpty, "\(unlabelled.prefix(3))")
+        #expect(metrics.contains(#"sentra_commit_duration_seconds_bucket{sentra="bandar-kidul",le="+Inf"}"#))
 
         // promtool: no parse error and no lint problem: it prints nothing at all.
         let file = daemon.dir.appendingPathComponent("metrics.txt")

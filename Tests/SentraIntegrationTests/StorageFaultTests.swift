@@ -58,7 +58,10 @@ import Testing
     static func metric(_ daemon: Daemon, _ name: String) async throws -> Double? {
         let (status, text) = try await HTTPTests.get(daemon.httpURL + "/metrics")
         guard status == 200 else { return nil }
-        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        // The family's one sample: unlabelled, or labelled only with the sentra.
+        let line = text.split(separator: "\n").first {
+            $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{sentra=") && !$0.dropFirst(name.count).contains(",")
+        }
         return line.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
