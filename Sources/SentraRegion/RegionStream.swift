@@ -51,6 +51,8 @@ public struct RegionStream: Sendable {
             return [.invalid(topic: topic, reason: "names no sentra")]
         }
         let text = payload.hasSuffix("\n") ? String(payload.dropLast()) : String(payload)
+        // seq 0 is no line of the log (`sentractl plugins test`'s sample): shown, not followed.
+        guard event.seq > 0 else { return [.line(sentra: sentra, event: event, text: text, late: false)] }
         let fp = Self.fingerprint(event)
         guard var t = tracks[sentra] else {
             guard tracks.count < Self.maxSentras else {

@@ -51,6 +51,13 @@ func shown(_ outputs: [RegionStream.Output]) -> [String] {
         #expect(s.duplicates == 1)
     }
 
+    @Test func aSampleAlertOfSeqZeroIsShownAndNotFollowed() {
+        var s = RegionStream()
+        var out: [String] = []
+        for seq in [0, 7, 0, 8] as [Int64] { out += shown(s.take(topic: topic, topicSentra: "bandar-kidul", payload: event(seq))) }
+        #expect(out == ["bandar-kidul:L0", "bandar-kidul:L7", "bandar-kidul:L0", "bandar-kidul:L8"])
+    }
+
     @Test func sentrasAreFollowedApart() {
         var s = RegionStream()
         var out: [String] = []
