@@ -17,7 +17,7 @@ extension Sentractl {
             @Option(help: "table or json.") var format: String = "table"
 
             func validate() throws {
-                guard ["json", "table"].contains(format) else { throw ValidationError("--format is json or table") }
+                guard ["json", "table"].contains(format) else { throw userError("--format is json or table") }
             }
 
             func run() throws {
@@ -60,7 +60,7 @@ extension Sentractl {
             @Option(help: "table or json.") var format: String = "table"
 
             func validate() throws {
-                guard ["json", "table"].contains(format) else { throw ValidationError("--format is json or table") }
+                guard ["json", "table"].contains(format) else { throw userError("--format is json or table") }
             }
 
             func run() throws {

@@ -56,7 +56,7 @@ struct RegionTailCommand: AsyncParsableCommand {
     @Flag(help: "Colour even when not writing to a terminal.") var color = false
 
     func validate() throws {
-        guard Severity(rawValue: severity) != nil else { throw ValidationError("--severity is info, warning or critical") }
+        guard Severity(rawValue: severity) != nil else { throw userError("--severity is info, warning or critical") }
         guard region.config != nil || regionBroker != nil else {
             throw ValidationError("name the regional broker: --config with a region section, or --region-broker HOST:PORT")
         }
@@ -88,11 +88,11 @@ struct RegionStatusCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a sample after which a sentra is not reporting.") var stale: Int = 120
 
     func validate() throws {
-        guard ["table", "json"].contains(format) else { throw ValidationError("--format is table or json") }
+        guard ["table", "json"].contains(format) else { throw userError("--format is table or json") }
         guard region.config != nil || prometheus != nil else {
             throw ValidationError("name the regional Prometheus: --config with a region section, or --prometheus URL")
         }
-        guard (10...86_400).contains(stale) else { throw ValidationError("--stale is 10 to 86400 seconds") }
+        guard (10...86_400).contains(stale) else { throw userError("--stale is 10 to 86400 seconds") }
     }
 
     func run() async throws {

@@ -77,7 +77,7 @@ extension Sentractl {
         @Option(help: "json or table.") var format: String = "table"
 
         func validate() throws {
-            guard ["json", "table"].contains(format) else { throw ValidationError("--format is json or table") }
+            guard ["json", "table"].contains(format) else { throw userError("--format is json or table") }
         }
 
         func run() throws {
@@ -238,7 +238,7 @@ extension Sentractl {
         @Flag(help: "Colour even when not writing to a terminal.") var color = false
 
         func validate() throws {
-            guard Severity(rawValue: severity) != nil else { throw ValidationError("--severity is info, warning or critical") }
+            guard Severity(rawValue: severity) != nil else { throw userError("--severity is info, warning or critical") }
         }
 
         func run() async throws {

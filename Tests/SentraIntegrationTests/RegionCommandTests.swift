@@ -123,6 +123,12 @@ import Testing
         #expect(tableCode == 0)
         #expect(table.contains("1 of 3 sentras reporting"), "\(table)")
 
+        // A value that parses but is wrong: exit 1, naming it (64 is for a malformed command line).
+        let (badFormat, badOut) = try run(Paths.binary("sentractl"), ["region", "status", "--config", region, "--format", "xml"])
+        #expect(badFormat == 1 && badOut.contains("--format is table or json"), "\(badOut)")
+        let (noRegion, _) = try run(Paths.binary("sentractl"), ["region", "status"])
+        #expect(noRegion == 64)
+
         // No Prometheus there: a clear error, exit 1.
         let closed = freePort()
         let (failed, why) = try run(Paths.binary("sentractl"), ["region", "status", "--prometheus", "http://127.0.0.1:\(closed)"])
