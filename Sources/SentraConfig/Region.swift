@@ -49,12 +49,13 @@ public struct RegionConfiguration: Sendable, Equatable {
     /// The filter of every sentra's alert events.
     public var eventsFilter: String { "\(topicPrefix)/+/events" }
 
-    /// The sentra id in a topic of `eventsFilter`, nil for any other topic.
+    /// The sentra id in a topic of `eventsFilter`, nil for any other topic or a level that is
+    /// not an id (1 to 63 of `a-z 0-9 _ -`).
     public func sentra(inTopic topic: String) -> String? {
         let prefix = topicPrefix + "/"
         guard topic.hasPrefix(prefix), topic.hasSuffix("/events") else { return nil }
-        let id = topic.dropFirst(prefix.count).dropLast("/events".count)
-        return id.isEmpty || id.contains("/") ? nil : String(id)
+        let id = String(topic.dropFirst(prefix.count).dropLast("/events".count))
+        return DeviceTopic.isValidID(id.utf8) ? id : nil
     }
 
     /// The regional Prometheus's password, from `region.prometheus_password_file`.

@@ -158,7 +158,7 @@ public struct PrometheusClient: Sendable {
 
     /// An instant vector by its `sentra` label (samples without one are left out).
     public func vector(_ query: String, at time: Double) async throws -> [String: Double] {
-        var q = URLComponents(string: base + "/api/v1/query")!
+        guard var q = URLComponents(string: base + "/api/v1/query") else { throw QueryError(description: "bad URL \(base)") }
         q.queryItems = [.init(name: "query", value: query), .init(name: "time", value: String(format: "%.3f", time))]
         guard let url = q.url else { throw QueryError(description: "bad URL \(base)") }
         var request = URLRequest(url: url, timeoutInterval: timeout)

@@ -71,6 +71,7 @@ public struct RegionStream: Sendable {
                 for m in max(t.highest + 1, s - Self.window)..<s { t.missing.insert(m) }
             }
             t.highest = s
+            t.missing = t.missing.filter { $0 > s - Self.window }
         } else if t.missing.remove(s) != nil {
             late = true
         } else if let seen = t.fingerprints[s], seen == fp {
@@ -86,7 +87,6 @@ public struct RegionStream: Sendable {
             return []
         }
         t.fingerprints[s] = fp
-        t.missing = t.missing.filter { $0 > t.highest - Self.window }
         if t.fingerprints.count > Int(Self.window) * 2 { t.fingerprints = t.fingerprints.filter { $0.key > t.highest - Self.window } }
         tracks[sentra] = t
         delivered += 1
@@ -96,7 +96,7 @@ public struct RegionStream: Sendable {
 
     /// The event's top-level `sentra` field, when it has one.
     static func sentraField(_ payload: some StringProtocol) -> String? {
-        (try? WireJSON.decode(SentraField.self, from: payload))?.sentra.flatMap { $0.isEmpty ? nil : $0 }
+        (try? WireJSON.decode(SentraField.self, from: payload))?.sentra.flatMap { DeviceTopic.isValidID($0.utf8) ? $0 : nil }
     }
 
     struct SentraField: Decodable { var sentra: String? }

@@ -90,6 +90,7 @@ public struct RegionTail: Sendable {
             client.stop()
         }
         var stream = RegionStream()
+        var ignored = NoticeLimit()
         let broker = "\(b.host):\(b.port)"
         await withTaskCancellationHandler {
             for await m in messages {
@@ -97,7 +98,7 @@ public struct RegionTail: Sendable {
                 case .event(let e): if let text = Self.describe(e, broker: broker) { write(text, true) }
                 case .message(let topic, let payload):
                     for o in stream.take(topic: topic, topicSentra: region.sentra(inTopic: topic), payload: payload) {
-                        if let (text, notice) = show(o, render: render) { write(text, notice) }
+                        if let (text, notice) = show(o, render: render, ignored: &ignored) { write(text, notice) }
                     }
                     room.signal()
                 }
@@ -119,12 +120,14 @@ public struct RegionTail: Sendable {
         case event(MQTTEvent)
     }
 
-    /// The text for one output of the stream, and whether it is a notice; nil: filtered out.
-    func show(_ o: RegionStream.Output, render: (String, AlertEvent) -> String) -> (String, Bool)? {
+    /// The text for one output of the stream, and whether it is a notice; nil: filtered out
+    /// (or an ignored message past the notices' rate).
+    func show(_ o: RegionStream.Output, render: (String, AlertEvent) -> String, ignored: inout NoticeLimit) -> (String, Bool)? {
         switch o {
         case .line(let sentra, let event, let text, let late):
             guard event.severity >= options.minSeverity, options.sentras.isEmpty || options.sentras.contains(sentra) else { return nil }
-            if options.json { return (text, false) }
+            // Valid JSON has raw line breaks only between its tokens: one event, one line.
+            if options.json { return (text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " "), false) }
             return (render(sentra, event) + (late ? "  (late)" : ""), false)
         case .gap(let sentra, let from, let to):
             guard options.sentras.isEmpty || options.sentras.contains(sentra) else { return nil }
@@ -134,7 +137,9 @@ public struct RegionTail: Sendable {
             guard options.sentras.isEmpty || options.sentras.contains(sentra) else { return nil }
             return ("-- \(sentra): seq went back from \(from) to \(to) with new alerts: its alert log began again --", true)
         case .invalid(let topic, let reason):
-            return ("-- ignored a message on \(topic): \(reason) --", true)
+            guard let held = ignored.admit(now: .now) else { return nil }
+            let more = held > 0 ? " (and \(held) more ignored since the last such line)" : ""
+            return ("-- ignored a message on \(Self.printable(topic, limit: 200)): \(reason)\(more) --", true)
         }
     }
 
@@ -149,8 +154,47 @@ public struct RegionTail: Sendable {
     }
 
     /// `bandar-kidul  2026-11-24 10:15:30  FIRING    warning   voltage_sag  ws-a/pm-1  …`
+    /// What the event says is shown through `printable`: it came over the network, and a
+    /// control character in it must not drive the coordinator's terminal.
     public static func human(sentra: String, event: AlertEvent, timeZone: TimeZone, color: Bool) -> String {
+        var e = event
+        e.rule = printable(e.rule)
+        e.summary = printable(e.summary)
+        e.labels = Dictionary(e.labels.map { (printable($0.key, limit: 100), printable($0.value, limit: 100)) }) { a, _ in a }
         let name = color ? "\u{1B}[1m\(sentra)\u{1B}[0m" : sentra
-        return "\(name)  " + AlertTail.human(event, timeZone: timeZone, color: color)
+        return "\(name)  " + AlertTail.human(e, timeZone: timeZone, color: color)
+    }
+
+    /// `s` with every control character (C0, DEL, C1: escape sequences among them) as `?`, cut
+    /// to `limit` characters.
+    public static func printable(_ s: String, limit: Int = 1_000) -> String {
+        var out = String.UnicodeScalarView()
+        for (i, u) in s.unicodeScalars.enumerated() {
+            if i == limit {
+                out.append("…")
+                break
+            }
+            out.append(u.value < 0x20 || (0x7F...0x9F).contains(u.value) ? "?" : u)
+        }
+        return String(out)
+    }
+}
+
+/// At most one line a second about ignored messages, so that a flood of garbage does not
+/// flood the coordinator's screen; the next line says how many were held back.
+public struct NoticeLimit: Sendable {
+    var next: ContinuousClock.Instant?
+    var held = 0
+    public init() {}
+
+    /// The number held back since the last line when a line may be written now, else nil.
+    public mutating func admit(now: ContinuousClock.Instant) -> Int? {
+        if let next, now < next {
+            held += 1
+            return nil
+        }
+        defer { held = 0 }
+        next = now + .seconds(1)
+        return held
     }
 }

@@ -114,6 +114,35 @@ func shown(_ outputs: [RegionStream.Output]) -> [String] {
         #expect(s.highest.count == RegionStream.maxSentras)
     }
 
+    @Test func whatCameOverTheNetworkCannotDriveTheTerminal() {
+        var e = AlertEvent(
+            seq: 1, ts: 1_764_000_000_000, rule: "r\u{1B}[2J", status: .firing, severity: .warning,
+            labels: ["workshop": "ws\u{7}1"], value: nil, summary: "wipe\u{1B}]0;owned\u{7} \u{9B}1m", started: 1_764_000_000_000)
+        let line = RegionTail.human(sentra: "a", event: e, timeZone: TimeZone(identifier: "UTC")!, color: false)
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "\(line)")
+        #expect(line.contains("r?[2J") && line.contains("ws?1") && line.contains("wipe?]0;owned? ?1m"))
+        e.summary = String(repeating: "x", count: 5_000)
+        #expect(RegionTail.human(sentra: "a", event: e, timeZone: TimeZone(identifier: "UTC")!, color: false).count < 1_200)
+    }
+
+    @Test func ignoredMessagesAreNamedAtMostOnceASecond() {
+        var limit = NoticeLimit()
+        let t0 = ContinuousClock.now
+        #expect(limit.admit(now: t0) == 0)
+        #expect(limit.admit(now: t0 + .milliseconds(10)) == nil)
+        #expect(limit.admit(now: t0 + .milliseconds(900)) == nil)
+        #expect(limit.admit(now: t0 + .milliseconds(1_000)) == 2)
+        #expect(limit.admit(now: t0 + .milliseconds(2_500)) == 0)
+    }
+
+    @Test func aTopicLevelThatIsNoIdNamesNoSentra() {
+        let r = RegionConfiguration()
+        #expect(r.sentra(inTopic: "sentra-region/Bandar Kidul/events") == nil)
+        #expect(r.sentra(inTopic: "sentra-region/\(String(repeating: "a", count: 64))/events") == nil)
+        var s = RegionStream()
+        #expect(shown(s.take(topic: "x", topicSentra: nil, payload: event(1, sentra: #"bad\u001bid"#))) == ["X"])
+    }
+
     @Test func topicsOfTheRegionNameTheirSentra() {
         let r = RegionConfiguration()
         #expect(r.eventsFilter == "sentra-region/+/events")
