@@ -112,7 +112,7 @@ extension Reader {
                 region.timeZone = tz
             }
         }
-        region.broker = broker(m["broker"], path: "region.broker", defaults: RegionConfiguration.defaultBroker)
+        region.broker = broker(m["broker"], path: "region.broker", devices: false, defaults: RegionConfiguration.defaultBroker)
         if let prefix = string(m["topic_prefix"], "region.topic_prefix") {
             if Self.isValidTopicPrefix(prefix) {
                 region.topicPrefix = prefix

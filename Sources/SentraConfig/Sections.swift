@@ -66,9 +66,10 @@ extension Reader {
     }
 
     /// `broker:` where mosquitto is, who we are to it, and the topics' first level. Also the
-    /// region's broker (`p` = `region.broker`), which has no topics of devices.
-    mutating func broker(_ entry: Entry?, path p: String = "broker", defaults: Configuration.Broker = .init()) -> Configuration.Broker {
-        let devices = p == "broker"
+    /// region's broker (`p` = `region.broker`, `devices` false: it has no topics of devices).
+    mutating func broker(
+        _ entry: Entry?, path p: String = "broker", devices: Bool = true, defaults: Configuration.Broker = .init()
+    ) -> Configuration.Broker {
         var broker = defaults
         guard
             let b = mapping(
