@@ -40,6 +40,10 @@ let package = Package(
         .target(name: "SentraConfig", dependencies: ["SentraCore", .product(name: "Yams", package: "Yams")]),
         // The receive journal: what the broker handed over, kept in a file until it is counted.
         .target(name: "SentraJournal"),
+        // Every word a person reads, one catalogue per language; numbers and dates by hand (no ICU).
+        .target(
+            name: "SentraLocale",
+            resources: [.embedInCode("Catalogues/en.strings"), .embedInCode("Catalogues/id.strings")]),
         .target(name: "SentraMQTT", dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraStore", dependencies: ["SentraCore", "SentraWire", .product(name: "GRDB", package: "GRDB.swift")]),
