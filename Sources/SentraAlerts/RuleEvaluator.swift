@@ -1,4 +1,5 @@
 import SentraCore
+import SentraLocale
 
 /// A configured rule as the engine evaluates it: its kind, with the condition's parameters and
 /// its window as a named struct. The engine switches on it per slot: no existential, no
@@ -93,11 +94,14 @@ enum ResolveNote: Sendable, Equatable {
     /// A loom reported stopping or a fault (`LoomState` raw value): "loom reported stop".
     case loomReported(UInt8)
 
-    var text: String {
+    /// The note in the catalogue's language: "dyeing hours ended", "jam pencelupan berakhir".
+    func text(_ catalogue: Catalogue) -> String {
         switch self {
-        case .hoursEnded(let w): "\(w.rawValue) hours ended"
-        case .windowEnded(let w): "\(w.rawValue) ended"
-        case .loomReported(let s): "loom reported \(LoomState(rawValue: s)?.name ?? "?")"
+        case .hoursEnded(let w): catalogue.text("alert.note.hours_ended.\(w.rawValue)")
+        case .windowEnded(let w): catalogue.text("alert.note.window_ended.\(w.rawValue)")
+        case .loomReported(let s):
+            catalogue.text(
+                "alert.note.loom_reported", ["state": catalogue.text("alert.loom_state.\(LoomState(rawValue: s)?.name ?? "unknown")")])
         }
     }
 }

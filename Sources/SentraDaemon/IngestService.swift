@@ -98,9 +98,11 @@ public final class IngestService: Service, @unchecked Sendable {
         committer = makeCommitter(store: store, alertWriter: writer, journal: journal, status: status, control: control, logger: logger)
         let usualRates = StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone)
         self.usualRates = usualRates
+        var engineSettings = AlertEngine.Settings()
+        engineSettings.language = configuration.language
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
-            usualRates: usualRates, logger: logger
+            usualRates: usualRates, settings: engineSettings, logger: logger
         ) { event in
             flag.set = true
             // Written before the crash, produced again by the replay: not a second line.
@@ -270,7 +272,8 @@ public final class IngestService: Service, @unchecked Sendable {
         // usual rates, the alert log's times (the HTTP face reads the log's).
         usualRates.timeZone = new.calendar.timeZone
         alertLog.timeZone = new.calendar.timeZone
-        engine.reload(registry: new.registry, rules: new.rules, calendar: new.calendar)
+        alertLog.language = new.language
+        engine.reload(registry: new.registry, rules: new.rules, calendar: new.calendar, language: new.language)
         status.update { $0.reloads += 1 }
         logger.info(
             "configuration reloaded",

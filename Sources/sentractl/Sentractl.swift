@@ -3,6 +3,7 @@ import Foundation
 import SentraAlertLog
 import SentraConfig
 import SentraCore
+import SentraLocale
 import SentraPlugins
 import SentraStore
 import SentraWire
@@ -38,6 +39,14 @@ struct Common: ParsableArguments {
 }
 
 /// Prints `sentractl: message` and gives exit 1: a value the user gave is wrong.
+/// `--language`: the table's language, else the configuration's `sentra.language`. Another
+/// value is a user error (exit 1), as a wrong `--format` is.
+func tableLanguage(_ option: String?, _ c: Configuration) throws -> Language {
+    guard let option else { return c.language }
+    guard let l = Language(rawValue: option) else { throw userError("--language '\(option)' is not one of: en, id") }
+    return l
+}
+
 func userError(_ message: String) -> ExitCode {
     printError("sentractl: \(message)")
     return ExitCode(1)
@@ -111,6 +120,7 @@ extension Sentractl {
         @Option(help: "Last local day, inclusive.") var to: String?
         @Option(help: "craftsman, loom or workshop.") var by: String = "craftsman"
         @Option(help: "table, csv or json.") var format: String = "table"
+        @Option(help: "The table's language, en or id (default: the configuration's sentra.language).") var language: String?
 
         /// A value that parses but is wrong (a day that does not exist or lies outside the years
         /// 2000 to 2199, a reversed or too long range, an unknown `--by`) is exit 1, naming the
@@ -118,6 +128,7 @@ extension Sentractl {
         func run() throws {
             let (format, grouping, asked) = try checkedOptions()
             let c = try common.load()
+            let language = try tableLanguage(language, c)
             var calendar = c.calendar
             let days: DayRange
             if let asked {
@@ -138,7 +149,7 @@ extension Sentractl {
             }
             do {
                 let report = try store.report(registry: c.registry, calendar: c.calendar, days: days)
-                print(report.render(format, by: grouping), terminator: "")
+                print(report.render(format, by: grouping, language: language), terminator: "")
             } catch {
                 printError("sentractl: reading \(c.stateDatabasePath) failed: \(error)")
                 throw ExitCode(2)
