@@ -8,7 +8,8 @@ import SentraLocale
 /// written.
 enum SummaryTemplate {
     static func render(
-        _ template: String, labels: [String: String], value: Double?, limit: Double?, forMillis: Int64, format: LocaleFormat
+        _ template: String, labels: [String: String], value: Double?, limit: Double?, forMillis: Int64,
+        format: LocaleFormat = LocaleFormat(.en)
     ) -> String {
         var out = ""
         var rest = Substring(template)

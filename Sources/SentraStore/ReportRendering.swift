@@ -94,7 +94,7 @@ extension ProductionReport {
             v.map { p in lf.map { $0.integer(Int64((p * 100).rounded())) } ?? String(Int((p * 100).rounded())) }.map { $0 + "%" } ?? "-"
         }
         let header = (Self.columns[grouping] ?? []).map { c in words.map { $0.text("report.col.\(c.key)") } ?? c.csv }
-        let unattributed = words?.text("report.unattributed") ?? "(unattributed)"
+        let nobody = words?.text("report.unattributed") ?? "(unattributed)"
         let hms = { (ms: Double) -> String in
             let s = Int((ms / 1000).rounded())
             return String(format: "%d:%02d", s / 3600, (s % 3600) / 60)
@@ -108,7 +108,7 @@ extension ProductionReport {
                 ]
             }
             for u in unattributed {
-                rows.append([unattributed, "", u.workshop, "", "", "", "", f(u.kwh, 3), f(u.waterL, 1), "", ""])
+                rows.append([nobody, "", u.workshop, "", "", "", "", f(u.kwh, 3), f(u.waterL, 1), "", ""])
             }
             return (header, rows)
         case .loom:

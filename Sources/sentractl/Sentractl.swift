@@ -84,13 +84,16 @@ extension Sentractl {
         static let configuration = CommandConfiguration(abstract: "The sentra as the daemon understands it.")
         @OptionGroup var common: Common
         @Option(help: "json or table.") var format: String = "table"
+        @Option(help: "The table's language, en or id (default: the configuration's sentra.language).") var language: String?
 
         func validate() throws {
             guard ["json", "table"].contains(format) else { throw userError("--format is json or table") }
         }
 
         func run() throws {
-            let r = try common.load().registry
+            let c = try common.load()
+            let r = c.registry
+            let words = Catalogue.of(try tableLanguage(language, c))
             if format == "json" {
                 // Strings only: encoding cannot fail.
                 print(try WireJSON.text(RegistryDocument(r)), terminator: "")
@@ -100,13 +103,18 @@ extension Sentractl {
                     print("\n\(w.id)  \(w.name)")
                     for c in r.craftsmen where c.workshop == w.id {
                         let looms = r.looms.filter { $0.currentCraftsman == c.id }.map(\.id)
-                        print("  \(c.id)  \(c.name): \(looms.count) looms (\(looms.joined(separator: " ")))")
+                        let line = words.text(
+                            "registry.craftsman",
+                            ["id": c.id, "name": c.name, "count": String(looms.count), "looms": looms.joined(separator: " ")])
+                        print("  " + line)
                     }
                     for d in r.devices where d.workshop == w.id && d.kind != .loom {
-                        print("  \(d.kind.rawValue) meter \(d.id) → \(d.craftsman ?? "the workshop")")
+                        let owner = d.craftsman ?? words.text("registry.whole_workshop")
+                        let kind = words.text("registry.kind.\(d.kind.rawValue)")
+                        print("  " + words.text("registry.meter", ["kind": kind, "id": d.id, "owner": owner]))
                     }
                     let boards = r.devices.filter { $0.workshop == w.id && $0.kind == .loom }.count
-                    print("  \(boards) loom counter boards")
+                    print("  " + words.text("registry.boards", ["count": String(boards)]))
                 }
             }
         }

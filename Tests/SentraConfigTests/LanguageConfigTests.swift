@@ -36,7 +36,7 @@ import Testing
         for bad in ["fr", "ID", "id-ID", "[id]"] {
             let e = errors(ConfigurationTests.base + "sentra:\n  name: X\n  language: \(bad)\n")
             #expect(e.count == 1, "\(bad): \(e)")
-            #expect(e.first?.file == "bad.yaml" && e.first?.line == 12 && e.first?.key == "sentra.language", "\(bad): \(e)")
+            #expect(e.first?.file == "bad.yaml" && e.first?.line == 11 && e.first?.key == "sentra.language", "\(bad): \(e)")
         }
         #expect(errors(ConfigurationTests.base + "sentra:\n  language: fr\n").first?.message.contains("'fr'") == true)
     }
@@ -60,10 +60,10 @@ import Testing
     @Test func unknownLanguageKeysAndEmptyTextsAreNamed() {
         let e = errors(ConfigurationTests.base + "rules:\n  - name: r\n    type: counter_reset\n    summary: { en: B, fr: C, de: D }\n")
         #expect(e.count == 2, "\(e)")
-        #expect(e.allSatisfy { $0.line == 13 && $0.key == "rules[0].summary" })
+        #expect(e.allSatisfy { $0.line == 12 && $0.key == "rules[0].summary" })
         #expect(e.contains { $0.message.contains("'fr'") } && e.contains { $0.message.contains("'de'") })
         let empty = errors(ConfigurationTests.base + "rules:\n  - name: r\n    type: counter_reset\n    summary:\n      id: \"\"\n")
-        #expect(empty.map(\.key) == ["rules[0].summary.id"] && empty.first?.line == 14)
+        #expect(empty.map(\.key) == ["rules[0].summary.id"] && empty.first?.line == 13)
         let none = errors(ConfigurationTests.base + "rules:\n  - name: r\n    type: counter_reset\n    summary: {}\n")
         #expect(none.map(\.key) == ["rules[0].summary"])
         let list = errors(ConfigurationTests.base + "rules:\n  - name: r\n    type: counter_reset\n    summary: [a, b]\n")
