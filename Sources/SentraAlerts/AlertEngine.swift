@@ -30,7 +30,7 @@ public final class AlertEngine: IngestObserver {
         /// The language of the summaries the engine writes: its numbers, durations and the
         /// words of resolutions (the rules' own summaries come in it from the configuration).
         public var language = Language.en
-        public init() {}
+        public init(language: Language = .en) { self.language = language }
     }
 
     /// One rule (index into `rules`) on one subject (a device, or for `below_usual` a

@@ -98,11 +98,9 @@ public final class IngestService: Service, @unchecked Sendable {
         committer = makeCommitter(store: store, alertWriter: writer, journal: journal, status: status, control: control, logger: logger)
         let usualRates = StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone)
         self.usualRates = usualRates
-        var engineSettings = AlertEngine.Settings()
-        engineSettings.language = configuration.language
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
-            usualRates: usualRates, settings: engineSettings, logger: logger
+            usualRates: usualRates, settings: .init(language: configuration.language), logger: logger
         ) { event in
             flag.set = true
             // Written before the crash, produced again by the replay: not a second line.
