@@ -255,6 +255,8 @@ extension Sentractl {
         @Flag(help: "Pass the log's JSON lines through unchanged.") var json = false
         @Flag(name: .customLong("no-follow"), help: "Print what is there and stop.") var noFollow = false
         @Flag(help: "Colour even when not writing to a terminal.") var color = false
+        @Option(help: "The language of the lines' own words, en or id (default: the configuration's sentra.language).")
+        var language: String?
 
         func validate() throws {
             guard Severity(rawValue: severity) != nil else { throw userError("--severity is info, warning or critical") }
@@ -269,6 +271,7 @@ extension Sentractl {
             o.json = json
             o.follow = !noFollow
             o.lines = lines
+            o.language = try tableLanguage(language, c)
             if color { o.color = true }
             if let since {
                 var cal = c.calendar
