@@ -324,7 +324,7 @@ extension Sentractl {
                 let labels = c.registry.workshops.first.map { ["workshop": $0.id] } ?? ["component": "sentractl"]
                 let event = AlertEvent(
                     seq: 0, ts: now, rule: "sentractl_test", status: .firing, severity: .info, labels: labels, value: nil,
-                    summary: "Test alert from sentractl", started: now)
+                    summary: Catalogue.of(c.language).text("alert.test"), started: now)
                 let timeZone = c.calendar.timeZone
                 let directory =
                     pluginDir ?? ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] ?? PluginHost.Settings().pluginDirectory
