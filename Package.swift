@@ -37,7 +37,7 @@ let package = Package(
         // Every format Sentra writes or reads (API answers, reports, alert events, plugin
         // messages, ingest counts) as Codable types: one definition for writer and reader.
         .target(name: "SentraWire", dependencies: ["SentraCore"]),
-        .target(name: "SentraConfig", dependencies: ["SentraCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SentraConfig", dependencies: ["SentraCore", "SentraLocale", .product(name: "Yams", package: "Yams")]),
         // The receive journal: what the broker handed over, kept in a file until it is counted.
         .target(name: "SentraJournal"),
         // Every word a person reads, one catalogue per language; numbers and dates by hand (no ICU).
@@ -46,18 +46,23 @@ let package = Package(
             resources: [.embedInCode("Catalogues/en.strings"), .embedInCode("Catalogues/id.strings")]),
         .target(name: "SentraMQTT", dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "SentraSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "SentraStore", dependencies: ["SentraCore", "SentraWire", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "SentraStore", dependencies: ["SentraCore", "SentraWire", "SentraLocale", .product(name: "GRDB", package: "GRDB.swift")]),
         // The rule engine: sees every reading on the ingest thread, emits alert events; no I/O.
         .target(
-            name: "SentraAlerts", dependencies: ["SentraCore", "SentraWire", .product(name: "Logging", package: "swift-log")],
+            name: "SentraAlerts",
+            dependencies: ["SentraCore", "SentraWire", "SentraLocale", .product(name: "Logging", package: "swift-log")],
             swiftSettings: hotPath),
         // The append-only alert log: its writer thread, rotation, reading and following it.
-        .target(name: "SentraAlertLog", dependencies: ["SentraCore", "SentraWire", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "SentraAlertLog",
+            dependencies: ["SentraCore", "SentraWire", "SentraLocale", .product(name: "Logging", package: "swift-log")]),
         // Plugins: the host that follows the alert log, external programs, in-process sinks.
         .target(
             name: "SentraPlugins",
             dependencies: [
-                "SentraCore", "SentraWire", "SentraAlertLog", "SentraSystemd", .product(name: "Logging", package: "swift-log"),
+                "SentraCore", "SentraWire", "SentraLocale", "SentraAlertLog", "SentraSystemd",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // What the daemon shows: its status, the ingest thread's live snapshot, workshop health.
         .target(
@@ -85,7 +90,7 @@ let package = Package(
             name: "SentraDaemon",
             dependencies: [
                 "SentraCore", "SentraWire", "SentraConfig", "SentraMQTT", "SentraJournal", "SentraSystemd", "SentraStore",
-                "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraReadModel", "SentraHTTP",
+                "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraReadModel", "SentraHTTP", "SentraLocale",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -114,7 +119,7 @@ let package = Package(
             name: "sentractl",
             dependencies: [
                 "SentraCore", "SentraWire", "SentraConfig", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraRegion",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SentraLocale", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
@@ -150,12 +155,14 @@ let package = Package(
         .target(name: "SentraTestSupport", dependencies: ["SentraCore", "SentraWire"], path: "Tests/SentraTestSupport"),
         .testTarget(name: "SentraCoreTests", dependencies: ["SentraCore", "SentraTestSupport"]),
         .testTarget(name: "SentraWireTests", dependencies: ["SentraWire", "SentraCore"]),
-        .testTarget(name: "SentraConfigTests", dependencies: ["SentraConfig", "SentraCore"]),
+        .testTarget(name: "SentraConfigTests", dependencies: ["SentraConfig", "SentraCore", "SentraLocale"]),
+        .testTarget(name: "SentraLocaleTests", dependencies: ["SentraLocale"]),
         .testTarget(
             name: "SentraStoreTests", dependencies: ["SentraStore", "SentraCore", "SentraConfig", "SentraSim", "SentraTestSupport"]),
         .testTarget(name: "SentraJournalTests", dependencies: ["SentraJournal"]),
         .testTarget(name: "SentraSystemdTests", dependencies: ["SentraSystemd", "SentraTestSupport"]),
-        .testTarget(name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraWire", "SentraCore", "SentraTestSupport"]),
+        .testTarget(
+            name: "SentraAlertsTests", dependencies: ["SentraAlerts", "SentraWire", "SentraCore", "SentraLocale", "SentraTestSupport"]),
         .testTarget(name: "SentraAlertLogTests", dependencies: ["SentraAlertLog", "SentraWire", "SentraCore", "SentraTestSupport"]),
         .testTarget(
             name: "SentraPluginsTests",

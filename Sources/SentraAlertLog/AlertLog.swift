@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SentraCore
+import SentraLocale
 import SentraWire
 import Synchronization
 
@@ -49,6 +50,7 @@ public final class AlertLog: Sendable {
         var cursors: [String: Int64] = [:]
         var listeners: [@Sendable (Int64) -> Void] = []
         var timeZone: TimeZone
+        var language = Language.en
     }
 
     public let path: String
@@ -78,6 +80,12 @@ public final class AlertLog: Sendable {
     public var timeZone: TimeZone {
         get { state.withLock { $0.timeZone } }
         set { state.withLock { $0.timeZone = newValue } }
+    }
+
+    /// The sentra's language, in which the daemon's own alerts are summarised; a reload may change it.
+    public var language: Language {
+        get { state.withLock { $0.language } }
+        set { state.withLock { $0.language = newValue } }
     }
 
     /// The seq of the last line written (0 before the first ever).
@@ -145,7 +153,8 @@ public final class AlertLog: Sendable {
             metadata: ["sentra.plugin": "\(plugin)", "sentra.seq_from": "\(from)", "sentra.seq_to": "\(to)"])
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let labels = ["component": plugin]
-        let summary = "Plugin \(plugin) fell behind: alerts \(from) to \(to) were deleted from the alert log before it read them"
+        let summary = Catalogue.of(language).text(
+            "alert.plugin.fell_behind", ["plugin": plugin, "from": String(from), "to": String(to)])
         for status in [AlertStatus.firing, .resolved] {
             try append(
                 AlertEvent(

@@ -1,5 +1,6 @@
 import Foundation
 import SentraCore
+import SentraLocale
 import SentraWire
 
 #if canImport(Glibc)
@@ -28,6 +29,8 @@ public struct AlertTail: Sendable {
         /// Without `since`: how many of the last matching lines to show first.
         public var lines = 10
         public var pollInterval: Duration = .milliseconds(250)
+        /// The language of the line's own words (status, severity); the summary is as written.
+        public var language = Language.en
         public init() {}
     }
 
@@ -54,15 +57,21 @@ public struct AlertTail: Sendable {
         guard let e = AlertEvent.parse(line: line) else { return nil }
         guard matches(e) else { return nil }
         if options.json { return line }
-        return Self.human(e, timeZone: timeZone, color: color)
+        return Self.human(e, timeZone: timeZone, color: color, language: options.language)
     }
 
     /// `2026-11-24 10:15:30  FIRING   warning   voltage_sag  ws-a/pm-1  Voltage 187 V …`
-    public static func human(_ e: AlertEvent, timeZone: TimeZone, color: Bool) -> String {
+    /// (`AKTIF     peringatan  …` in Indonesian): status and severity padded to the language's
+    /// longest word.
+    public static func human(_ e: AlertEvent, timeZone: TimeZone, color: Bool, language: Language = .en) -> String {
         let ts = RFC3339.format(e.ts - e.ts % 1000, timeZone: timeZone)
         let when = String(ts.prefix(19)).replacingOccurrences(of: "T", with: " ")
-        let status = e.status == .firing ? "FIRING  " : "resolved"
-        let sev = e.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+        let words = Catalogue.of(language)
+        let padded = { (key: String, all: [String]) in
+            words.text(key).padding(toLength: all.map { words.text($0).count }.max() ?? 0, withPad: " ", startingAt: 0)
+        }
+        let status = padded(e.status == .firing ? "tail.firing" : "tail.resolved", ["tail.firing", "tail.resolved"])
+        let sev = padded("tail.severity.\(e.severity.rawValue)", ["tail.severity.info", "tail.severity.warning", "tail.severity.critical"])
         var subject = e.labels["workshop"] ?? e.labels["component"] ?? "-"
         if let d = e.labels["device"] { subject += "/" + d }
         if let c = e.labels["craftsman"] { subject += " (\(c))" }

@@ -1,5 +1,6 @@
 import Logging
 import SentraCore
+import SentraLocale
 import SentraWire
 
 /// Evaluates alert rules against what the ingest pipeline accepted (docs/alerts.md).
@@ -26,7 +27,10 @@ public final class AlertEngine: IngestObserver {
         public var hourGraceMillis: Int64 = 120_000
         /// At most this many missed hours are evaluated after a gap in the data.
         public var maxCatchUpHours = 24
-        public init() {}
+        /// The language of the summaries the engine writes: its numbers, durations and the
+        /// words of resolutions (the rules' own summaries come in it from the configuration).
+        public var language = Language.en
+        public init(language: Language = .en) { self.language = language }
     }
 
     /// One rule (index into `rules`) on one subject (a device, or for `below_usual` a
@@ -48,7 +52,7 @@ public final class AlertEngine: IngestObserver {
     private let emit: (AlertEvent) -> Void
     private let usualRates: (any UsualRateProvider)?
     let orderOutlooks: (any OrderOutlookProvider)?
-    private let settings: Settings
+    private var settings: Settings
     private let logger: Logger
     private let startedAt: Int64
     private(set) var wallNow: Int64
@@ -374,7 +378,7 @@ public final class AlertEngine: IngestObserver {
         let text = evaluators[ri].isAboutOrders ? orderText[slots[si].subject] : nil
         let summary = SummaryTemplate.render(
             rule.summary, labels: labels, value: f.value, limit: f.limit, forMillis: evaluators[ri].forMillis,
-            extra: text.map { ["eta": $0.eta, "due": $0.due] } ?? [:])
+            extra: text.map { ["eta": $0.eta, "due": $0.due] } ?? [:], format: LocaleFormat(settings.language))
         let ev = AlertEvent(
             ts: f.ts, rule: rule.name, status: .firing, severity: rule.severity, labels: labels, value: f.value,
             summary: summary, started: f.started)
@@ -390,12 +394,23 @@ public final class AlertEngine: IngestObserver {
         slots[si].state.firing = nil
         slots[si].state.onset = nil
         slots[si].state.clearSince = nil
-        emitResolved(rule: rules[slots[si].rule].name, firing: f, ts: r.ts, value: r.value, note: r.note?.text)
+        emitResolved(
+            rule: rules[slots[si].rule].name, firing: f, ts: r.ts, value: r.value, note: r.note?.text(Catalogue.of(settings.language)))
     }
 
-    /// The `resolved` line of an alert written as `f`: its id, labels and start again.
+    /// The language of the summaries (a reload may change it).
+    var language: Language {
+        get { settings.language }
+        set { settings.language = newValue }
+    }
+
+    /// The `resolved` line of an alert written as `f`: its id, labels and start again, and
+    /// `Resolved (<note>): <summary>` in the sentra's language.
     func emitResolved(rule: String, firing f: FiringAlert, ts: Int64, value: Double?, note: String?) {
-        let summary = note.map { "Resolved (\($0)): \(f.summary)" } ?? "Resolved: \(f.summary)"
+        let c = Catalogue.of(settings.language)
+        let summary =
+            note.map { c.text("alert.resolved_because", ["note": $0, "summary": f.summary]) }
+            ?? c.text("alert.resolved", ["summary": f.summary])
         emit(
             AlertEvent(
                 ts: ts, id: f.id, rule: rule, status: .resolved, severity: f.severity, labels: f.labels, value: value,

@@ -1,4 +1,5 @@
 import SentraCore
+import SentraLocale
 import SentraWire
 
 /// What the engine remembers about one rule on one device (or craftsman): the durable part
@@ -145,7 +146,10 @@ extension AlertEngine {
                 slots[i].state = rec.state
             } else if let f = rec.state.firing {
                 let rule = rec.key.rule
-                let why = rules.contains { $0.name == rule } ? "its subject is no longer configured" : "rule \(rule) was removed"
+                let c = Catalogue.of(language)
+                let why =
+                    rules.contains { $0.name == rule }
+                    ? c.text("alert.note.subject_gone") : c.text("alert.note.rule_gone", ["rule": rule])
                 emitResolved(rule: rule, firing: f, ts: wallNow, value: nil, note: why)
             }
         }
@@ -203,9 +207,14 @@ extension AlertEngine {
     /// Swaps in a new configuration (SIGHUP). A rule whose definition did not change keeps
     /// its state on every device that remains; firing alerts of removed or changed rules,
     /// and of removed devices, are resolved, saying so in the summary. A new `calendar` (the
-    /// sentra's time zone changed) applies to every window and hour from now on.
-    public func reload(registry newRegistry: Registry, rules newRules: [RuleSpec], calendar newCalendar: LocalCalendar? = nil) {
+    /// sentra's time zone changed) applies to every window and hour from now on; a new
+    /// `language`, to every summary written from now on.
+    public func reload(
+        registry newRegistry: Registry, rules newRules: [RuleSpec], calendar newCalendar: LocalCalendar? = nil,
+        language newLanguage: Language? = nil
+    ) {
         if let c = newCalendar { calendar = RuleCalendar(c, workshops: registry.workshops) }
+        if let l = newLanguage { language = l }
         let newByName = Dictionary(newRules.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var carried: [AlertSlotKey: AlertSlotState] = [:]
         var old: [(rule: RuleSpec, key: AlertSlotKey, state: AlertSlotState)] = []
@@ -220,11 +229,14 @@ extension AlertEngine {
         let kept = Set(slots.map(key(of:)))
         for o in old {
             guard let f = o.state.firing, carried[o.key] == nil || !kept.contains(o.key) else { continue }
+            let c = Catalogue.of(language)
             let note: String
             if let n = newByName[o.rule.name] {
-                note = n == o.rule ? "its subject was removed by a reload" : "rule \(o.rule.name) was changed by a reload"
+                note =
+                    n == o.rule
+                    ? c.text("alert.note.reload_subject_removed") : c.text("alert.note.reload_rule_changed", ["rule": o.rule.name])
             } else {
-                note = "rule \(o.rule.name) was removed by a reload"
+                note = c.text("alert.note.reload_rule_removed", ["rule": o.rule.name])
             }
             emitResolved(rule: o.rule.name, firing: f, ts: wallNow, value: nil, note: note)
         }

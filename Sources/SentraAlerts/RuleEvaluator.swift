@@ -1,4 +1,5 @@
 import SentraCore
+import SentraLocale
 
 /// A configured rule as the engine evaluates it: its kind, with the condition's parameters and
 /// its window as a named struct. The engine switches on it per slot: no existential, no
@@ -105,12 +106,15 @@ enum ResolveNote: Sendable, Equatable {
     /// `order_behind`: the order was closed or is gone.
     case orderClosed
 
-    var text: String {
+    /// The note in the catalogue's language: "dyeing hours ended", "jam pencelupan berakhir".
+    func text(_ catalogue: Catalogue) -> String {
         switch self {
-        case .hoursEnded(let w): "\(w.rawValue) hours ended"
-        case .windowEnded(let w): "\(w.rawValue) ended"
-        case .loomReported(let s): "loom reported \(LoomState(rawValue: s)?.name ?? "?")"
-        case .orderClosed: "order closed"
+        case .hoursEnded(let w): catalogue.text("alert.note.hours_ended.\(w.rawValue)")
+        case .windowEnded(let w): catalogue.text("alert.note.window_ended.\(w.rawValue)")
+        case .loomReported(let s):
+            catalogue.text(
+                "alert.note.loom_reported", ["state": catalogue.text("alert.loom_state.\(LoomState(rawValue: s)?.name ?? "unknown")")])
+        case .orderClosed: catalogue.text("alert.note.order_closed")
         }
     }
 }

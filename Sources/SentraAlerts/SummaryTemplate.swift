@@ -1,12 +1,15 @@
 import SentraCore
+import SentraLocale
 
 /// A rule's `summary:` with its placeholders filled in: `{workshop}` `{device}` `{loom}`
 /// `{craftsman}` `{component}` `{order}` from the alert's labels (`-` when it has none), `{value}` and
-/// `{limit}` as numbers (`-` when none), `{for}` as the rule's duration. Other text in braces
-/// stays as written.
+/// `{limit}` as numbers in the sentra's language (`187.5`, `187,5`; `-` when none), `{for}` as
+/// the rule's duration in that language (`15 min`, `15 menit`). Other text in braces stays as
+/// written.
 enum SummaryTemplate {
     static func render(
-        _ template: String, labels: [String: String], value: Double?, limit: Double?, forMillis: Int64, extra: [String: String] = [:]
+        _ template: String, labels: [String: String], value: Double?, limit: Double?, forMillis: Int64,
+        extra: [String: String] = [:], format: LocaleFormat = LocaleFormat(.en)
     ) -> String {
         var out = ""
         var rest = Substring(template)
@@ -17,9 +20,9 @@ enum SummaryTemplate {
             guard let close = rest[open...].firstIndex(of: "}") else { break }
             let key = rest[rest.index(after: open)..<close]
             switch key {
-            case "value": out += value.map(NumberFormat.human) ?? "-"
-            case "limit": out += limit.map(NumberFormat.human) ?? "-"
-            case "for": out += NumberFormat.duration(millis: forMillis)
+            case "value": out += value.map { format.number($0, fractionDigits: 3) } ?? "-"
+            case "limit": out += limit.map { format.number($0, fractionDigits: 3) } ?? "-"
+            case "for": out += format.duration(millis: forMillis)
             case "workshop", "device", "loom", "craftsman", "component", "order": out += labels[String(key)] ?? "-"
             default: out += extra[String(key)] ?? String(rest[open...close])
             }

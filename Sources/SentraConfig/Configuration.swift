@@ -1,5 +1,6 @@
 import Foundation
 import SentraCore
+import SentraLocale
 
 /// Sentra's whole configuration: one human-edited YAML file (docs/configuration.md).
 public struct Configuration: Sendable {
@@ -9,6 +10,8 @@ public struct Configuration: Sendable {
     public var sentraID: String?
     public var name: String
     public var timeZone: String
+    /// `sentra.language`: the language of alert summaries and `sentractl`'s tables (`en`).
+    public var language: Language = .en
     public var broker: Broker
     public var stateDirectory: String
     /// Where the receive journal's ring lives (a tmpfs); nil: see `receiveJournalRingPath`.

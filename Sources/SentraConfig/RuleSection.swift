@@ -1,15 +1,16 @@
 import Foundation
 import SentraCore
+import SentraLocale
 import Yams
 
 /// The `rules:` and `plugins:` sections.
 extension Reader {
-    /// `rules:` alert rules, names unique.
-    mutating func rules(_ entry: Entry?) -> [RuleSpec] {
+    /// `rules:` alert rules, names unique; summaries in `language`.
+    mutating func rules(_ entry: Entry?, language: Language = .en) -> [RuleSpec] {
         var rules: [RuleSpec] = []
         var names = Set<String>()
         for (i, n) in sequence(entry, "rules").enumerated() {
-            guard let r = rule(n, "rules[\(i)]") else { continue }
+            guard let r = rule(n, "rules[\(i)]", language: language) else { continue }
             if !names.insert(r.name).inserted {
                 error(n, "rules[\(i)].name", "duplicate rule name '\(r.name)'")
             } else {
@@ -25,7 +26,7 @@ extension Reader {
     ]
 
     /// One rule: name, severity, what it matches, when it applies, and its condition.
-    mutating func rule(_ node: Node, _ p: String) -> RuleSpec? {
+    mutating func rule(_ node: Node, _ p: String, language: Language = .en) -> RuleSpec? {
         guard let m = mapping(node, p, allowed: Self.ruleKeys) else { return nil }
         guard let name = string(m["name"], "\(p).name", required: true, in: node) else { return nil }
         let severityName = string(m["severity"], "\(p).severity") ?? "warning"
@@ -43,10 +44,35 @@ extension Reader {
             window = rw
         }
         guard let type = string(m["type"], "\(p).type", required: true, in: node) else { return nil }
-        guard let (condition, defaultSummary) = ruleCondition(type, m, node, p, scope: &scope) else { return nil }
+        guard let (condition, defaultKey, field) = ruleCondition(type, m, node, p, scope: &scope) else { return nil }
+        let defaultSummary = Catalogue.of(language).text(defaultKey, ["field": field])
         return RuleSpec(
             name: name, severity: severity, scope: scope, window: window, condition: condition,
-            summary: string(m["summary"], "\(p).summary") ?? defaultSummary)
+            summary: summary(m["summary"], "\(p).summary", language: language) ?? defaultSummary)
+    }
+
+    /// A rule's `summary:`: a string, or one per language (`{en: ..., id: ...}`). `language`'s
+    /// text, else English, else the only one given. A key that is no language is an error.
+    mutating func summary(_ e: Entry?, _ p: String, language: Language) -> String? {
+        guard let e, let m = e.value.mapping else { return string(e, p) }
+        var texts: [Language: String] = [:]
+        for (k, v) in m {
+            guard let name = k.string, let lang = Language(rawValue: name) else {
+                error(k, p, "unknown language '\(k.string ?? "?")' (expected en or id)")
+                continue
+            }
+            guard texts[lang] == nil else {
+                error(k, "\(p).\(name)", "duplicate key")
+                continue
+            }
+            guard let s = v.scalar?.string, !s.isEmpty else {
+                error(v, "\(p).\(name)", "expected a non-empty string")
+                continue
+            }
+            texts[lang] = s
+        }
+        if m.count == 0 { error(e.value, p, "expected a string or texts by language (en, id)") }
+        return texts[language] ?? texts[.en] ?? texts.values.first
     }
 
     /// A rule's `match:` which devices, looms or craftsmen it watches.
@@ -64,32 +90,31 @@ extension Reader {
         return scope
     }
 
-    /// A rule's condition by its `type:`, and the summary it has unless it names one.
+    /// A rule's condition by its `type:`, and the catalogue key (and `{field}`) of the summary
+    /// it has unless it names one.
     mutating func ruleCondition(
         _ type: String, _ m: [String: Entry], _ node: Node, _ p: String, scope: inout RuleScope
-    ) -> (RuleCondition, String)? {
+    ) -> (RuleCondition, String, String)? {
         let forMillis = duration(m["for"], "\(p).for", range: ConfigurationLimits.ruleDuration) ?? 0
         switch type {
         case "threshold":
             return thresholdCondition(m, node, p, forMillis: forMillis, scope: &scope)
         case "absent":
-            return (.absent(forMillis: forMillis > 0 ? forMillis : 300_000), "No reading from {workshop}/{device} for {value} s")
+            return (.absent(forMillis: forMillis > 0 ? forMillis : 300_000), "alert.default.absent", "")
         case "stalled":
             scope.kind = .loom
-            return (
-                .stalled(forMillis: forMillis > 0 ? forMillis : 900_000), "Loom {loom} of {craftsman} at {workshop} stalled for {for}"
-            )
+            return (.stalled(forMillis: forMillis > 0 ? forMillis : 900_000), "alert.default.stalled", "")
         case "below_usual":
             let fraction = double(m["fraction"], "\(p).fraction", range: 0...1) ?? 0.5
             if !(0 < fraction && fraction < 1) { error(m["fraction"]?.value, "\(p).fraction", "expected a fraction between 0 and 1") }
             return (
                 .belowUsual(fraction: fraction, days: int(m["days"], "\(p).days", range: ConfigurationLimits.usualDays) ?? 14),
-                "{craftsman} made {value} pieces this hour, below {limit} (usual rate)"
+                "alert.default.below_usual", ""
             )
         case "counter_reset":
-            return (.counterReset, "Board {workshop}/{device} restarted (counter reset)")
+            return (.counterReset, "alert.default.counter_reset", "")
         case "order_behind":
-            return (.orderBehind, "Order {order} is behind: {value} pieces left, expected done {eta}, due {due}")
+            return (.orderBehind, "alert.default.order_behind", "")
         default:
             error(
                 m["type"]?.value, "\(p).type",
@@ -101,7 +126,7 @@ extension Reader {
     /// `type: threshold`: a field below or above a limit, with hysteresis and durations.
     mutating func thresholdCondition(
         _ m: [String: Entry], _ node: Node, _ p: String, forMillis: Int64, scope: inout RuleScope
-    ) -> (RuleCondition, String)? {
+    ) -> (RuleCondition, String, String)? {
         guard let fieldName = string(m["field"], "\(p).field", required: true, in: node) else { return nil }
         guard let field = Field(wireName: fieldName) else {
             error(m["field"]?.value, "\(p).field", "unknown field '\(fieldName)'")
@@ -123,7 +148,7 @@ extension Reader {
             field: field, below: below != nil, limit: limit, resolveAt: resolveAt, forMillis: forMillis,
             keepFiringMillis: duration(m["keep_firing_for"], "\(p).keep_firing_for", range: ConfigurationLimits.ruleDuration) ?? 0,
             offlineFires: bool(m["offline"], "\(p).offline") ?? false)
-        return (condition, "\(fieldName) {value} \(below != nil ? "below" : "above") {limit} for {for} at {workshop}/{device}")
+        return (condition, below != nil ? "alert.default.threshold_below" : "alert.default.threshold_above", fieldName)
     }
 
     /// `plugins:` alert plugins, names unique.

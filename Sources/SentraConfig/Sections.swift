@@ -1,5 +1,6 @@
 import Foundation
 import SentraCore
+import SentraLocale
 import Yams
 
 /// The configuration file's sections, one function each. Each reads its part of the document
@@ -19,7 +20,7 @@ extension Reader {
             return nil
         }
         guard let top = mapping(root, "", allowed: Self.topLevelKeys) else { return nil }
-        let (id, name, timeZone) = sentra(top["sentra"])
+        let (id, name, timeZone, language) = sentra(top["sentra"])
         var calendar = LocalCalendar(identifier: timeZone) ?? LocalCalendar(timeZone: TimeZone(secondsFromGMT: 0) ?? .current)
         let broker = self.broker(top["broker"])
         let stateDir = string(top["state_dir"], "state_dir") ?? "/var/lib/sentra"
@@ -31,7 +32,7 @@ extension Reader {
         let http = self.http(top["http"])
         let shifts = self.shifts(top["shifts"])
         let registry = self.registry(top, name: name, shifts: shifts, calendar: &calendar, topicPrefix: broker.topicPrefix)
-        let rules = self.rules(top["rules"])
+        let rules = self.rules(top["rules"], language: language)
         let plugins = self.plugins(top["plugins"])
         let region = top["region"].flatMap { self.region($0) }
         guard errors.isEmpty else { return nil }
@@ -42,16 +43,18 @@ extension Reader {
             registry: registry, rules: rules, plugins: plugins)
         configuration.notices = notices
         configuration.sentraID = id
+        configuration.language = language
         configuration.region = region
         return configuration
     }
 
-    /// `sentra:` the sentra's id (for a region), name and time zone.
-    mutating func sentra(_ entry: Entry?) -> (id: String?, name: String, timeZone: String) {
+    /// `sentra:` the sentra's id (for a region), name, time zone and language.
+    mutating func sentra(_ entry: Entry?) -> (id: String?, name: String, timeZone: String, language: Language) {
         var id: String?
         var name = "sentra"
         var timeZone = "Asia/Jakarta"
-        if let s = mapping(entry?.value, "sentra", allowed: ["id", "name", "timezone"]) {
+        var language = Language.en
+        if let s = mapping(entry?.value, "sentra", allowed: ["id", "name", "timezone", "language"]) {
             if s["id"] != nil { id = self.id(s["id"], "sentra.id", in: entry!.value) }
             name = string(s["name"], "sentra.name") ?? name
             if let tz = string(s["timezone"], "sentra.timezone") {
@@ -61,8 +64,15 @@ extension Reader {
                     timeZone = tz
                 }
             }
+            if let l = string(s["language"], "sentra.language") {
+                if let known = Language(rawValue: l) {
+                    language = known
+                } else {
+                    error(s["language"]?.value, "sentra.language", "unknown language '\(l)' (expected en or id)")
+                }
+            }
         }
-        return (id, name, timeZone)
+        return (id, name, timeZone, language)
     }
 
     /// `broker:` where mosquitto is, who we are to it, and the topics' first level. Also the

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SentraAlertLog
+import SentraLocale
 import SentraReadModel
 import SentraStore
 import SentraWire
@@ -62,12 +63,14 @@ final class CommitHealth: Sendable {
     func failed(_ error: any Error, what: String) {
         let now = clock()
         let failure = StoreFailure(error)
-        let summary =
-            what == "commit"
-            ? "Production is not being saved: \(failure.phrase) (\(databasePath)). Readings are kept and "
-                + "will be counted once the state can be written again."
-            : "Production is not being saved: the alert log cannot be written (\(failure.phrase)); "
-                + "the state commit waits for it. Readings are kept."
+        // The alert in the sentra's language, the log line in English (for operators).
+        let sentence = { (c: Catalogue) in
+            c.text(
+                what == "commit" ? "alert.state_commit.commit" : "alert.state_commit.alert_log",
+                ["failure": c.text("alert.store_failure.\(failure.rawValue)"), "path": self.databasePath])
+        }
+        let summary = sentence(Catalogue.of(alertLog.language))
+        let logged = sentence(Catalogue.of(.en))
         let (first, attempts, firing, pending) = state.withLock { s -> (Bool, Int, AlertEvent?, AlertEvent?) in
             let first = s.failingSince == nil
             if first {
@@ -97,7 +100,7 @@ final class CommitHealth: Sendable {
         }
         if first || attempts % 60 == 0 {
             logger.critical(
-                "ALERT state_commit_failing: \(summary)",
+                "ALERT state_commit_failing: \(logged)",
                 metadata: [
                     "sentra.alert": "\(Self.rule)", "sentra.severity": "critical", "sentra.failure": "\(failure.rawValue)",
                     "sentra.error": "\(error)", "sentra.attempt": "\(attempts)",
@@ -135,7 +138,7 @@ final class CommitHealth: Sendable {
     private func resolved(_ e: AlertEvent, now: Int64) -> AlertEvent {
         AlertEvent(
             ts: now, rule: Self.rule, status: .resolved, severity: e.severity, labels: e.labels, value: nil,
-            summary: "Resolved: production is being saved again", started: e.started)
+            summary: Catalogue.of(alertLog.language).text("alert.state_commit.resolved"), started: e.started)
     }
 
     /// Appends a line to the alert log: once; a failure is logged and left to the next attempt.

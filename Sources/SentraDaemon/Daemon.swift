@@ -105,6 +105,7 @@ public struct Daemon {
             path: configuration.alertLogPath, timeZone: configuration.calendar.timeZone,
             settings: .init(maxFileBytes: configuration.alertLog.maxFileBytes, maxKeptBytes: configuration.alertLog.maxKeptBytes),
             logger: logger)
+        alertLog.language = configuration.language
         let plugins = try PluginHost(
             log: alertLog, plugins: configuration.plugins, stateDirectory: configuration.stateDirectory,
             settings: pluginSettings(configuration), logger: logger)

@@ -100,7 +100,7 @@ public final class IngestService: Service, @unchecked Sendable {
         self.usualRates = usualRates
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
-            usualRates: usualRates, logger: logger
+            usualRates: usualRates, settings: .init(language: configuration.language), logger: logger
         ) { event in
             flag.set = true
             // Written before the crash, produced again by the replay: not a second line.
@@ -270,7 +270,8 @@ public final class IngestService: Service, @unchecked Sendable {
         // usual rates, the alert log's times (the HTTP face reads the log's).
         usualRates.timeZone = new.calendar.timeZone
         alertLog.timeZone = new.calendar.timeZone
-        engine.reload(registry: new.registry, rules: new.rules, calendar: new.calendar)
+        alertLog.language = new.language
+        engine.reload(registry: new.registry, rules: new.rules, calendar: new.calendar, language: new.language)
         status.update { $0.reloads += 1 }
         logger.info(
             "configuration reloaded",

@@ -8,6 +8,7 @@ public enum Language: String, Sendable, CaseIterable, Codable {
     /// The first language of an `Accept-Language` header Sentra speaks, by quality (`q`) and
     /// then order; `fallback` when the header names none (or is absent or malformed).
     /// `id-ID`, `in` (the old code) and `ms` are not confused: only `id…`/`in…` mean Indonesian.
+    /// A header over 1 KB is not read (no browser sends one): `fallback`.
     public static func negotiate(acceptLanguage header: String?, fallback: Language) -> Language {
         guard let header, header.utf8.count <= 1024 else { return fallback }
         var best: (q: Double, order: Int, lang: Language)? = nil
@@ -28,7 +29,7 @@ public enum Language: String, Sendable, CaseIterable, Codable {
                 default: nil
                 }
             guard let lang else { continue }
-            if best == nil || q > best!.q { best = (q, order, lang) }
+            if q > (best?.q ?? 0) { best = (q, order, lang) }
         }
         return best?.lang ?? fallback
     }

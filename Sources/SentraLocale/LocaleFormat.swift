@@ -61,6 +61,19 @@ public struct LocaleFormat: Sendable {
         return catalogue.text("format.date_short", ["day": String(d), "month": catalogue["month.short.\(m)"], "year": String(y)])
     }
 
+    /// A rule's duration: `30 s`, `2 min 30 s`, `15 min`, `2 h` (`30 detik`, `15 menit`, `2 jam`).
+    /// Whole hours in hours, whole minutes in minutes, else minutes and seconds (under two
+    /// minutes: seconds).
+    public func duration(millis: Int64) -> String {
+        let unit = { (key: String, n: String) in self.catalogue.text("format.duration.\(key)", ["n": n]) }
+        if millis % 1000 != 0 && millis < 60_000 { return unit("s", number(Double(millis) / 1000, fractionDigits: 3)) }
+        let s = millis / 1000
+        if s < 60 || (s < 120 && s % 60 != 0) { return unit("s", integer(s)) }
+        if s % 60 != 0 { return unit("min", integer(s / 60)) + " " + unit("s", integer(s % 60)) }
+        let m = s / 60
+        return m % 60 != 0 ? unit("min", integer(m)) : unit("h", integer(m / 60))
+    }
+
     private func grouped<T: BinaryInteger>(_ n: T) -> String {
         let s = String(n.magnitude)
         var out = ""
@@ -71,11 +84,23 @@ public struct LocaleFormat: Sendable {
         return (n < 0 ? "-" : "") + out
     }
 
+    /// `YYYY-MM-DD` as numbers: a day that exists (30 February does not), years 1 to 9999.
     static func split(_ ymd: String) -> (Int, Int, Int)? {
-        let p = ymd.split(separator: "-")
-        guard p.count == 3, let y = Int(p[0]), let m = Int(p[1]), let d = Int(p[2]), (1...12).contains(m), (1...31).contains(d)
+        guard ymd.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+        let p = ymd.split(separator: "-", omittingEmptySubsequences: false)
+        guard p.count == 3, p[0].count == 4, p[1].count == 2, p[2].count == 2, let y = Int(p[0]), let m = Int(p[1]),
+            let d = Int(p[2]), (1...9999).contains(y), (1...12).contains(m), (1...daysIn(month: m, year: y)).contains(d)
         else { return nil }
         return (y, m, d)
+    }
+
+    /// Days in a month of the Gregorian calendar.
+    static func daysIn(month m: Int, year y: Int) -> Int {
+        switch m {
+        case 2: (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// ISO weekday (1 = Monday) of a civil date (Sakamoto's method).

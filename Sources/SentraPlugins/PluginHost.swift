@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SentraAlertLog
 import SentraCore
+import SentraLocale
 import SentraWire
 import Synchronization
 
@@ -213,7 +214,7 @@ public final class PluginHost: Sendable {
             if begins {
                 appendOwn(
                     spec, rule: "plugin_alerts_dropped", status: .firing, started: now(), value: nil,
-                    summary: "Plugin \(spec.name) sends alerts faster than allowed; the excess is dropped")
+                    summary: words.text("alert.plugin.dropping", ["plugin": spec.name]))
             }
         case .invalid: break
         }
@@ -230,7 +231,7 @@ public final class PluginHost: Sendable {
         guard let dropped = gate.tick(now: now()) else { return }
         appendOwn(
             spec, rule: "plugin_alerts_dropped", status: .resolved, started: now(), value: Double(dropped),
-            summary: "Plugin \(spec.name) is within its alert rate again; \(dropped) alerts were dropped")
+            summary: words.text("alert.plugin.dropping_ended", ["plugin": spec.name, "dropped": String(dropped)]))
     }
 
     static func environment(_ spec: PluginSpec, stateDirectory: String) -> [String: String] {
@@ -305,7 +306,8 @@ public final class PluginHost: Sendable {
         h.alerting = true
         let firing = appendOwn(
             spec, rule: "plugin_failing", status: .firing, started: h.firstFailure, value: Double(h.failures),
-            summary: "Plugin \(spec.name) keeps failing (\(h.failures) times in a row): \(error)")
+            summary: words.text(
+                "alert.plugin.failing", ["plugin": spec.name, "failures": String(h.failures), "error": "\(error)"]))
         updateHealth(spec.name) { $0.failing = firing }
     }
 
@@ -313,7 +315,7 @@ public final class PluginHost: Sendable {
         if h.alerting {
             appendOwn(
                 spec, rule: "plugin_failing", status: .resolved, started: h.firstFailure, value: Double(h.failures),
-                summary: "Resolved: plugin \(spec.name) works again")
+                summary: words.text("alert.plugin.works_again", ["plugin": spec.name]))
             logger.info("plugin healthy again", metadata: ["sentra.plugin": "\(spec.name)"])
         }
         h = Health(backoff: settings.initialBackoff)
@@ -323,6 +325,9 @@ public final class PluginHost: Sendable {
             $0.failing = nil
         }
     }
+
+    /// The words of the host's own alerts, in the sentra's language (the alert log's).
+    private var words: Catalogue { Catalogue.of(log.language) }
 
     @discardableResult
     private func appendOwn(

@@ -1,5 +1,6 @@
 import Foundation
 import SentraCore
+import SentraLocale
 import SentraWire
 
 /// How `sentractl report` prints.
@@ -13,11 +14,12 @@ public enum ReportGrouping: String, Sendable, CaseIterable {
 }
 
 extension ProductionReport {
-    public func render(_ format: ReportFormat, by grouping: ReportGrouping) -> String {
+    /// The report in `format`; a table in `language` (JSON and CSV are the same in every language).
+    public func render(_ format: ReportFormat, by grouping: ReportGrouping, language: Language = .en) -> String {
         switch format {
         case .json: json(by: grouping)
         case .csv: csv(by: grouping)
-        case .table: table(by: grouping)
+        case .table: table(by: grouping, language: language)
         }
     }
 
@@ -62,10 +64,37 @@ extension ProductionReport {
         return doc
     }
 
-    func rows(by grouping: ReportGrouping) -> (header: [String], rows: [[String]]) {
-        // Rounded to d places, without trailing zeros: 187, 0.5.
-        let f = { (v: Double, d: Int) in NumberFormat.json(WireJSON.rounded(v, decimals: d)) }
-        let pct = { (v: Double?) in v.map { String(Int(($0 * 100).rounded())) + "%" } ?? "-" }
+    /// The columns: the CSV's name and the catalogue key of the table's header.
+    static let columns: [ReportGrouping: [(csv: String, key: String)]] = [
+        .craftsman: [
+            ("craftsman", "craftsman"), ("name", "name"), ("workshop", "workshop"), ("pieces", "pieces"), ("picks", "picks"),
+            ("running", "running"), ("util", "util"), ("kWh", "kwh"), ("litres", "litres"), ("kWh/piece", "kwh_per_piece"),
+            ("L/piece", "litres_per_piece"),
+        ],
+        .loom: [
+            ("loom", "loom"), ("workshop", "workshop"), ("craftsman", "craftsman"), ("pieces", "pieces"), ("picks", "picks"),
+            ("running", "running"), ("stopped", "stopped"), ("fault", "fault"), ("stoppages", "stoppages"), ("util", "util"),
+        ],
+        .workshop: [
+            ("workshop", "workshop"), ("pieces", "pieces"), ("picks", "picks"), ("running", "running"), ("kWh", "kwh"),
+            ("litres", "litres"), ("V out of band", "voltage_out"), ("no power", "no_power"),
+        ],
+    ]
+
+    /// The rows: for CSV (`language` nil) plain numbers and English names; for a table, numbers
+    /// and words in `language`.
+    func rows(by grouping: ReportGrouping, language: Language? = nil) -> (header: [String], rows: [[String]]) {
+        let lf = language.map(LocaleFormat.init)
+        let words = language.map(Catalogue.of)
+        // Rounded to d places, without trailing zeros: 187, 0.5 (`1.234,5` in an Indonesian table).
+        let f = { (v: Double, d: Int) in
+            lf?.number(WireJSON.rounded(v, decimals: d), fractionDigits: d) ?? NumberFormat.json(WireJSON.rounded(v, decimals: d))
+        }
+        let pct = { (v: Double?) in
+            v.map { p in lf.map { $0.integer(Int64((p * 100).rounded())) } ?? String(Int((p * 100).rounded())) }.map { $0 + "%" } ?? "-"
+        }
+        let header = (Self.columns[grouping] ?? []).map { c in words.map { $0.text("report.col.\(c.key)") } ?? c.csv }
+        let nobody = words?.text("report.unattributed") ?? "(unattributed)"
         let hms = { (ms: Double) -> String in
             let s = Int((ms / 1000).rounded())
             return String(format: "%d:%02d", s / 3600, (s % 3600) / 60)
@@ -79,12 +108,12 @@ extension ProductionReport {
                 ]
             }
             for u in unattributed {
-                rows.append(["(unattributed)", "", u.workshop, "", "", "", "", f(u.kwh, 3), f(u.waterL, 1), "", ""])
+                rows.append([nobody, "", u.workshop, "", "", "", "", f(u.kwh, 3), f(u.waterL, 1), "", ""])
             }
-            return (["craftsman", "name", "workshop", "pieces", "picks", "running", "util", "kWh", "litres", "kWh/piece", "L/piece"], rows)
+            return (header, rows)
         case .loom:
             return (
-                ["loom", "workshop", "craftsman", "pieces", "picks", "running", "stopped", "fault", "stoppages", "util"],
+                header,
                 looms.map { l in
                     [
                         l.loom, l.workshop, l.craftsman, f(l.pieces, 0), f(l.picks, 0), hms(l.runMillis), hms(l.stopMillis),
@@ -94,7 +123,7 @@ extension ProductionReport {
             )
         case .workshop:
             return (
-                ["workshop", "pieces", "picks", "running", "kWh", "litres", "V out of band", "no power"],
+                header,
                 workshops.map { w in
                     [
                         w.workshop, f(w.pieces, 0), f(w.picks, 0), hms(w.runMillis), f(w.kwh, 3), f(w.waterL, 1),
@@ -111,8 +140,9 @@ extension ProductionReport {
         return ([header] + rows).map { $0.map(esc).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
-    public func table(by grouping: ReportGrouping) -> String {
-        let (header, rows) = rows(by: grouping)
+    /// `sentractl report --format table`: a title, the header and the rows, in `language`.
+    public func table(by grouping: ReportGrouping, language: Language = .en) -> String {
+        let (header, rows) = rows(by: grouping, language: language)
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         let numeric = Set(3..<header.count)
@@ -122,7 +152,12 @@ extension ProductionReport {
                 return numeric.contains(i) ? pad + c : c + pad
             }.joined(separator: "  ")
         }
-        let title = from == to ? "Production on \(from)" : "Production from \(from) to \(to)"
+        let words = Catalogue.of(language)
+        let lf = LocaleFormat(language)
+        let title =
+            from == to
+            ? words.text("report.title_day", ["date": lf.date(from)])
+            : words.text("report.title_range", ["from": lf.date(from), "to": lf.date(to)])
         var out = [title, "", line(header), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")]
         out += rows.map(line)
         return out.joined(separator: "\n") + "\n"

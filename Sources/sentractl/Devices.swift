@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SentraConfig
 import SentraCore
+import SentraLocale
 import SentraStore
 import SentraWire
 
@@ -15,6 +16,7 @@ extension Sentractl {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "Every configured device (the default).")
             @OptionGroup var common: Common
             @Option(help: "table or json.") var format: String = "table"
+            @Option(help: "The table's language, en or id (default: the configuration's sentra.language).") var language: String?
 
             func validate() throws {
                 guard ["json", "table"].contains(format) else { throw userError("--format is json or table") }
@@ -22,6 +24,7 @@ extension Sentractl {
 
             func run() throws {
                 let c = try common.load()
+                let lang = try tableLanguage(language, c)
                 let states = try openState(c).loadDeviceStates()
                 let tz = c.calendar.timeZone
                 let doc = DevicesDocument(
@@ -37,13 +40,16 @@ extension Sentractl {
                     print(try WireJSON.text(doc), terminator: "")
                     return
                 }
-                print(pad(["DEVICE", "WORKSHOP", "KIND", "PROFILE", "TOPIC", "LAST READING", "CLOCK"]))
+                let words = Catalogue.of(lang)
+                let header = ["device", "workshop", "kind", "profile", "topic", "last_reading", "clock"]
+                print(pad(header.map { words.text("devices.col.\($0)") }))
                 for d in doc.devices {
                     let skew = d.skewSeconds.map { s in
                         abs(s) > Double(IngestPipeline.skewNoticeMillis / 1000)
-                            ? "\(NumberFormat.duration(millis: Int64(s * 1000))) OFF" : "ok"
+                            ? words.text("devices.clock_off", ["duration": LocaleFormat(lang).duration(millis: Int64(s * 1000))])
+                            : words.text("devices.clock_ok")
                     }
-                    print(pad([d.id, d.workshop, d.kind, d.profile, d.topic, d.lastReading ?? "never", skew ?? "-"]))
+                    print(pad([d.id, d.workshop, d.kind, d.profile, d.topic, d.lastReading ?? words.text("devices.never"), skew ?? "-"]))
                 }
             }
         }

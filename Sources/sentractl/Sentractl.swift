@@ -3,6 +3,7 @@ import Foundation
 import SentraAlertLog
 import SentraConfig
 import SentraCore
+import SentraLocale
 import SentraPlugins
 import SentraStore
 import SentraWire
@@ -38,6 +39,14 @@ struct Common: ParsableArguments {
 }
 
 /// Prints `sentractl: message` and gives exit 1: a value the user gave is wrong.
+/// `--language`: the table's language, else the configuration's `sentra.language`. Another
+/// value is a user error (exit 1), as a wrong `--format` is.
+func tableLanguage(_ option: String?, _ c: Configuration) throws -> Language {
+    guard let option else { return c.language }
+    guard let l = Language(rawValue: option) else { throw userError("--language '\(option)' is not one of: en, id") }
+    return l
+}
+
 func userError(_ message: String) -> ExitCode {
     printError("sentractl: \(message)")
     return ExitCode(1)
@@ -75,13 +84,16 @@ extension Sentractl {
         static let configuration = CommandConfiguration(abstract: "The sentra as the daemon understands it.")
         @OptionGroup var common: Common
         @Option(help: "json or table.") var format: String = "table"
+        @Option(help: "The table's language, en or id (default: the configuration's sentra.language).") var language: String?
 
         func validate() throws {
             guard ["json", "table"].contains(format) else { throw userError("--format is json or table") }
         }
 
         func run() throws {
-            let r = try common.load().registry
+            let c = try common.load()
+            let r = c.registry
+            let words = Catalogue.of(try tableLanguage(language, c))
             if format == "json" {
                 // Strings only: encoding cannot fail.
                 print(try WireJSON.text(RegistryDocument(r)), terminator: "")
@@ -91,13 +103,18 @@ extension Sentractl {
                     print("\n\(w.id)  \(w.name)")
                     for c in r.craftsmen where c.workshop == w.id {
                         let looms = r.looms.filter { $0.currentCraftsman == c.id }.map(\.id)
-                        print("  \(c.id)  \(c.name): \(looms.count) looms (\(looms.joined(separator: " ")))")
+                        let line = words.text(
+                            "registry.craftsman",
+                            ["id": c.id, "name": c.name, "count": String(looms.count), "looms": looms.joined(separator: " ")])
+                        print("  " + line)
                     }
                     for d in r.devices where d.workshop == w.id && d.kind != .loom {
-                        print("  \(d.kind.rawValue) meter \(d.id) → \(d.craftsman ?? "the workshop")")
+                        let owner = d.craftsman ?? words.text("registry.whole_workshop")
+                        let kind = words.text("registry.kind.\(d.kind.rawValue)")
+                        print("  " + words.text("registry.meter", ["kind": kind, "id": d.id, "owner": owner]))
                     }
                     let boards = r.devices.filter { $0.workshop == w.id && $0.kind == .loom }.count
-                    print("  \(boards) loom counter boards")
+                    print("  " + words.text("registry.boards", ["count": String(boards)]))
                 }
             }
         }
@@ -111,6 +128,7 @@ extension Sentractl {
         @Option(help: "Last local day, inclusive.") var to: String?
         @Option(help: "craftsman, loom or workshop.") var by: String = "craftsman"
         @Option(help: "table, csv or json.") var format: String = "table"
+        @Option(help: "The table's language, en or id (default: the configuration's sentra.language).") var language: String?
 
         /// A value that parses but is wrong (a day that does not exist or lies outside the years
         /// 2000 to 2199, a reversed or too long range, an unknown `--by`) is exit 1, naming the
@@ -118,6 +136,7 @@ extension Sentractl {
         func run() throws {
             let (format, grouping, asked) = try checkedOptions()
             let c = try common.load()
+            let language = try tableLanguage(language, c)
             var calendar = c.calendar
             let days: DayRange
             if let asked {
@@ -138,7 +157,7 @@ extension Sentractl {
             }
             do {
                 let report = try store.report(registry: c.registry, calendar: c.calendar, days: days)
-                print(report.render(format, by: grouping), terminator: "")
+                print(report.render(format, by: grouping, language: language), terminator: "")
             } catch {
                 printError("sentractl: reading \(c.stateDatabasePath) failed: \(error)")
                 throw ExitCode(2)
@@ -236,6 +255,8 @@ extension Sentractl {
         @Flag(help: "Pass the log's JSON lines through unchanged.") var json = false
         @Flag(name: .customLong("no-follow"), help: "Print what is there and stop.") var noFollow = false
         @Flag(help: "Colour even when not writing to a terminal.") var color = false
+        @Option(help: "The language of the lines' own words, en or id (default: the configuration's sentra.language).")
+        var language: String?
 
         func validate() throws {
             guard Severity(rawValue: severity) != nil else { throw userError("--severity is info, warning or critical") }
@@ -250,6 +271,7 @@ extension Sentractl {
             o.json = json
             o.follow = !noFollow
             o.lines = lines
+            o.language = try tableLanguage(language, c)
             if color { o.color = true }
             if let since {
                 var cal = c.calendar
@@ -302,7 +324,7 @@ extension Sentractl {
                 let labels = c.registry.workshops.first.map { ["workshop": $0.id] } ?? ["component": "sentractl"]
                 let event = AlertEvent(
                     seq: 0, ts: now, rule: "sentractl_test", status: .firing, severity: .info, labels: labels, value: nil,
-                    summary: "Test alert from sentractl", started: now)
+                    summary: Catalogue.of(c.language).text("alert.test"), started: now)
                 let timeZone = c.calendar.timeZone
                 let directory =
                     pluginDir ?? ProcessInfo.processInfo.environment["SENTRA_PLUGIN_DIR"] ?? PluginHost.Settings().pluginDirectory

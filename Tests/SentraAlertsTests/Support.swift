@@ -1,11 +1,11 @@
 import Foundation
 import SentraCore
+import SentraLocale
 import SentraTestSupport
 import SentraWire
 import Testing
 
 @testable import SentraAlerts
-
 
 func minute(_ m: Int) -> Int64 { Int64(m) * 60_000 }
 func second(_ s: Int) -> Int64 { Int64(s) * 1000 }
@@ -71,11 +71,17 @@ final class Harness {
     var pipeline: IngestPipeline
     let registry: Registry
 
-    init(rules: [RuleSpec], start: Int64, usual: (any UsualRateProvider)? = nil, registry: Registry = testRegistry()) {
+    init(
+        rules: [RuleSpec], start: Int64, usual: (any UsualRateProvider)? = nil, registry: Registry = testRegistry(),
+        language: Language = .en
+    ) {
         self.registry = registry
         let cal = LocalCalendar(timeZone: jakarta)
         pipeline = IngestPipeline(registry: registry, calendar: cal)
-        engine = AlertEngine(registry: registry, rules: rules, calendar: cal, startedAt: start, usualRates: usual) { [unowned self] in
+        var settings = AlertEngine.Settings()
+        settings.language = language
+        engine = AlertEngine(registry: registry, rules: rules, calendar: cal, startedAt: start, usualRates: usual, settings: settings) {
+            [unowned self] in
             self.events.append($0)
         }
         pipeline.observer = engine
