@@ -66,7 +66,8 @@ struct ProgressContext {
             p.ratePerShiftHour = recent / window
         }
         if p.left <= 0 { return p }
-        if let rate = p.ratePerShiftHour, rate > 0 { p.eta = walk.forward(from: now, hours: p.left / rate) }
+        // To the minute, rounded up.
+        if let rate = p.ratePerShiftHour, rate > 0 { p.eta = walk.forward(from: now, hours: p.left / rate).map { ceilMinute($0) } }
         p.behind = now >= p.dueEnd || (p.eta.map { $0 > p.dueEnd } ?? (elapsed >= 1))
         return p
     }
@@ -99,3 +100,6 @@ struct ProgressContext {
             behind: p.behind, looms: looms, shares: shares)
     }
 }
+
+/// `ms` rounded up to a whole minute.
+func ceilMinute(_ ms: Int64) -> Int64 { -floorDiv(-ms, 60_000) * 60_000 }
