@@ -58,7 +58,8 @@ struct ProgressContext {
         guard r.isOpen else { return p }
         var walk = ShiftWalk(schedules: schedules(r, m), calendar: calendar)
         let since = calendar.hourStart(atMillis: r.created) * 1000
-        let elapsed = walk.hours(from: since, to: now)
+        // Shift time since it was taken (for `behind` without a pace), to the ms.
+        let elapsed = walk.hours(from: r.created, to: now)
         let start = calendar.hourStart(atMillis: walk.back(from: now, hours: CoopBook.paceHours, notBefore: since)) * 1000
         let window = walk.hours(from: start, to: now)
         if window > 0 {

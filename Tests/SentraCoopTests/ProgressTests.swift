@@ -73,6 +73,12 @@ import Testing
         #expect(early.eta == nil && !early.behind)
         let later = try book.order("o-c", now: at("2026-11-23T08:30:00"))
         #expect(later.eta == nil && later.behind && later.ratePerShiftHour == 0)
+        // Taken at 10:50: still not behind at 11:45 (55 shift minutes), behind at 11:51.
+        _ = try book.create(
+            OrderRequest(id: "o-d", product: "sarung-ikat", wanted: 10, due: "2026-11-30", looms: ["loom-2"]),
+            now: at("2026-11-23T10:50:00"))
+        #expect(try !book.order("o-d", now: at("2026-11-23T11:45:00")).behind)
+        #expect(try book.order("o-d", now: at("2026-11-23T11:51:00")).behind)
         // Past the due date with pieces left: behind.
         try f.pieces(day: "2026-11-23", hours: [8], "loom-1", "c-1", each: 1)
         #expect(try book.order("o-c", now: at("2026-12-01T08:00:00")).behind)
