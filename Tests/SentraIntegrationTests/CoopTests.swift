@@ -75,6 +75,11 @@ import Testing
             let pieces = Dictionary(uniqueKeysWithValues: report.craftsmen.map { ($0.craftsman, Int64($0.pieces)) })
             return truth.craftsmen.allSatisfy { pieces[$0.craftsman] == $0.pieces }
         }
+        // sentractl writes beside the running daemon (SQLite's busy timeout waits for its commits).
+        let shared = try WireJSON.decode(
+            OrderDocument.self,
+            from: try Self.ctl(daemon, ["order", "share", "o-sel", "--craftsman", "c-siti", "--pieces", "900", "--format", "json"]))
+        #expect(shared.shares.first?.assigned == 900)
         try await daemon.terminate()
 
         // Progress: the truth's pieces of the order's looms since they joined (the whole day).
