@@ -103,6 +103,8 @@ let package = Package(
             dependencies: [
                 "SentraCore", "SentraWire", "SentraConfig", "SentraMQTT", "SentraAlertLog", .product(name: "Logging", package: "swift-log"),
             ]),
+        // Orders, their split, progress and ETA, and piece-rate pay: one facade for sentractl and HTTP.
+        .target(name: "SentraCoop", dependencies: ["SentraCore", "SentraWire", "SentraStore", "SentraLocale"]),
         // Process and loopback helpers shared by the benchmarks and the integration tests.
         .target(name: "SentraProcess"),
         .target(name: "SentraSim", dependencies: ["SentraCore"]),
@@ -119,7 +121,8 @@ let package = Package(
             name: "sentractl",
             dependencies: [
                 "SentraCore", "SentraWire", "SentraConfig", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraRegion",
-                "SentraLocale", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SentraCoop", "SentraLocale",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
@@ -175,6 +178,9 @@ let package = Package(
                 "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
+        .testTarget(
+            name: "SentraCoopTests",
+            dependencies: ["SentraCoop", "SentraStore", "SentraWire", "SentraCore", "SentraLocale", "SentraConfig", "SentraTestSupport"]),
         .testTarget(name: "SentraRegionTests", dependencies: ["SentraRegion", "SentraConfig", "SentraWire", "SentraCore"]),
         .testTarget(name: "SentraFuzzTests", dependencies: ["SentraFuzzTargets", "SentraAlertLog", "SentraCore"]),
         .testTarget(

@@ -13,7 +13,11 @@ import SentraWire
 struct Sentractl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentractl", abstract: "Look at a sentra: check its configuration, report production, follow alerts.",
-        subcommands: [Check.self, Registry.self, Report.self, Tail.self, Status.self, Devices.self, Plugins.self, Region.self])
+        subcommands: [
+            Check.self, Registry.self, Report.self, Tail.self, Status.self, Devices.self, Plugins.self, Region.self,
+            OrderCommand.self,
+            PayCommand.self,
+        ])
 }
 
 /// Options every subcommand takes.
@@ -38,7 +42,6 @@ struct Common: ParsableArguments {
     }
 }
 
-/// Prints `sentractl: message` and gives exit 1: a value the user gave is wrong.
 /// `--language`: the table's language, else the configuration's `sentra.language`. Another
 /// value is a user error (exit 1), as a wrong `--format` is.
 func tableLanguage(_ option: String?, _ c: Configuration) throws -> Language {
@@ -47,6 +50,7 @@ func tableLanguage(_ option: String?, _ c: Configuration) throws -> Language {
     return l
 }
 
+/// Prints `sentractl: message` and gives exit 1: a value the user gave is wrong.
 func userError(_ message: String) -> ExitCode {
     printError("sentractl: \(message)")
     return ExitCode(1)
