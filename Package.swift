@@ -62,12 +62,14 @@ let package = Package(
         // What the daemon shows: its status, the ingest thread's live snapshot, workshop health.
         .target(
             name: "SentraReadModel",
-            dependencies: ["SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins"]),
+            dependencies: [
+                "SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraLocale",
+            ]),
         // The HTTP face (API, /metrics, dashboard): reads the read model, never writes.
         .target(
             name: "SentraHTTP",
             dependencies: [
-                "SentraCore", "SentraWire", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraReadModel",
+                "SentraCore", "SentraWire", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraReadModel", "SentraLocale",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "SentraHTTPTests",
             dependencies: [
-                "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
+                "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore", "SentraLocale",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "SentraRegionTests", dependencies: ["SentraRegion", "SentraConfig", "SentraWire", "SentraCore"]),

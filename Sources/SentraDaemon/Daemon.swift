@@ -146,7 +146,8 @@ public struct Daemon {
     func httpService(view: DaemonView, readiness: Readiness) throws -> some Service {
         HTTPServer.application(
             view: view, host: configuration.http.host, port: configuration.http.port,
-            policy: AccessPolicy(token: try configuration.httpToken()), logger: logger,
+            policy: AccessPolicy(token: try configuration.httpToken(), craftsmen: CraftsmanTokens(store: view.store, clock: view.clock)),
+            logger: logger,
             limits: HTTPLimits(
                 idleTimeout: .milliseconds(configuration.http.idleTimeoutMillis), maxConnections: configuration.http.maxConnections),
             onServerRunning: { readiness.report(.listening) })

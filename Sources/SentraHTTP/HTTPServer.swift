@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import SentraCore
+import SentraLocale
 import SentraReadModel
 import SentraStore
 import SentraWire
@@ -17,17 +18,17 @@ public enum HTTPServer {
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: SecurityHeaders())
-        router.add(middleware: AccessMiddleware(policy: policy))
+        router.add(middleware: AccessMiddleware(policy: policy, language: { view.language }))
         addDashboard(to: router)
+        addLocalisedDashboard(to: router, view: view)
+        addOwnView(to: router, view: view, policy: policy, pool: pool)
         addMetrics(to: router, view: view, pool: pool)
         addAPI(to: router, view: view, pool: pool)
-        addLogin(to: router, policy: policy, logger: logger)
+        addLogin(to: router, view: view, policy: policy, logger: logger)
         return router
     }
 
     static func addDashboard(to router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
-        router.get("/index.html") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
         router.get("/app.js") { _, _ in asset(PackageResources.app_js, "text/javascript; charset=utf-8") }
         router.get("/style.css") { _, _ in asset(PackageResources.style_css, "text/css; charset=utf-8") }
     }
@@ -88,9 +89,10 @@ public enum HTTPServer {
         request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
     }
 
-    static func addLogin(to router: Router<BasicRequestContext>, policy: AccessPolicy, logger: Logger) {
-        router.get("/login") { _, _ in
-            policy.token == nil ? redirect("./") : LoginPage.response(status: .ok, message: nil)
+    static func addLogin(to router: Router<BasicRequestContext>, view: DaemonView, policy: AccessPolicy, logger: Logger) {
+        router.get("/login") { request, _ in
+            policy.token == nil
+                ? redirect("./") : LoginPage.response(status: .ok, message: nil, language: PageLanguage.of(request, fallback: view.language))
         }
         router.post("/login") { request, _ in
             let body = try await request.body.collect(upTo: 4096)
@@ -99,7 +101,8 @@ public enum HTTPServer {
                 logger.warning("HTTP login refused", metadata: ["http.path": "/login"])
                 // Slows guessing down; the connection waits, the daemon does not.
                 try await Task.sleep(for: .seconds(1))
-                return LoginPage.response(status: .unauthorized, message: "That token is not right.")
+                let lang = PageLanguage.of(request, fallback: view.language)
+                return LoginPage.response(status: .unauthorized, message: Catalogue.of(lang)["ui.login.wrong_token"], language: lang)
             }
             var response = redirect("./")
             let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token
@@ -109,7 +112,10 @@ public enum HTTPServer {
         }
         router.get("/logout") { _, _ in
             var response = redirect("login")
-            response.headers[.setCookie] = "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            response.headers[values: .setCookie] = [
+                "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                "\(AccessPolicy.craftsmanCookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+            ]
             return response
         }
     }
