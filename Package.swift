@@ -100,6 +100,8 @@ let package = Package(
             dependencies: [
                 "SentraCore", "SentraWire", "SentraConfig", "SentraMQTT", "SentraAlertLog", .product(name: "Logging", package: "swift-log"),
             ]),
+        // Orders, their split, progress and ETA, and piece-rate pay: one facade for sentractl and HTTP.
+        .target(name: "SentraCoop", dependencies: ["SentraCore", "SentraWire", "SentraStore", "SentraLocale"]),
         // Process and loopback helpers shared by the benchmarks and the integration tests.
         .target(name: "SentraProcess"),
         .target(name: "SentraSim", dependencies: ["SentraCore"]),
@@ -116,6 +118,7 @@ let package = Package(
             name: "sentractl",
             dependencies: [
                 "SentraCore", "SentraWire", "SentraConfig", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraRegion",
+                "SentraCoop", "SentraLocale",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -170,6 +173,7 @@ let package = Package(
                 "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore", "SentraLocale",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
+        .testTarget(name: "SentraCoopTests", dependencies: ["SentraCoop", "SentraStore", "SentraWire", "SentraCore", "SentraLocale"]),
         .testTarget(name: "SentraRegionTests", dependencies: ["SentraRegion", "SentraConfig", "SentraWire", "SentraCore"]),
         .testTarget(name: "SentraFuzzTests", dependencies: ["SentraFuzzTargets", "SentraAlertLog", "SentraCore"]),
         .testTarget(

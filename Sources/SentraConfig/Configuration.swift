@@ -26,6 +26,8 @@ public struct Configuration: Sendable {
     public var plugins: [PluginSpec]
     /// `region:` the region this sentra reports to, for `sentractl region` (nil: none).
     public var region: RegionConfiguration?
+    /// `products:` and `pay:` what is made and how it is paid (docs/pay.md).
+    public var pay = PaySettings()
     /// What the file says that is accepted but worth a word (an obsolete key), by file, line
     /// and key; `sentrad` logs them at start, `sentractl check` prints them.
     public var notices: [ConfigurationError] = []

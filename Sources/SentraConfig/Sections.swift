@@ -10,6 +10,7 @@ extension Reader {
         "sentra", "broker", "state_dir", "runtime_dir", "log_dir", "ingest", "retention", "alert_log", "http",
         "shifts", "workshops", "craftsmen", "looms", "devices", "mappings", "rules", "plugins",
         "region",
+        "products", "pay",
     ]
 
     /// The whole document: every section in turn, composed into a `Configuration`.
@@ -34,6 +35,7 @@ extension Reader {
         let rules = self.rules(top["rules"])
         let plugins = self.plugins(top["plugins"])
         let region = top["region"].flatMap { self.region($0) }
+        let pay = self.pay(top["pay"], products: products(top["products"]))
         guard errors.isEmpty else { return nil }
         var configuration = Configuration(
             file: file, name: name, timeZone: timeZone, broker: broker, stateDirectory: stateDir, runtimeDirectory: runtimeDir,
@@ -43,6 +45,7 @@ extension Reader {
         configuration.notices = notices
         configuration.sentraID = id
         configuration.region = region
+        configuration.pay = pay
         return configuration
     }
 

@@ -12,7 +12,12 @@ import SentraWire
 struct Sentractl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentractl", abstract: "Look at a sentra: check its configuration, report production, follow alerts.",
-        subcommands: [Check.self, Registry.self, Report.self, Tail.self, Status.self, Devices.self, Plugins.self, Region.self, Access.self])
+        subcommands: [
+            Check.self, Registry.self, Report.self, Tail.self, Status.self, Devices.self, Plugins.self, Region.self,
+            OrderCommand.self,
+            PayCommand.self,
+            Access.self,
+        ])
 }
 
 /// Options every subcommand takes.
