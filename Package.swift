@@ -64,13 +64,14 @@ let package = Package(
             name: "SentraReadModel",
             dependencies: [
                 "SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraLocale",
+                "SentraCoop",
             ]),
         // The HTTP face (API, /metrics, dashboard): reads the read model, never writes.
         .target(
             name: "SentraHTTP",
             dependencies: [
                 "SentraCore", "SentraWire", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraReadModel", "SentraLocale",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "SentraCoop", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 // A connection's deadlines: a channel handler on Hummingbird's HTTP/1 pipeline.

@@ -22,6 +22,8 @@ public enum HTTPServer {
         addDashboard(to: router)
         addLocalisedDashboard(to: router, view: view)
         addOwnView(to: router, view: view, policy: policy, pool: pool)
+        addOrders(to: router, view: view, policy: policy, pool: pool)
+        addPay(to: router, view: view, policy: policy, pool: pool)
         addMetrics(to: router, view: view, pool: pool)
         addAPI(to: router, view: view, pool: pool)
         addLogin(to: router, view: view, policy: policy, logger: logger)
@@ -92,7 +94,8 @@ public enum HTTPServer {
     static func addLogin(to router: Router<BasicRequestContext>, view: DaemonView, policy: AccessPolicy, logger: Logger) {
         router.get("/login") { request, _ in
             policy.token == nil
-                ? redirect("./") : LoginPage.response(status: .ok, message: nil, language: PageLanguage.of(request, fallback: view.language))
+                ? redirect("./")
+                : LoginPage.response(status: .ok, message: nil, language: PageLanguage.of(request, fallback: view.language))
         }
         router.post("/login") { request, _ in
             let body = try await request.body.collect(upTo: 4096)
@@ -191,6 +194,18 @@ struct APIAnswer: ResponseGenerator {
     static func encoded(on pool: ReadPool, _ answer: @escaping @Sendable () throws -> Data) async -> APIAnswer {
         do {
             return APIAnswer(encoded: try await pool.run(answer))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// The answer for what stood in the way: a daemon still loading, or too busy, is a 503,
+    /// something missing a 404, a value that is wrong a 400, and a failure to read a 500.
+    static func failure(_ error: any Error) -> APIAnswer {
+        do {
+            throw error
+        } catch let e as BadRequest {
+            return APIAnswer(ErrorAnswer(error: e.message, parameter: e.parameter), status: .badRequest)
         } catch APIError.notFound(let e) {
             return APIAnswer(ErrorAnswer(error: e.message, parameter: e.parameter), status: .notFound)
         } catch APIError.notReady {

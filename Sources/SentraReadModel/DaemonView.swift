@@ -23,6 +23,8 @@ public struct DaemonView: Sendable {
     public var usualDays: Int
     /// The sentra's language (`sentra.language`): pages that name none of their own use it.
     public var language: Language = .en
+    /// `products:` and `pay:`: what the orders and pay sheets need.
+    public var pay = PaySettings()
     public var clock: @Sendable () -> Int64
 
     public init(

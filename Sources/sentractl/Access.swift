@@ -67,8 +67,9 @@ extension Sentractl {
                     }
                 let widths = (0..<5).map { i in rows.map { $0[i].count }.max() ?? 0 }
                 for r in rows {
-                    print(r.enumerated().map { $0.element.padding(toLength: widths[$0.offset] + 2, withPad: " ", startingAt: 0) }
-                        .joined().trimmingCharacters(in: .whitespaces))
+                    print(
+                        r.enumerated().map { $0.element.padding(toLength: widths[$0.offset] + 2, withPad: " ", startingAt: 0) }
+                            .joined().trimmingCharacters(in: .whitespaces))
                 }
             }
         }
