@@ -20,7 +20,7 @@ public enum HTTPServer {
         router.add(middleware: SecurityHeaders())
         router.add(middleware: AccessMiddleware(policy: policy, language: { view.language }))
         addDashboard(to: router)
-        addLocalisedDashboard(to: router, view: view)
+        addLocalisedDashboard(to: router, view: view, policy: policy)
         addOwnView(to: router, view: view, policy: policy, pool: pool)
         addOrders(to: router, view: view, policy: policy, pool: pool)
         addPay(to: router, view: view, policy: policy, pool: pool)

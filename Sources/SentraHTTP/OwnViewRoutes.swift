@@ -8,12 +8,17 @@ import SentraWire
 /// The dashboard in the page's language, its words, personal links and the own view
 /// (docs/http.md, docs/access.md).
 extension HTTPServer {
-    static func addLocalisedDashboard(to router: Router<BasicRequestContext>, view: DaemonView) {
+    static func addLocalisedDashboard(to router: Router<BasicRequestContext>, view: DaemonView, policy: AccessPolicy) {
         let page = String(decoding: PackageResources.index_html, as: UTF8.self)
         let index = { @Sendable (request: Request, _: BasicRequestContext) -> Response in
             let lang = PageLanguage.of(request, fallback: view.language)
-            var r = asset(Array(HTMLText.fill(page, Catalogue.of(lang)).utf8), "text/html; charset=utf-8")
-            r.headers[.vary] = "Accept-Language"
+            var html = HTMLText.fill(page, Catalogue.of(lang))
+            // A personal link's page: the script draws his own view only.
+            if policy.craftsman(request.headers) != nil, !policy.isAdmin(request.headers) {
+                html = html.replacingOccurrences(of: "data-view=\"sentra\"", with: "data-view=\"own\"")
+            }
+            var r = asset(Array(html.utf8), "text/html; charset=utf-8")
+            r.headers[.vary] = "Accept-Language, Cookie"
             return r
         }
         router.get("/", use: index)

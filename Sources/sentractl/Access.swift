@@ -106,5 +106,3 @@ private func openWritable(_ c: Configuration) throws -> ProductionStore {
         throw ExitCode(stateExitCode(opening: error))
     }
 }
-
-private func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

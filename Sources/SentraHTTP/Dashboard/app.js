@@ -355,18 +355,17 @@
     } catch (e) {
       reportError(e);
     }
-    const res = await fetch(API.me, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } })
-      .catch(() => null);
-    if (res && res.ok) {
-      body.dataset.view = 'own';
-      $('sentra-view').hidden = true;
+    // The daemon serves the page marked data-view="own" to a personal link.
+    if (body.dataset.view === 'own') {
+      $('sentra-view').remove(); // nothing of the whole sentra stays in his page
       $('own-view').hidden = false;
       $('health').replaceChildren();
-      state.me = await res.json();
-      renderMe();
+      state.me = {};
       refreshMe();
       return;
     }
+    $('own-view').remove();
+    if (DAY) dayHeading();
     refresh();
   }
 
@@ -521,7 +520,7 @@
         svg('rect', { x: i * 10, y: 0, width: 10, height: base, fill: 'transparent' })));
     }
     const labels = [0, 6, 12, 18, 23].map((i) => h('span', { style: 'left:' + pct(i * 10 + 5, W) }, String(i).padStart(2, '0')));
-    const what = DAY ? t('ui.hours.on_day', { day: longDate(DAY) }) : t('ui.hours.today');
+    const what = DAY ? t('ui.hours.on_day', { day: DAY }) : t('ui.hours.today');
     return h('div', { class: 'hours', data: { hoursOf: r.id } },
       h('div', { class: 'hcap' }, what, usualHours ? t('ui.hours.vs_usual') : t('ui.hours.no_usual'), t('ui.hours.top', { n: num(top) })),
       svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img',
@@ -666,8 +665,8 @@
 
   $('looms-idle').addEventListener('change', () => { if (state.data.sentra) renderLooms(); });
   setInterval(tick, 1000);
-  if (DAY) {
-    $('h-production').replaceChildren(t('ui.production.on_day', { day: longDate(DAY) }) + ' ',
+  function dayHeading() {
+    $('h-production').replaceChildren(t('ui.production.on_day', { day: DAY }) + ' ',
       h('a', { href: './', class: 'dim' }, t('ui.production.today_link')));
   }
   document.addEventListener('visibilitychange', () => { if (!document.hidden) (state.me ? refreshMe : refresh)(); });
