@@ -85,7 +85,9 @@ extension HTTPServer {
                     doc.totalPieces = doc.craftsmen.reduce(0) { $0 + $1.pieces }
                     doc.totalAmount = doc.craftsmen.reduce(0) { $0 + $1.amount }
                 }
-                return PayPage.html(doc, language: lang, showTotal: only == nil)
+                let names = (view.live.snapshot?.registry.workshops ?? []).map { ($0.id, $0.name) }
+                return PayPage.html(
+                    doc, language: lang, showTotal: only == nil, workshops: Dictionary(names, uniquingKeysWith: { a, _ in a }))
             }
             return PayPageAnswer(html: html)
         } catch {

@@ -6,7 +6,8 @@ import SentraWire
 /// (each breaks to a new page when printed), every word from the catalogue, numbers and
 /// dates as the page's language writes them. No script.
 enum PayPage {
-    static func html(_ doc: PayDocument, language: Language, showTotal: Bool) -> String {
+    /// `workshops`: each workshop's name by id (an id missing is shown as it is).
+    static func html(_ doc: PayDocument, language: Language, showTotal: Bool, workshops: [String: String] = [:]) -> String {
         let t = Catalogue.of(language)
         let f = LocaleFormat(language)
         let e = HTMLText.escape
@@ -27,12 +28,12 @@ enum PayPage {
                 + e(t.text("ui.pay.grand_total", ["pieces": f.number(doc.totalPieces), "amount": f.rupiah(doc.totalAmount)]))
                 + "</p>\n"
         }
-        for c in doc.craftsmen { out += sheet(c, period: period, t: t, f: f) }
+        for c in doc.craftsmen { out += sheet(c, workshop: workshops[c.workshop] ?? c.workshop, period: period, t: t, f: f) }
         return out + "</body></html>\n"
     }
 
     /// One craftsman's sheet: his lines, total, electricity and water, and a place to sign.
-    static func sheet(_ c: PayDocument.PayCraftsman, period: String, t: Catalogue, f: LocaleFormat) -> String {
+    static func sheet(_ c: PayDocument.PayCraftsman, workshop: String, period: String, t: Catalogue, f: LocaleFormat) -> String {
         let e = HTMLText.escape
         var rows = ""
         for l in c.lines {
@@ -51,7 +52,7 @@ enum PayPage {
         return """
             <section class="sheet" data-craftsman="\(e(c.craftsman))">
             <h1>\(e(t["ui.pay.sheet"]))</h1>
-            <p class="who"><strong>\(e(c.name))</strong> · \(e(t["ui.pay.workshop"])) \(e(c.workshop))<br>\(e(period))</p>
+            <p class="who"><strong>\(e(c.name))</strong> · \(e(t["ui.pay.workshop"])) \(e(workshop))<br>\(e(period))</p>
             <table><thead><tr><th>\(e(t["ui.pay.product"]))</th><th>\(e(t["ui.pay.order"]))</th>
             <th class="n">\(e(t["ui.pay.pieces"]))</th><th class="n">\(e(t["ui.pay.rate"]))</th><th class="n">\(e(t["ui.pay.amount"]))</th></tr></thead>
             <tbody>

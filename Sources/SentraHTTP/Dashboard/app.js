@@ -522,7 +522,8 @@
     const labels = [0, 6, 12, 18, 23].map((i) => h('span', { style: 'left:' + pct(i * 10 + 5, W) }, String(i).padStart(2, '0')));
     const what = DAY ? t('ui.hours.on_day', { day: DAY }) : t('ui.hours.today');
     return h('div', { class: 'hours', data: { hoursOf: r.id } },
-      h('div', { class: 'hcap' }, what, usualHours ? t('ui.hours.vs_usual') : t('ui.hours.no_usual'), t('ui.hours.top', { n: num(top) })),
+      h('div', { class: 'hcap' }, what, ' ', usualHours ? t('ui.hours.vs_usual') : t('ui.hours.no_usual'), ' · ',
+        t('ui.hours.top', { n: num(top) })),
       svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img',
         'aria-label': t('ui.hours.aria', { what, name: r.name }) }, ...g),
       h('div', { class: 'hlabels' }, labels),
