@@ -174,7 +174,9 @@ let package = Package(
                 "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore", "SentraLocale",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "SentraCoopTests", dependencies: ["SentraCoop", "SentraStore", "SentraWire", "SentraCore", "SentraLocale"]),
+        .testTarget(
+            name: "SentraCoopTests",
+            dependencies: ["SentraCoop", "SentraStore", "SentraWire", "SentraCore", "SentraLocale", "SentraConfig", "SentraTestSupport"]),
         .testTarget(name: "SentraRegionTests", dependencies: ["SentraRegion", "SentraConfig", "SentraWire", "SentraCore"]),
         .testTarget(name: "SentraFuzzTests", dependencies: ["SentraFuzzTargets", "SentraAlertLog", "SentraCore"]),
         .testTarget(

@@ -47,6 +47,7 @@ public final class AlertEngine: IngestObserver {
     private(set) var rules: [RuleSpec]
     private let emit: (AlertEvent) -> Void
     private let usualRates: (any UsualRateProvider)?
+    let orderOutlooks: (any OrderOutlookProvider)?
     private let settings: Settings
     private let logger: Logger
     private let startedAt: Int64
@@ -73,6 +74,15 @@ public final class AlertEngine: IngestObserver {
     var handedOut: [AlertSlotState] = []
     /// The slot set changed (start, reload): the next `changedRecords()` says so.
     var rebuilt = true
+    /// Orders seen (`order_behind`): id, workshop, `{eta}`/`{due}` texts; the subjects of
+    /// order slots are indices into these. Kept across reloads.
+    var orderIDs: [String] = []
+    var orderWorkshop: [String] = []
+    var orderIndex: [String: Int] = [:]
+    var orderText: [Int: (eta: String, due: String)] = [:]
+    var orderSlots: [Int] = []
+    var hasOrderRules = false
+    var lastOrderCheck: Int64?
 
     /// - Parameters:
     ///   - startedAt: the daemon's start on its own clock (ms); silence is measured from the
@@ -80,7 +90,7 @@ public final class AlertEngine: IngestObserver {
     ///   - emit: receives every event, in order; the daemon appends it to the `AlertLog`.
     public init(
         registry: Registry, rules: [RuleSpec], calendar: LocalCalendar, startedAt: Int64,
-        usualRates: (any UsualRateProvider)? = nil, settings: Settings = .init(),
+        usualRates: (any UsualRateProvider)? = nil, orderOutlooks: (any OrderOutlookProvider)? = nil, settings: Settings = .init(),
         logger: Logger = Logger(label: "sentra.alerts"), emit: @escaping (AlertEvent) -> Void
     ) {
         self.registry = registry
@@ -89,6 +99,7 @@ public final class AlertEngine: IngestObserver {
         self.startedAt = startedAt
         self.wallNow = startedAt
         self.usualRates = usualRates
+        self.orderOutlooks = orderOutlooks
         self.settings = settings
         self.logger = logger
         self.emit = emit
@@ -108,8 +119,10 @@ public final class AlertEngine: IngestObserver {
     /// The key of rule `ri` on `subject`: what persistence and reloads know its slot by.
     func key(rule ri: Int, subject: Int) -> AlertSlotKey {
         let name =
-            evaluators[ri].isAboutCraftsmen
-            ? "craftsman/\(registry.craftsmen[subject].id)" : registry.devices[subject].key.description
+            evaluators[ri].isAboutOrders
+            ? "order/\(orderIDs[subject])"
+            : evaluators[ri].isAboutCraftsmen
+                ? "craftsman/\(registry.craftsmen[subject].id)" : registry.devices[subject].key.description
         return AlertSlotKey(rule: rules[ri].name, type: evaluators[ri].typeName, subject: name)
     }
 
@@ -161,6 +174,8 @@ public final class AlertEngine: IngestObserver {
         picksAdvanced = Array(repeating: false, count: r.devices.count)
         lastResetTs = Array(repeating: .min, count: r.devices.count)
         workshopEvalDue = Array(repeating: .min, count: r.workshops.count)
+        orderSlots = []
+        hasOrderRules = evaluators.contains(where: \.isAboutOrders)
 
         for (ri, rule) in rules.enumerated() {
             func add(_ subject: Int) -> Int {
@@ -168,6 +183,10 @@ public final class AlertEngine: IngestObserver {
                 return slots.count - 1
             }
             let evaluator = evaluators[ri]
+            if evaluator.isAboutOrders {
+                for oi in orderIDs.indices { orderSlots.append(add(oi)) }
+                continue
+            }
             if evaluator.isAboutCraftsmen {
                 for (ci, c) in r.craftsmen.enumerated() {
                     if let p = rule.scope.workshop, !p.matches(c.workshop) { continue }
@@ -210,7 +229,7 @@ public final class AlertEngine: IngestObserver {
                 verdict = rule.evaluate(
                     state: r.state, picks: r[.picks], at: ts, advanced: advanced, workshop: w, calendar: &calendar,
                     slot: &slots[si].state)
-            case .belowUsual, .counterReset:
+            case .belowUsual, .counterReset, .orderBehind:
                 continue
             }
             carryOut(verdict, slot: si)
@@ -253,7 +272,7 @@ public final class AlertEngine: IngestObserver {
             case .threshold(let rule): carryOut(rule.offline(at: ts, slot: &slots[si].state), slot: si)
             case .stalled(let rule): rule.offline(slot: &slots[si].state)
             case .absent(let rule): rule.offline(at: ts, slot: &slots[si].state)
-            case .belowUsual, .counterReset: continue
+            case .belowUsual, .counterReset, .orderBehind: continue
             }
         }
     }
@@ -283,6 +302,7 @@ public final class AlertEngine: IngestObserver {
             let t = estimatedEventTime(c)
             if t >= workshopEvalDue[w] { evaluateHours(workshop: w, clock: t) }
         }
+        evaluateOrders()
     }
 
     /// The device's event time now: its last reading's time plus the daemon's time since.
@@ -321,7 +341,7 @@ public final class AlertEngine: IngestObserver {
 
     /// Does what a rule decided for slot `si`: resolves, then fires.
     @inline(__always)
-    private func carryOut(_ verdict: SlotVerdict, slot si: Int) {
+    func carryOut(_ verdict: SlotVerdict, slot si: Int) {
         if let r = verdict.resolve { resolve(si, r) }
         if let f = verdict.fire { fire(si, f) }
     }
@@ -331,6 +351,7 @@ public final class AlertEngine: IngestObserver {
     /// his workshop and id.
     private func labels(slot si: Int, ts: Int64) -> [String: String] {
         let subject = slots[si].subject
+        if evaluators[slots[si].rule].isAboutOrders { return ["workshop": orderWorkshop[subject], "order": orderIDs[subject]] }
         if evaluators[slots[si].rule].isAboutCraftsmen {
             let c = registry.craftsmen[subject]
             return ["workshop": c.workshop, "craftsman": c.id]
@@ -350,8 +371,10 @@ public final class AlertEngine: IngestObserver {
         let ri = slots[si].rule
         let rule = rules[ri]
         let labels = labels(slot: si, ts: f.ts)
+        let text = evaluators[ri].isAboutOrders ? orderText[slots[si].subject] : nil
         let summary = SummaryTemplate.render(
-            rule.summary, labels: labels, value: f.value, limit: f.limit, forMillis: evaluators[ri].forMillis)
+            rule.summary, labels: labels, value: f.value, limit: f.limit, forMillis: evaluators[ri].forMillis,
+            extra: text.map { ["eta": $0.eta, "due": $0.due] } ?? [:])
         let ev = AlertEvent(
             ts: f.ts, rule: rule.name, status: .firing, severity: rule.severity, labels: labels, value: f.value,
             summary: summary, started: f.started)

@@ -134,6 +134,10 @@ extension AlertEngine {
     /// Takes back what `snapshot` gave before a restart, before any reading is ingested.
     /// A firing alert whose rule or device no longer exists is resolved, saying so.
     public func restore(_ records: [AlertStateRecord]) {
+        for rec in records where rec.key.subject.hasPrefix("order/") {
+            guard let ri = rules.firstIndex(where: { $0.name == rec.key.rule }), evaluators[ri].isAboutOrders else { continue }
+            ensureOrder(String(rec.key.subject.dropFirst(6)), workshop: rec.state.firing?.labels["workshop"] ?? "")
+        }
         var index: [AlertSlotKey: Int] = [:]
         for (i, s) in slots.enumerated() { index[key(of: s)] = i }
         for rec in records {
@@ -165,6 +169,9 @@ extension AlertEngine {
     /// daemon's own alerts) change nothing.
     public func adopt(logged events: [AlertEvent]) {
         for e in events {
+            if let order = e.labels["order"], let ri = rules.firstIndex(where: { $0.name == e.rule }), evaluators[ri].isAboutOrders {
+                ensureOrder(order, workshop: e.labels["workshop"] ?? "")
+            }
             guard let si = slotIndex(rule: e.rule, labels: e.labels) else { continue }
             switch e.status {
             case .firing:
@@ -186,6 +193,7 @@ extension AlertEngine {
     private func slotIndex(rule: String, labels: [String: String]) -> Int? {
         slots.indices.first { i in
             guard rules[slots[i].rule].name == rule else { return false }
+            if evaluators[slots[i].rule].isAboutOrders { return orderIDs[slots[i].subject] == labels["order"] }
             if evaluators[slots[i].rule].isAboutCraftsmen { return registry.craftsmen[slots[i].subject].id == labels["craftsman"] }
             let d = registry.devices[slots[i].subject]
             return d.workshop == labels["workshop"] && d.id == labels["device"]

@@ -9,6 +9,7 @@ enum RuleEvaluator: Sendable, Equatable {
     case stalled(StalledRule)
     case belowUsual(BelowUsualRule)
     case counterReset(CounterResetRule)
+    case orderBehind(OrderBehindRule)
 
     init(_ rule: RuleSpec) {
         switch rule.condition {
@@ -25,6 +26,8 @@ enum RuleEvaluator: Sendable, Equatable {
             self = .belowUsual(BelowUsualRule(fraction: c.fraction, days: c.days, window: rule.window))
         case .counterReset:
             self = .counterReset(CounterResetRule())
+        case .orderBehind:
+            self = .orderBehind(OrderBehindRule(window: rule.window))
         }
     }
 
@@ -36,6 +39,7 @@ enum RuleEvaluator: Sendable, Equatable {
         case .stalled: "stalled"
         case .belowUsual: "below_usual"
         case .counterReset: "counter_reset"
+        case .orderBehind: "order_behind"
         }
     }
 
@@ -45,13 +49,19 @@ enum RuleEvaluator: Sendable, Equatable {
         case .threshold(let r): r.forMillis
         case .absent(let r): r.forMillis
         case .stalled(let r): r.forMillis
-        case .belowUsual, .counterReset: 0
+        case .belowUsual, .counterReset, .orderBehind: 0
         }
     }
 
     /// The rule's slots are craftsmen (`below_usual`), not devices.
     var isAboutCraftsmen: Bool {
         if case .belowUsual = self { return true }
+        return false
+    }
+
+    /// The rule's slots are open orders (`order_behind`), made as orders appear.
+    var isAboutOrders: Bool {
+        if case .orderBehind = self { return true }
         return false
     }
 
@@ -62,7 +72,7 @@ enum RuleEvaluator: Sendable, Equatable {
         case .threshold(let r): r.field.kind == d.kind
         case .stalled: d.kind == .loom
         case .absent, .counterReset: true
-        case .belowUsual: false
+        case .belowUsual, .orderBehind: false
         }
     }
 }
@@ -92,12 +102,15 @@ enum ResolveNote: Sendable, Equatable {
     case windowEnded(RuleWindow)
     /// A loom reported stopping or a fault (`LoomState` raw value): "loom reported stop".
     case loomReported(UInt8)
+    /// `order_behind`: the order was closed or is gone.
+    case orderClosed
 
     var text: String {
         switch self {
         case .hoursEnded(let w): "\(w.rawValue) hours ended"
         case .windowEnded(let w): "\(w.rawValue) ended"
         case .loomReported(let s): "loom reported \(LoomState(rawValue: s)?.name ?? "?")"
+        case .orderClosed: "order closed"
         }
     }
 }

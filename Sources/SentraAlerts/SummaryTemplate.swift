@@ -1,11 +1,13 @@
 import SentraCore
 
 /// A rule's `summary:` with its placeholders filled in: `{workshop}` `{device}` `{loom}`
-/// `{craftsman}` `{component}` from the alert's labels (`-` when it has none), `{value}` and
+/// `{craftsman}` `{component}` `{order}` from the alert's labels (`-` when it has none), `{value}` and
 /// `{limit}` as numbers (`-` when none), `{for}` as the rule's duration. Other text in braces
 /// stays as written.
 enum SummaryTemplate {
-    static func render(_ template: String, labels: [String: String], value: Double?, limit: Double?, forMillis: Int64) -> String {
+    static func render(
+        _ template: String, labels: [String: String], value: Double?, limit: Double?, forMillis: Int64, extra: [String: String] = [:]
+    ) -> String {
         var out = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
@@ -18,8 +20,8 @@ enum SummaryTemplate {
             case "value": out += value.map(NumberFormat.human) ?? "-"
             case "limit": out += limit.map(NumberFormat.human) ?? "-"
             case "for": out += NumberFormat.duration(millis: forMillis)
-            case "workshop", "device", "loom", "craftsman", "component": out += labels[String(key)] ?? "-"
-            default: out += rest[open...close]
+            case "workshop", "device", "loom", "craftsman", "component", "order": out += labels[String(key)] ?? "-"
+            default: out += extra[String(key)] ?? String(rest[open...close])
             }
             rest = rest[rest.index(after: close)...]
         }

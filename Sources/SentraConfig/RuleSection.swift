@@ -88,8 +88,12 @@ extension Reader {
             )
         case "counter_reset":
             return (.counterReset, "Board {workshop}/{device} restarted (counter reset)")
+        case "order_behind":
+            return (.orderBehind, "Order {order} is behind: {value} pieces left, expected done {eta}, due {due}")
         default:
-            error(m["type"]?.value, "\(p).type", "unknown rule type '\(type)' (threshold, absent, stalled, below_usual, counter_reset)")
+            error(
+                m["type"]?.value, "\(p).type",
+                "unknown rule type '\(type)' (threshold, absent, stalled, below_usual, counter_reset, order_behind)")
             return nil
         }
     }

@@ -99,7 +99,7 @@ public struct CoopBook: Sendable {
         let wanted = try check.wanted(r.wanted)
         let due = try check.due(r.due)
         let rate = try r.rate.map { try check.rate($0) }
-        let title = try r.title.map { try check.title($0) }
+        let title = try r.title.flatMap { $0.isEmpty ? nil : try check.title($0) }
         let looms = try check.looms(r.looms, craftsmen: r.craftsmen)
         if let id = r.id { try check.id(id) }
         let id: String = try store.editOrders { edit in

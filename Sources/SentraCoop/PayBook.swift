@@ -46,7 +46,9 @@ extension CoopBook {
 
     /// One craftsman's sheet from his lines and his report row (energy and water).
     func sheet(_ row: ProductionReport.CraftsmanRow, lines: [PayLines.Key: Double]) -> PayDocument.PayCraftsman {
-        let sorted = lines.sorted { a, b in (a.key.order ?? "", a.key.product, a.key.rate) < (b.key.order ?? "", b.key.product, b.key.rate)
+        // Hours with running time but no piece leave lines of 0 pieces: not shown.
+        let sorted = lines.filter { $0.value != 0 }.sorted { a, b in
+            (a.key.order ?? "", a.key.product, a.key.rate) < (b.key.order ?? "", b.key.product, b.key.rate)
         }
         let payLines = sorted.map { k, pieces in
             PayDocument.PayLine(

@@ -58,7 +58,8 @@ struct ProgressContext {
         guard r.isOpen else { return p }
         var walk = ShiftWalk(schedules: schedules(r, m), calendar: calendar)
         let since = calendar.hourStart(atMillis: r.created) * 1000
-        let elapsed = walk.hours(from: since, to: now)
+        // Shift time since it was taken (for `behind` without a pace), to the ms.
+        let elapsed = walk.hours(from: r.created, to: now)
         let start = calendar.hourStart(atMillis: walk.back(from: now, hours: CoopBook.paceHours, notBefore: since)) * 1000
         let window = walk.hours(from: start, to: now)
         if window > 0 {
@@ -66,7 +67,8 @@ struct ProgressContext {
             p.ratePerShiftHour = recent / window
         }
         if p.left <= 0 { return p }
-        if let rate = p.ratePerShiftHour, rate > 0 { p.eta = walk.forward(from: now, hours: p.left / rate) }
+        // To the minute, rounded up.
+        if let rate = p.ratePerShiftHour, rate > 0 { p.eta = walk.forward(from: now, hours: p.left / rate).map { ceilMinute($0) } }
         p.behind = now >= p.dueEnd || (p.eta.map { $0 > p.dueEnd } ?? (elapsed >= 1))
         return p
     }
@@ -99,3 +101,6 @@ struct ProgressContext {
             behind: p.behind, looms: looms, shares: shares)
     }
 }
+
+/// `ms` rounded up to a whole minute.
+func ceilMinute(_ ms: Int64) -> Int64 { -floorDiv(-ms, 60_000) * 60_000 }

@@ -38,6 +38,12 @@ public struct ShiftWalk: Sendable {
         Double(minuteRanges(s).reduce(0) { $0 + $1.count }) / 60
     }
 
+    /// Hours as whole ms, rounded up, ignoring what floating point adds below a microsecond.
+    static func millis(_ hours: Double) -> Int64 {
+        guard hours.isFinite, hours > 0 else { return 0 }
+        return Int64(min(hours * 3_600_000 - 0.001, 9e15).rounded(.up))
+    }
+
     /// The local day (days since 1970-01-01) of `ms`.
     private mutating func day(of ms: Int64) -> Int64 {
         floorDiv(floorDiv(ms, 1000) + calendar.offset(atMillis: ms), 86_400)
@@ -82,7 +88,7 @@ public struct ShiftWalk: Sendable {
     /// The moment `hours` shift hours after `from`; nil when the schedules have no shift
     /// time within `horizonDays`.
     public mutating func forward(from: Int64, hours: Double) -> Int64? {
-        var left = Int64((hours * 3_600_000).rounded(.up))
+        var left = Self.millis(hours)
         if left <= 0 { return from }
         let first = day(of: from)
         for d in first...(first + Self.horizonDays) {
@@ -100,7 +106,7 @@ public struct ShiftWalk: Sendable {
     /// when there are fewer.
     public mutating func back(from: Int64, hours: Double, notBefore: Int64) -> Int64 {
         guard from > notBefore else { return notBefore }
-        var left = Int64((hours * 3_600_000).rounded(.up))
+        var left = Self.millis(hours)
         var d = day(of: from - 1)
         let last = day(of: notBefore)
         while d >= last {

@@ -78,6 +78,8 @@ public enum RuleCondition: Sendable, Equatable, Hashable {
     case belowUsual(BelowUsualCondition)
     /// A board rebooted (a confirmed counter reset): firing and resolved at once.
     case counterReset
+    /// An open order expected to finish after its due date (evaluated on the daemon's clock).
+    case orderBehind
 
     public static func threshold(
         field: Field, below: Bool, limit: Double, resolveAt: Double, forMillis: Int64, keepFiringMillis: Int64, offlineFires: Bool

@@ -36,12 +36,13 @@ struct OrderCommand: ParsableCommand {
         @Option(help: "The order's id (default: o-<next number>).") var id: String?
         @Option(help: "The motif, free text.") var title: String?
         @Option(help: "Rupiah per piece for this order, overriding the product's rate.") var rate: Int64?
+        @Option(help: ArgumentHelp(At.help)) var at: String?
 
         func run() throws {
             let request = OrderRequest(
                 id: id, product: product, title: title, wanted: wanted, due: due, looms: list(looms), craftsmen: list(craftsmen), rate: rate
             )
-            try withBook(common, output) { book, now in try book.create(request, now: now) }
+            try withBook(common, output, at: at) { book, now in try book.create(request, now: now) }
         }
     }
 
@@ -83,12 +84,13 @@ struct OrderCommand: ParsableCommand {
         @Option(name: .customLong("add-looms"), help: "Looms to put on it, comma-separated.") var addLooms: String?
         @Option(name: .customLong("remove-looms"), help: "Looms to take off it, comma-separated.") var removeLooms: String?
         @Option(name: .customLong("add-craftsmen"), help: "Craftsmen whose looms to put on it, comma-separated.") var addCraftsmen: String?
+        @Option(help: ArgumentHelp(At.help)) var at: String?
 
         func run() throws {
             let change = OrderChange(
                 title: title, wanted: wanted, due: due, rate: rate, addLooms: list(addLooms), removeLooms: list(removeLooms),
                 addCraftsmen: list(addCraftsmen))
-            try withBook(common, output) { book, now in try book.change(id, change, now: now) }
+            try withBook(common, output, at: at) { book, now in try book.change(id, change, now: now) }
         }
     }
 
@@ -154,10 +156,33 @@ func guarded<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Opens the book, runs `body` and prints the order it answers as a table or JSON.
-func withBook(_ common: Common, _ output: OrderCommand.Output, _ body: (CoopBook, Int64) throws -> OrderDocument) throws {
+/// `--at`: when a change happened, if not now.
+enum At {
+    static let help =
+        "When it happened, if earlier: RFC 3339, or YYYY-MM-DD for the start of that local day (at most 366 days ago; default: now)."
+    static let maxDaysBack: Int64 = 366
+
+    /// The moment `text` names, checked: not in the future, at most `maxDaysBack` days ago.
+    static func millis(_ text: String?, calendar: LocalCalendar, now: Int64) throws -> Int64 {
+        guard let text else { return now }
+        var cal = calendar
+        guard let ms = RFC3339.parse(text) ?? (text.count == 10 ? cal.startOfDay(text) : nil) else {
+            throw userError("--at '\(text)' is neither RFC 3339 nor YYYY-MM-DD")
+        }
+        guard ms <= now else { throw userError("--at \(text) is in the future") }
+        guard now - ms <= maxDaysBack * 86_400_000 else { throw userError("--at \(text) is more than \(maxDaysBack) days ago") }
+        return ms
+    }
+}
+
+/// Opens the book, runs `body` at `--at` (else now) and prints the order it answers as a table or JSON.
+func withBook(
+    _ common: Common, _ output: OrderCommand.Output, at: String? = nil, _ body: (CoopBook, Int64) throws -> OrderDocument
+) throws {
     let (book, lang) = try openBook(common, output)
-    let doc = try guarded { try body(book, nowMillis()) }
+    let moment = try At.millis(at, calendar: book.calendar, now: nowMillis())
+    // Done at an earlier moment, shown as it stands now.
+    let doc = try guarded { try at == nil ? body(book, moment) : book.order(body(book, moment).id, now: nowMillis()) }
     if output.format == "json" {
         print(try WireJSON.text(doc), terminator: "")
     } else {

@@ -26,6 +26,11 @@ struct PayCommand: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            _ = try DayRange(from: from, to: to, maxDays: DayRange.maxDaysOnCommandLine)
+        } catch {
+            throw userError(error.description)
+        }
         let c = try common.load()
         let store: ProductionStore
         do {
