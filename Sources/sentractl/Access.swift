@@ -97,10 +97,11 @@ extension Sentractl {
     }
 }
 
-/// The state database opened for writing (migrated), whether the daemon runs or not.
+/// The state database opened for writing, whether the daemon runs or not; one sentrad never
+/// created is exit 1 (nothing is created).
 private func openWritable(_ c: Configuration) throws -> ProductionStore {
     do {
-        return try ProductionStore(path: c.stateDatabasePath)
+        return try ProductionStore.openExisting(path: c.stateDatabasePath)
     } catch {
         printError("sentractl: \(error)")
         throw ExitCode(stateExitCode(opening: error))
