@@ -228,3 +228,31 @@ final class NSLockedBox<T>: @unchecked Sendable {
         set { lock.withLock { v = newValue } }
     }
 }
+
+/// The Access and Dashboard sections of both catalogues: the same keys in the same order.
+@Suite struct WebCatalogueTests {
+    func keys(_ language: Language, section name: String) -> [String] {
+        var inside = false
+        var out: [String] = []
+        for line in Catalogue.shippedText(language).split(separator: "\n") {
+            if line.hasPrefix("# --- ") {
+                inside = line == "# --- \(name) ---"
+                continue
+            }
+            if inside, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") {
+                out.append(line[..<eq].trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: ["Access", "Dashboard"]) func bothLanguagesHaveTheSameKeysInOrder(_ section: String) {
+        let en = keys(.en, section: section)
+        #expect(en.count > 15)
+        #expect(en == keys(.id, section: section))
+        #expect(en.allSatisfy { $0.hasPrefix("ui.") })
+        // Indonesian, not English left untranslated (the few words both languages share aside).
+        let same = en.filter { Catalogue.of(.en)[$0] == Catalogue.of(.id)[$0] }
+        #expect(Set(same).isSubset(of: ["ui.login.token", "ui.severity.info", "ui.pay.total"]), "\(same)")
+    }
+}
