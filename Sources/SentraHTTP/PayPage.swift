@@ -52,7 +52,7 @@ enum PayPage {
         return """
             <section class="sheet" data-craftsman="\(e(c.craftsman))">
             <h1>\(e(t["ui.pay.sheet"]))</h1>
-            <p class="who"><strong>\(e(c.name))</strong> · \(e(t["ui.pay.workshop"])) \(e(workshop))<br>\(e(period))</p>
+            <p class="who"><strong>\(e(c.name))</strong> · \(e(workshop))<br>\(e(period))</p>
             <table><thead><tr><th>\(e(t["ui.pay.product"]))</th><th>\(e(t["ui.pay.order"]))</th>
             <th class="n">\(e(t["ui.pay.pieces"]))</th><th class="n">\(e(t["ui.pay.rate"]))</th><th class="n">\(e(t["ui.pay.amount"]))</th></tr></thead>
             <tbody>
