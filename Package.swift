@@ -66,7 +66,7 @@ let package = Package(
                 "SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraLocale",
                 "SentraCoop",
             ]),
-        // The HTTP face (API, /metrics, dashboard): reads the read model, never writes.
+        // The HTTP face (API, /metrics, dashboard, pay pages): reads the read model; writes only orders (admin token).
         .target(
             name: "SentraHTTP",
             dependencies: [

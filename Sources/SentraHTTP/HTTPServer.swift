@@ -9,7 +9,8 @@ import SentraReadModel
 import SentraStore
 import SentraWire
 
-/// The daemon's HTTP face: `/metrics`, `/api/v1/...` and the dashboard at `/`, read-only.
+/// The daemon's HTTP face: `/metrics`, `/api/v1/...`, the dashboard at `/`, the pay pages and
+/// personal links; its only writes are the orders', with the admin token.
 public enum HTTPServer {
     /// Routes and access control, without a listener (tests drive it in memory). Answers
     /// that read the state database or the alert log run on `pool`'s threads.
