@@ -138,6 +138,26 @@ final class HandClock: @unchecked Sendable {
         }
     }
 
+    @Test func payRangesOverHTTPAreAtMost366Days() async throws {
+        let (app, _) = try app(admin: nil)
+        try await app.test(.router) { client in
+            for path in ["/api/v1/pay?from=2026-01-01&to=2027-01-02", "/pay?from=2026-01-01&to=2027-01-02"] {
+                try await client.execute(uri: path, method: .get) { r in
+                    #expect(r.status == .badRequest, "\(path)")
+                    #expect(String(buffer: r.body).contains(#""parameter""#), "\(path)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/pay?from=2026-02-30", method: .get) { r in
+                #expect(r.status == .badRequest)
+                #expect(String(buffer: r.body).contains(#""parameter": "from""#))
+            }
+            try await client.execute(uri: "/api/v1/orders?status=some", method: .get) { r in
+                #expect(r.status == .badRequest)
+                #expect(String(buffer: r.body).contains(#""parameter": "status""#))
+            }
+        }
+    }
+
     @Test func thePageLanguageIsTheQueryThenTheBrowserThenTheSentras() async throws {
         let (app, _) = try app(admin: nil)
         try await app.test(.router) { client in

@@ -1,10 +1,10 @@
 import Foundation
+import SentraWire
+import Testing
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import SentraWire
-import Testing
 
 /// Orders, pay and personal links against a real sentrad and mosquitto, the pages rendered by
 /// headless Chromium (docs/access.md, docs/dashboard.md).
@@ -207,6 +207,12 @@ import Testing
         for path in ["/api/v1/production", "/api/v1/orders", "/metrics", "/api/v1/sentra", "/pay", "/api/v1/pay"] {
             #expect(try await Self.send("GET", daemon.httpURL + path, headers: bearer).0 == 403, "\(path)")
         }
+
+        // His printable sheet: his pay only.
+        let (sheetStatus, sheet) = try await Self.send("GET", daemon.httpURL + "/me/pay?lang=id", headers: bearer)
+        #expect(sheetStatus == 200 && sheet.contains("Pak Anwar") && sheet.contains("Slip upah borongan"), "\(sheet)")
+        #expect(sheet.components(separatedBy: #"<section class="sheet""#).count == 2)
+        for other in Self.others { #expect(!sheet.contains(other), "\(other) in /me/pay") }
 
         let (status, dom) = try Self.chromium(daemon, ["--accept-lang=id", "--dump-dom"], link, profile: "anwar")
         #expect(status == 0, "\(dom)")
