@@ -67,13 +67,16 @@ let package = Package(
         // What the daemon shows: its status, the ingest thread's live snapshot, workshop health.
         .target(
             name: "SentraReadModel",
-            dependencies: ["SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins"]),
-        // The HTTP face (API, /metrics, dashboard): reads the read model, never writes.
+            dependencies: [
+                "SentraCore", "SentraWire", "SentraStore", "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraLocale",
+                "SentraCoop",
+            ]),
+        // The HTTP face (API, /metrics, dashboard, pay pages): reads the read model; writes only orders (admin token).
         .target(
             name: "SentraHTTP",
             dependencies: [
-                "SentraCore", "SentraWire", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraReadModel",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "SentraCore", "SentraWire", "SentraStore", "SentraAlertLog", "SentraPlugins", "SentraReadModel", "SentraLocale",
+                "SentraCoop", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 // A connection's deadlines: a channel handler on Hummingbird's HTTP/1 pipeline.
@@ -175,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "SentraHTTPTests",
             dependencies: [
-                "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore",
+                "SentraHTTP", "SentraReadModel", "SentraAlertLog", "SentraStore", "SentraWire", "SentraCore", "SentraLocale",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(

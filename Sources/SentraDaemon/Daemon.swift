@@ -129,6 +129,7 @@ public struct Daemon {
                 name: configuration.name, version: SentraVersion.current, status: status,
                 live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: configuration.usualDays)
             view.sentraID = configuration.sentraID
+            view.pay = configuration.pay
             let http = try httpService(view: view, readiness: readiness)
             let late = FaultInjection.httpLate.target
             services.append(.init(service: late > 0 ? LateService(service: http, delay: .seconds(late)) : http))
@@ -147,7 +148,8 @@ public struct Daemon {
     func httpService(view: DaemonView, readiness: Readiness) throws -> some Service {
         HTTPServer.application(
             view: view, host: configuration.http.host, port: configuration.http.port,
-            policy: AccessPolicy(token: try configuration.httpToken()), logger: logger,
+            policy: AccessPolicy(token: try configuration.httpToken(), craftsmen: CraftsmanTokens(store: view.store, clock: view.clock)),
+            logger: logger,
             limits: HTTPLimits(
                 idleTimeout: .milliseconds(configuration.http.idleTimeoutMillis), maxConnections: configuration.http.maxConnections),
             onServerRunning: { readiness.report(.listening) })

@@ -4,11 +4,13 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import SentraCore
+import SentraLocale
 import SentraReadModel
 import SentraStore
 import SentraWire
 
-/// The daemon's HTTP face: `/metrics`, `/api/v1/...` and the dashboard at `/`, read-only.
+/// The daemon's HTTP face: `/metrics`, `/api/v1/...`, the dashboard at `/`, the pay pages and
+/// personal links; its only writes are the orders', with the admin token.
 public enum HTTPServer {
     /// Routes and access control, without a listener (tests drive it in memory). Answers
     /// that read the state database or the alert log run on `pool`'s threads.
@@ -17,17 +19,19 @@ public enum HTTPServer {
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: SecurityHeaders())
-        router.add(middleware: AccessMiddleware(policy: policy))
+        router.add(middleware: AccessMiddleware(policy: policy, language: { view.language }))
         addDashboard(to: router)
+        addLocalisedDashboard(to: router, view: view, policy: policy)
+        addOwnView(to: router, view: view, policy: policy, pool: pool)
+        addOrders(to: router, view: view, policy: policy, pool: pool)
+        addPay(to: router, view: view, policy: policy, pool: pool)
         addMetrics(to: router, view: view, pool: pool)
         addAPI(to: router, view: view, pool: pool)
-        addLogin(to: router, policy: policy, logger: logger)
+        addLogin(to: router, view: view, policy: policy, logger: logger)
         return router
     }
 
     static func addDashboard(to router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
-        router.get("/index.html") { _, _ in asset(PackageResources.index_html, "text/html; charset=utf-8") }
         router.get("/app.js") { _, _ in asset(PackageResources.app_js, "text/javascript; charset=utf-8") }
         router.get("/style.css") { _, _ in asset(PackageResources.style_css, "text/css; charset=utf-8") }
     }
@@ -88,9 +92,11 @@ public enum HTTPServer {
         request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
     }
 
-    static func addLogin(to router: Router<BasicRequestContext>, policy: AccessPolicy, logger: Logger) {
-        router.get("/login") { _, _ in
-            policy.token == nil ? redirect("./") : LoginPage.response(status: .ok, message: nil)
+    static func addLogin(to router: Router<BasicRequestContext>, view: DaemonView, policy: AccessPolicy, logger: Logger) {
+        router.get("/login") { request, _ in
+            policy.token == nil
+                ? redirect("./")
+                : LoginPage.response(status: .ok, message: nil, language: PageLanguage.of(request, fallback: view.language))
         }
         router.post("/login") { request, _ in
             let body = try await request.body.collect(upTo: 4096)
@@ -99,7 +105,8 @@ public enum HTTPServer {
                 logger.warning("HTTP login refused", metadata: ["http.path": "/login"])
                 // Slows guessing down; the connection waits, the daemon does not.
                 try await Task.sleep(for: .seconds(1))
-                return LoginPage.response(status: .unauthorized, message: "That token is not right.")
+                let lang = PageLanguage.of(request, fallback: view.language)
+                return LoginPage.response(status: .unauthorized, message: Catalogue.of(lang)["ui.login.wrong_token"], language: lang)
             }
             var response = redirect("./")
             let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token
@@ -109,7 +116,10 @@ public enum HTTPServer {
         }
         router.get("/logout") { _, _ in
             var response = redirect("login")
-            response.headers[.setCookie] = "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            response.headers[values: .setCookie] = [
+                "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                "\(AccessPolicy.craftsmanCookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+            ]
             return response
         }
     }
@@ -185,6 +195,18 @@ struct APIAnswer: ResponseGenerator {
     static func encoded(on pool: ReadPool, _ answer: @escaping @Sendable () throws -> Data) async -> APIAnswer {
         do {
             return APIAnswer(encoded: try await pool.run(answer))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// The answer for what stood in the way: a daemon still loading, or too busy, is a 503,
+    /// something missing a 404, a value that is wrong a 400, and a failure to read a 500.
+    static func failure(_ error: any Error) -> APIAnswer {
+        do {
+            throw error
+        } catch let e as BadRequest {
+            return APIAnswer(ErrorAnswer(error: e.message, parameter: e.parameter), status: .badRequest)
         } catch APIError.notFound(let e) {
             return APIAnswer(ErrorAnswer(error: e.message, parameter: e.parameter), status: .notFound)
         } catch APIError.notReady {

@@ -2,6 +2,7 @@ import Foundation
 import SentraAlertLog
 import SentraAlerts
 import SentraCore
+import SentraLocale
 import SentraPlugins
 import SentraStore
 import SentraWire
@@ -20,6 +21,10 @@ public struct DaemonView: Sendable {
     public var plugins: PluginHost?
     /// How many past working days make a craftsman's usual (as `production_low` uses).
     public var usualDays: Int
+    /// The sentra's language (`sentra.language`): pages that name none of their own use it.
+    public var language: Language = .en
+    /// `products:` and `pay:`: what the orders and pay sheets need.
+    public var pay = PaySettings()
     public var clock: @Sendable () -> Int64
 
     public init(

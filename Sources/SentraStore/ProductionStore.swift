@@ -151,6 +151,7 @@ public final class ProductionStore: @unchecked Sendable {
         // Off-the-shelf devices: each one's clock skew, and the topics no device claims.
         m.registerMigration("v5-devices", migrate: migrateDevices)
         m.registerMigration("v6-orders", migrate: migrateOrders)
+        m.registerMigration("v7-access", migrate: migrateAccess)
         return m
     }
 

@@ -17,6 +17,7 @@ struct Sentractl: AsyncParsableCommand {
             Check.self, Registry.self, Report.self, Tail.self, Status.self, Devices.self, Plugins.self, Region.self,
             OrderCommand.self,
             PayCommand.self,
+            Access.self,
         ])
 }
 
