@@ -94,7 +94,7 @@ let package = Package(
             dependencies: [
                 "SentraCore", "SentraWire", "SentraConfig", "SentraMQTT", "SentraJournal", "SentraSystemd", "SentraStore",
                 "SentraAlerts", "SentraAlertLog", "SentraPlugins", "SentraReadModel", "SentraHTTP", "SentraLocale",
-                .product(name: "Logging", package: "swift-log"),
+                "SentraCoop", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]

@@ -129,7 +129,7 @@ public struct Daemon {
                 name: configuration.name, version: SentraVersion.current, status: status,
                 live: ingest.live, store: store, alertLog: alertLog, plugins: plugins, usualDays: configuration.usualDays)
             view.sentraID = configuration.sentraID
-            view.pay = configuration.pay
+            (view.pay, view.language) = (configuration.pay, configuration.language)
             let http = try httpService(view: view, readiness: readiness)
             let late = FaultInjection.httpLate.target
             services.append(.init(service: late > 0 ? LateService(service: http, delay: .seconds(late)) : http))

@@ -35,6 +35,7 @@ public final class IngestService: Service, @unchecked Sendable {
     private let alertLog: AlertLog
     private let engine: AlertEngine
     private let usualRates: StoreUsualRates
+    private let orders: StoreOrderOutlooks
     private let alertStates = AlertStatePersistence()
     private var lastPrune: Int64 = 0
     private var lastCommittedStats = IngestStats()
@@ -61,6 +62,7 @@ public final class IngestService: Service, @unchecked Sendable {
     /// Where the HTTP face reads devices' latest values and the firing alerts.
     public let live: LiveState
 
+    // Long: every part of the ingest side is made here, in the order they depend on each other.
     public init(
         configuration: Configuration, journal: ReceiveJournal, store: ProductionStore, alertLog: AlertLog, status: DaemonStatus,
         logger: Logger, live: LiveState = LiveState(), clock: @escaping MillisClock = systemMillis, stop: StopSignal = StopSignal(),
@@ -98,9 +100,10 @@ public final class IngestService: Service, @unchecked Sendable {
         committer = makeCommitter(store: store, alertWriter: writer, journal: journal, status: status, control: control, logger: logger)
         let usualRates = StoreUsualRates(store: store, timeZone: configuration.calendar.timeZone)
         self.usualRates = usualRates
+        orders = StoreOrderOutlooks(store: store, configuration: configuration, logger: logger)
         engine = AlertEngine(
             registry: configuration.registry, rules: configuration.rules, calendar: configuration.calendar, startedAt: startedAt,
-            usualRates: usualRates, settings: .init(language: configuration.language), logger: logger
+            usualRates: usualRates, orderOutlooks: orders, settings: .init(language: configuration.language), logger: logger
         ) { event in
             flag.set = true
             // Written before the crash, produced again by the replay: not a second line.
@@ -269,6 +272,7 @@ public final class IngestService: Service, @unchecked Sendable {
         // The time zone follows the configuration everywhere: counting hours, rule windows,
         // usual rates, the alert log's times (the HTTP face reads the log's).
         usualRates.timeZone = new.calendar.timeZone
+        orders.configuration = new
         alertLog.timeZone = new.calendar.timeZone
         alertLog.language = new.language
         engine.reload(registry: new.registry, rules: new.rules, calendar: new.calendar, language: new.language)

@@ -91,7 +91,7 @@ import Testing
         // Every shipped rule has its own text in both languages.
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let english = try Configuration.parse(yaml: text.replacingOccurrences(of: "language: id", with: "language: en"), file: path)
-        #expect(english.rules.count == c.rules.count && c.rules.count == 8)
+        #expect(english.rules.count == c.rules.count && c.rules.count == 9)
         for (en, id) in zip(english.rules, c.rules) {
             #expect(en.summary != id.summary, "\(en.name)")
             #expect(!id.summary.isEmpty && !en.summary.isEmpty)

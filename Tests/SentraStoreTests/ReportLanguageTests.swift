@@ -31,7 +31,7 @@ import Testing
         let t = lines(Self.report().render(.table, by: .craftsman, language: .id))
         #expect(t[0] == "Produksi pada Senin, 23 Nov 2026")
         #expect(t[2].split(separator: " ").prefix(3) == ["pengrajin", "nama", "rumah"])
-        #expect(t[2].contains("potong") && t[2].contains("L/potong"))
+        #expect(t[2].contains("lembar") && t[2].contains("L/lembar"))
         let row = t[4].split(separator: " ").map(String.init)
         #expect(row == ["c-a", "Pak", "A", "ws-a", "1.234", "1.234.567", "2:05", "50%", "12,346", "1.500,3", "0,01", "1,2"])
         #expect(t[5].split(separator: " ") == ["(tanpa", "pengrajin)", "ws-a", "2,5", "0"])
