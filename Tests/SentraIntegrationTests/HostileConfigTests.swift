@@ -32,7 +32,7 @@ import Testing
         #expect(lines[10] == "  port: 1883")
         #expect(lines[28] == "    picks: 300")
         #expect(lines[35] == "  hourly_days: 400")
-        #expect(lines[230] == "plugins: []")
+        #expect(lines[235] == "plugins: []")
         #expect(lines[41].hasPrefix("  # token_file:"))
     }
 
@@ -47,7 +47,7 @@ import Testing
         (11, "  port: 70000", "11: broker.port:"),
         (11, "  port: 0", "11: broker.port:"),
         (11, "  port: 1:2:3:4:5:6:7:8:9:10:11:12:13", "11: broker.port:"),
-        (231, "plugins:\n  - { name: ../../evil, command: [x] }", "232: plugins[0].name:"),
+        (236, "plugins:\n  - { name: ../../evil, command: [x] }", "237: plugins[0].name:"),
     ]
 
     @Test(arguments: 0..<hostile.count)

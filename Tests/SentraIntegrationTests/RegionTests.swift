@@ -109,6 +109,12 @@ import Testing
                 "--config.file=\(file.path)", "--storage.tsdb.path=\(dir.path)/tsdb", "--web.enable-remote-write-receiver",
                 "--web.listen-address=127.0.0.1:\(port)",
             ], port: port, dir: dir)
+        // The port accepts before the TSDB is open; until then remote write is refused.
+        let ready = URL(string: "http://127.0.0.1:\(port)/-/ready")!
+        try await eventually("the regional Prometheus ready") {
+            let answer = try? await URLSession.shared.data(for: URLRequest(url: ready, timeoutInterval: 5))
+            return (answer?.1 as? HTTPURLResponse)?.statusCode == 200
+        }
         return (p, port)
     }
 
