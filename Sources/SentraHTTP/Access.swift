@@ -44,35 +44,21 @@ public struct AccessPolicy: Sendable {
         return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
     }
 
-    static func cookie(_ name: String, _ headers: HTTPFields) -> String? {
-        for cookie in headers[values: .cookie] {
-            for part in cookie.split(separator: ";") {
-                let kv = part.trimmingCharacters(in: .whitespaces)
-                if kv.hasPrefix(name + "="), let value = String(kv.dropFirst(name.count + 1)).removingPercentEncoding {
-                    return value
-                }
-            }
+    /// The first value of cookie `name`.
+    static func cookie(_ name: String, _ headers: HTTPFields) -> String? { cookies(name, headers).first }
+
+    /// Every value of cookie `name`, percent-decoded, in the order sent.
+    static func cookies(_ name: String, _ headers: HTTPFields) -> [String] {
+        headers[values: .cookie].flatMap { $0.split(separator: ";") }.compactMap { part in
+            let kv = part.trimmingCharacters(in: .whitespaces)
+            return kv.hasPrefix(name + "=") ? String(kv.dropFirst(name.count + 1)).removingPercentEncoding : nil
         }
-        return nil
     }
 
     public func allows(_ headers: HTTPFields) -> Bool {
         guard let token else { return true }
-        if let auth = headers[.authorization], auth.count > 7, auth.prefix(7).lowercased() == "bearer " {
-            return Self.constantTimeEquals(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
-        }
-        for cookie in headers[values: .cookie] {
-            for part in cookie.split(separator: ";") {
-                let kv = part.trimmingCharacters(in: .whitespaces)
-                if kv.hasPrefix(Self.cookieName + "="),
-                    let value = String(kv.dropFirst(Self.cookieName.count + 1)).removingPercentEncoding,
-                    Self.constantTimeEquals(value, token)
-                {
-                    return true
-                }
-            }
-        }
-        return false
+        if let bearer = Self.bearer(headers) { return Self.constantTimeEquals(bearer, token) }
+        return Self.cookies(Self.cookieName, headers).contains { Self.constantTimeEquals($0, token) }
     }
 
     /// Compares without an early exit, so the time taken does not tell how much matched.
