@@ -8,10 +8,6 @@ public struct OrderOutlook: Sendable, Equatable {
     /// judged in.
     public var workshop: String
     public var left: Int
-    /// Expected done (ms), nil while the order has no rate yet.
-    public var etaMillis: Int64?
-    /// The end of the due date (ms).
-    public var dueEndMillis: Int64
     /// Whether the order is behind: expected after its due date, past it with pieces left, or
     /// with no piece made after a shift hour.
     public var behind: Bool
@@ -20,14 +16,11 @@ public struct OrderOutlook: Sendable, Equatable {
     public var dueText: String
 
     public init(
-        order: String, workshop: String, left: Int, etaMillis: Int64?, dueEndMillis: Int64, behind: Bool, etaText: String,
-        dueText: String
+        order: String, workshop: String, left: Int, behind: Bool, etaText: String, dueText: String
     ) {
         self.order = order
         self.workshop = workshop
         self.left = left
-        self.etaMillis = etaMillis
-        self.dueEndMillis = dueEndMillis
         self.behind = behind
         self.etaText = etaText
         self.dueText = dueText

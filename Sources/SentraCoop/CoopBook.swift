@@ -26,14 +26,16 @@ public struct OrderForecast: Sendable, Equatable {
     /// Pieces left, rounded up.
     public var left: Int
     public var etaMillis: Int64?
-    /// The end of its due date (ms).
+    /// Its due date (local `YYYY-MM-DD`) and the end of that day (ms).
+    public var due: String
     public var dueEndMillis: Int64
     public var behind: Bool
-    public init(id: String, workshop: String, left: Int, etaMillis: Int64?, dueEndMillis: Int64, behind: Bool) {
+    public init(id: String, workshop: String, left: Int, etaMillis: Int64?, due: String, dueEndMillis: Int64, behind: Bool) {
         self.id = id
         self.workshop = workshop
         self.left = left
         self.etaMillis = etaMillis
+        self.due = due
         self.dueEndMillis = dueEndMillis
         self.behind = behind
     }
@@ -57,6 +59,8 @@ public struct CoopBook: Sendable {
     public static let maxWanted = 1_000_000
     /// The highest rate an order may set, rupiah per piece.
     public static let maxRate: Int64 = 1_000_000_000
+    /// How far ahead a due date may be (ten years, the shift walk's horizon).
+    public static let maxDueDays: Int64 = 3660
     /// The longest title, characters.
     public static let maxTitle = 200
 
@@ -89,7 +93,8 @@ public struct CoopBook: Sendable {
             let p = try context.progress(r, memberships)
             let first = memberships.records(of: r.id).first.flatMap { registry.loom($0.loom)?.workshop } ?? ""
             return OrderForecast(
-                id: r.id, workshop: first, left: Int(p.left.rounded(.up)), etaMillis: p.eta, dueEndMillis: p.dueEnd, behind: p.behind)
+                id: r.id, workshop: first, left: Int(p.left.rounded(.up)), etaMillis: p.eta, due: r.due, dueEndMillis: p.dueEnd,
+                behind: p.behind)
         }
     }
 

@@ -31,7 +31,8 @@ struct Validation {
         return n
     }
 
-    /// A local date that exists, in the years reports cover, not before today.
+    /// A local date that exists, not before today and at most `CoopBook.maxDueDays` after it
+    /// (every reading of an order walks the shift calendar up to its due date).
     mutating func due(_ text: String) throws -> String {
         do {
             _ = try DayRange.day(text, field: .date)
@@ -40,6 +41,9 @@ struct Validation {
         }
         let today = calendar.date(atMillis: now)
         guard text >= today else { throw CoopError.invalid(field: "due", message: "\(text) is before today (\(today))") }
+        if let d = LocalCalendar.daysSinceEpoch(text), let t = LocalCalendar.daysSinceEpoch(today), d - t > CoopBook.maxDueDays {
+            throw CoopError.invalid(field: "due", message: "\(text) is more than \(CoopBook.maxDueDays) days after today (\(today))")
+        }
         return text
     }
 

@@ -39,15 +39,13 @@ final class StoreOrderOutlooks: OrderOutlookProvider {
         var calendar = c.calendar
         let format = LocaleFormat(c.language)
         return forecasts.map { f in
-            let due = format.date(calendar.date(atMillis: f.dueEndMillis - 1))
             let eta = f.etaMillis.map { ms -> String in
                 let t = calendar.local(atMillis: ms)
                 let hm = String(format: "%02d:%02d", t.minuteOfDay / 60, t.minuteOfDay % 60)
                 return "\(format.date(t.date)) \(hm)"
             }
             return OrderOutlook(
-                order: f.id, workshop: f.workshop, left: f.left, etaMillis: f.etaMillis, dueEndMillis: f.dueEndMillis,
-                behind: f.behind, etaText: eta ?? "-", dueText: due)
+                order: f.id, workshop: f.workshop, left: f.left, behind: f.behind, etaText: eta ?? "-", dueText: format.date(f.due))
         }
     }
 }

@@ -24,7 +24,7 @@ final class FakeOrders: OrderOutlookProvider {
 
     static func outlook(_ id: String, behind: Bool, left: Int = 40) -> OrderOutlook {
         OrderOutlook(
-            order: id, workshop: "ws-a", left: left, etaMillis: nil, dueEndMillis: 0, behind: behind, etaText: "2026-11-27 10:00",
+            order: id, workshop: "ws-a", left: left, behind: behind, etaText: "2026-11-27 10:00",
             dueText: "2026-11-26")
     }
 
