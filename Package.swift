@@ -164,7 +164,10 @@ let package = Package(
         .testTarget(name: "SentraConfigTests", dependencies: ["SentraConfig", "SentraCore", "SentraLocale"]),
         .testTarget(name: "SentraLocaleTests", dependencies: ["SentraLocale"]),
         .testTarget(
-            name: "SentraStoreTests", dependencies: ["SentraStore", "SentraCore", "SentraConfig", "SentraSim", "SentraTestSupport"]),
+            name: "SentraStoreTests",
+            dependencies: [
+                "SentraStore", "SentraCore", "SentraConfig", "SentraSim", "SentraTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "SentraJournalTests", dependencies: ["SentraJournal"]),
         .testTarget(name: "SentraSystemdTests", dependencies: ["SentraSystemd", "SentraTestSupport"]),
         .testTarget(

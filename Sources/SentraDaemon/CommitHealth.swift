@@ -161,3 +161,10 @@ public func damagedState(_ error: any Error) -> String? {
     guard let e = error as? StoreError, e.isDamagedState else { return nil }
     return e.message
 }
+
+/// What to say when the start failed on a state database a newer Sentra migrated (a
+/// downgrade; exit 1), else nil.
+public func newerState(_ error: any Error) -> String? {
+    guard let e = error as? StoreError, e.kind == .newerSchema else { return nil }
+    return e.message
+}

@@ -33,6 +33,7 @@ public final class ProductionStore: @unchecked Sendable {
         }
         let pool = try Self.damageChecked(path) { try DatabasePool(path: path, configuration: config) }
         try Self.checkIntegrity(pool, path: path)
+        try Self.refuseNewerSchema(pool, path: path)
         try Self.damageChecked(path) { try Self.migrator.migrate(pool) }
         let checked = try Self.damageChecked(path) { try Self.checkIdentity(pool, path: path) }
         self.pool = pool
@@ -59,6 +60,7 @@ public final class ProductionStore: @unchecked Sendable {
         config.busyMode = .timeout(10)
         let pool = try Self.damageChecked(path) { try DatabasePool(path: path, configuration: config) }
         try Self.checkIntegrity(pool, path: path)
+        try Self.refuseNewerSchema(pool, path: path)
         self.pool = pool
         identity = ""
         identityRecorded = true

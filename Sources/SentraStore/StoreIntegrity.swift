@@ -15,6 +15,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case damaged
         /// The identity file says this state directory had a history that the database lacks.
         case historyLost
+        /// A newer Sentra migrated the database: it holds schema steps this version does not
+        /// know. Not damage: installing the newer version again is the cure.
+        case newerSchema
     }
     public var kind: Kind
     public var message: String
@@ -31,7 +34,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     }
 
     /// Damaged state: the commands exit 2 for it.
-    public var isDamagedState: Bool { kind != .other }
+    public var isDamagedState: Bool { kind == .damaged || kind == .historyLost }
 }
 
 /// What a failed database write means, in words for the operator and the coordinator.

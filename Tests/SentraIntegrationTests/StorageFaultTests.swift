@@ -238,6 +238,32 @@ import Testing
         #expect(status == 2, "sentractl status --json: \(out)")
     }
 
+    /// After a downgrade: the database holds a schema step this version does not know. The
+    /// start is refused with exit 1 (restarting cannot help), naming the step; nothing changes.
+    @Test func aDatabaseANewerSentraMigratedStopsTheStartWithExit1() async throws {
+        let (_, daemon) = try await Self.counted(5)
+        let db = daemon.stateDir + "/sentra.sqlite"
+        let (added, addOut) = try run("/usr/bin/sqlite3", [db, "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')"])
+        #expect(added == 0, "\(addOut)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let c = try await daemon.start(waitForSubscription: false)
+        let code = try await c.wait(timeout: 30)
+        #expect(code == 1, "sentrad's exit status: \(c.output.suffix(2000))")
+        #expect(c.output.contains("sentrad: cannot start: the state database \(db) was migrated by a newer Sentra"), "\(c.output.suffix(2000))")
+        #expect(c.output.contains("v99-from-the-future"), "\(c.output.suffix(2000))")
+        daemon.child = nil
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before, "left as it was")
+        let (status, out) = try daemon.ctl(["report", "--format", "json"])
+        #expect(status == 1, "sentractl report: \(out)")
+        #expect(out.contains("v99-from-the-future"), "\(out)")
+        // Installing the newer version again (here: forgetting its step) lets it start.
+        let (removed, removeOut) = try run("/usr/bin/sqlite3", [db, "DELETE FROM grdb_migrations WHERE identifier = 'v99-from-the-future'"])
+        #expect(removed == 0, "\(removeOut)")
+        try await daemon.start()
+        #expect(try daemon.accepted() == 5)
+        try await daemon.terminate()
+    }
+
     @Test func anEmptyDatabaseWhereHistoryExistedIsRefusedAndAFreshInstallStarts() async throws {
         let (_, daemon) = try await Self.counted(5)
         let db = daemon.stateDir + "/sentra.sqlite"

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SentraConfig
 import SentraCore
 import SentraTestSupport
@@ -103,6 +104,38 @@ import Testing
         try FileManager.default.removeItem(atPath: ProductionStore.identityPath(path))
         _ = try ProductionStore(path: path)
         #expect(FileManager.default.fileExists(atPath: ProductionStore.identityPath(path)))
+    }
+
+    /// A downgrade: a newer Sentra added a schema step. Both opens refuse, naming it, and the
+    /// file is left as it was; it is not damage (the commands exit 1, not 2).
+    @Test func aDatabaseANewerSentraMigratedIsRefusedUnchanged() throws {
+        let path = try Self.counted(temporaryDirectory())
+        try Self.sql(path, "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        for open in [{ _ = try ProductionStore(path: path) }, { _ = try ProductionStore(readingFrom: path) }] {
+            let error = try #require(throws: StoreError.self) { try open() }
+            #expect(error.kind == .newerSchema)
+            #expect(!error.isDamagedState)
+            #expect(error.message.contains("v99-from-the-future") && error.message.contains(path), "\(error)")
+            #expect(error.message.contains("up to \(ProductionStore.schemaSteps.last ?? "?")"), "\(error)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    /// A new database records every step this version knows, in order, and nothing else.
+    @Test func aNewDatabaseRecordsTheKnownSchemaSteps() throws {
+        let path = temporaryDirectory() + "/sentra.sqlite"
+        _ = try ProductionStore(path: path)
+        let steps = ProductionStore.schemaSteps
+        #expect(steps.first == "v1" && steps.count >= 7)
+        #expect(try Self.sql(path, "SELECT identifier FROM grdb_migrations ORDER BY rowid") == steps)
+    }
+
+    /// Runs `sql` on the database with a connection of its own; the first column of each row.
+    @discardableResult
+    static func sql(_ path: String, _ sql: String) throws -> [String] {
+        let queue = try DatabaseQueue(path: path)
+        return try queue.write { db in try String.fetchAll(db, sql: sql) }
     }
 
     @Test func writeFailuresAreNamed() {
