@@ -245,19 +245,21 @@ import Testing
         let db = daemon.stateDir + "/sentra.sqlite"
         let (added, addOut) = try run("/usr/bin/sqlite3", [db, "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')"])
         #expect(added == 0, "\(addOut)")
-        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let (_, before) = try run("/usr/bin/sqlite3", [db, ".dump"])
         let c = try await daemon.start(waitForSubscription: false)
         let code = try await c.wait(timeout: 30)
         #expect(code == 1, "sentrad's exit status: \(c.output.suffix(2000))")
-        #expect(c.output.contains("sentrad: cannot start: the state database \(db) was migrated by a newer Sentra"), "\(c.output.suffix(2000))")
+        #expect(
+            c.output.contains("sentrad: cannot start: the state database \(db) was migrated by a newer Sentra"), "\(c.output.suffix(2000))")
         #expect(c.output.contains("v99-from-the-future"), "\(c.output.suffix(2000))")
         daemon.child = nil
-        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before, "left as it was")
+        #expect(try run("/usr/bin/sqlite3", [db, ".dump"]).1 == before, "schema and rows as they were")
         let (status, out) = try daemon.ctl(["report", "--format", "json"])
         #expect(status == 1, "sentractl report: \(out)")
         #expect(out.contains("v99-from-the-future"), "\(out)")
         // Installing the newer version again (here: forgetting its step) lets it start.
-        let (removed, removeOut) = try run("/usr/bin/sqlite3", [db, "DELETE FROM grdb_migrations WHERE identifier = 'v99-from-the-future'"])
+        let (removed, removeOut) = try run(
+            "/usr/bin/sqlite3", [db, "DELETE FROM grdb_migrations WHERE identifier = 'v99-from-the-future'"])
         #expect(removed == 0, "\(removeOut)")
         try await daemon.start()
         #expect(try daemon.accepted() == 5)

@@ -111,7 +111,7 @@ import Testing
     @Test func aDatabaseANewerSentraMigratedIsRefusedUnchanged() throws {
         let path = try Self.counted(temporaryDirectory())
         try Self.sql(path, "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
-        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let before = try Self.contents(path)
         for open in [{ _ = try ProductionStore(path: path) }, { _ = try ProductionStore(readingFrom: path) }] {
             let error = try #require(throws: StoreError.self) { try open() }
             #expect(error.kind == .newerSchema)
@@ -119,7 +119,7 @@ import Testing
             #expect(error.message.contains("v99-from-the-future") && error.message.contains(path), "\(error)")
             #expect(error.message.contains("up to \(ProductionStore.schemaSteps.last ?? "?")"), "\(error)")
         }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try Self.contents(path) == before, "schema, steps, meta and rows as they were")
     }
 
     /// A new database records every step this version knows, in order, and nothing else.
@@ -129,6 +129,14 @@ import Testing
         let steps = ProductionStore.schemaSteps
         #expect(steps.first == "v1" && steps.count >= 7)
         #expect(try Self.sql(path, "SELECT identifier FROM grdb_migrations ORDER BY rowid") == steps)
+    }
+
+    /// What the database holds: its schema, schema steps, meta and hourly rows, as text.
+    static func contents(_ path: String) throws -> [String] {
+        try sql(path, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master ORDER BY name)")
+            + sql(path, "SELECT group_concat(identifier) FROM (SELECT identifier FROM grdb_migrations ORDER BY 1)")
+            + sql(path, "SELECT group_concat(key || '=' || value) FROM (SELECT * FROM meta ORDER BY key)")
+            + sql(path, "SELECT count(*) || ':' || total(kwh) FROM hourly")
     }
 
     /// Runs `sql` on the database with a connection of its own; the first column of each row.
