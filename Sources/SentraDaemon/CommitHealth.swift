@@ -156,15 +156,11 @@ final class CommitHealth: Sendable {
     }
 }
 
-/// What to say when the start failed on a damaged or lost state database (exit 2), else nil.
-public func damagedState(_ error: any Error) -> String? {
-    guard let e = error as? StoreError, e.isDamagedState else { return nil }
-    return e.message
-}
-
-/// What to say when the start failed on a state database a newer Sentra migrated (a
-/// downgrade; exit 1), else nil.
-public func newerState(_ error: any Error) -> String? {
-    guard let e = error as? StoreError, e.kind == .newerSchema else { return nil }
-    return e.message
+/// Why the start was refused over the state database, and the exit status, else nil: a
+/// database a newer Sentra migrated (a downgrade) gives 1, since restarting cannot help and
+/// the unit does not restart on it; a damaged or lost one gives 2. Nothing was changed.
+public func refusedState(_ error: any Error) -> (why: String, status: Int32)? {
+    guard let e = error as? StoreError else { return nil }
+    if e.kind == .newerSchema { return (e.message, 1) }
+    return e.isDamagedState ? (e.message, 2) : nil
 }

@@ -47,19 +47,13 @@ struct Sentrad: AsyncParsableCommand {
         } catch let error as ConfigurationErrors {
             FileHandle.standardError.write(Data("sentrad: the configuration is not valid:\n\(error)\n".utf8))
             throw ExitCode(1)
-        } catch  where newerState(error) != nil {
-            // A downgrade: restarting cannot help, so exit 1 (the unit does not restart on it).
-            let why = newerState(error) ?? "\(error)"
-            logger.critical("sentrad cannot start: \(why)", metadata: ["sentra.error": "\(why)"])
-            FileHandle.standardError.write(Data("sentrad: cannot start: \(why)\n".utf8))
-            throw ExitCode(1)
-        } catch  where damagedState(error) != nil {
-            // A damaged or lost state database: refused before anything was changed.
-            let why = damagedState(error) ?? "\(error)"
-            logger.critical("sentrad cannot start: \(why)", metadata: ["sentra.error": "\(why)"])
-            FileHandle.standardError.write(Data("sentrad: cannot start: \(why)\n".utf8))
-            throw ExitCode(2)
         } catch {
+            if let refused = refusedState(error) {
+                // A state database that cannot be used: refused before anything was changed.
+                logger.critical("sentrad cannot start: \(refused.why)", metadata: ["sentra.error": "\(refused.why)"])
+                FileHandle.standardError.write(Data("sentrad: cannot start: \(refused.why)\n".utf8))
+                throw ExitCode(refused.status)
+            }
             logger.critical("sentrad failed", metadata: ["sentra.error": "\(error)"])
             throw ExitCode(2)
         }
