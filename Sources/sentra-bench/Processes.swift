@@ -134,6 +134,7 @@ final class FedDaemon {
     private let stateDir: String
 
     init(bin: String, config: String, work: String, name: String) throws {
+        Self.startFromDisk("\(bin)/sentrad")
         registry = try Configuration.load(path: config).registry
         broker = try BenchBroker(dir: "\(work)/broker-\(name)")
         stateDir = "\(work)/state-\(name)"
@@ -170,5 +171,18 @@ final class FedDaemon {
     func stop() {
         proc.signal(SIGTERM)
         proc.wait()
+    }
+
+    /// Drops the program from the page cache (written back first), so that it is read from
+    /// disk as at a boot. The resident memory measured depends on how the cache came to hold
+    /// the file: the package's sentrad just extracted by dpkg-deb measured 42 MiB with 10,000
+    /// looms (17.7 MiB of the binary resident) where the same file read from disk measured
+    /// 53 MiB (28.7 MiB). Best effort: pages another process maps stay.
+    static func startFromDisk(_ program: String) {
+        let fd = open(program, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = fdatasync(fd)
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
     }
 }
